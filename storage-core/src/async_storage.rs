@@ -1,0 +1,249 @@
+//! [`AsyncKvStorage`], the async twin of [`KvStorage`](crate::KvStorage).
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_core::Stream;
+use futures_util::{stream, StreamExt, TryStreamExt};
+
+use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::error::Result;
+use crate::limits::{check_entry, check_key};
+use crate::storage::{Expiry, UPDATE_BATCH};
+use crate::time::{remaining_ttl, Timestamp};
+
+/// A boxed stream borrowed from a store.
+pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
+
+/// The async twin of [`KvStorage`](crate::KvStorage): the same operations with the same
+/// semantics, as `async fn`s and streams.
+///
+/// Implementors provide the same six methods as for the sync trait; the rest have defaults.
+/// A sync store becomes an async one with [`AsyncAdapter`](crate::AsyncAdapter), and back with
+/// [`BlockingAdapter`](crate::BlockingAdapter).
+#[async_trait]
+pub trait AsyncKvStorage: Send + Sync {
+    /// The backend's name, used in error messages.
+    fn backend_name(&self) -> &'static str;
+
+    /// The largest value this store accepts, in bytes.
+    fn max_value_len(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The live entry under `key` with its expiry, or `None`.
+    async fn get_entry(&self, key: &str) -> Result<Option<Entry>>;
+
+    /// Stores `value` under `key`, replacing any entry, expiring after `ttl` if given.
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()>;
+
+    /// Stores `value` only if `key` has no live entry; returns whether it was stored. Atomic.
+    async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool>;
+
+    /// Deletes `key`; returns whether a live entry existed.
+    async fn delete(&self, key: &str) -> Result<bool>;
+
+    /// Streams the live entries (order unspecified), in batches.
+    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>>;
+
+    /// Removes every entry of this store's namespace, and nothing else.
+    async fn clear(&self) -> Result<()>;
+
+    /// The value under `key`, or `None`.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_entry(key).await?.map(|entry| entry.value))
+    }
+
+    /// Whether `key` has a live entry.
+    async fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.get_entry(key).await?.is_some())
+    }
+
+    /// The expiry of `key`: `None` if there is no live entry.
+    async fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        Ok(self
+            .get_entry(key)
+            .await?
+            .map(|entry| Expiry::from_option(entry.expires_at)))
+    }
+
+    /// Removes `key` and returns its value, if it had one.
+    async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let Some(entry) = self.get_entry(key).await? else {
+            return Ok(None);
+        };
+        Ok(self.delete(key).await?.then_some(entry.value))
+    }
+
+    /// The number of live entries.
+    async fn len(&self) -> Result<usize> {
+        self.scan(ScanMode::KeysOnly)
+            .await?
+            .try_fold(0, |count, _| async move { Ok(count + 1) })
+            .await
+    }
+
+    /// Whether there is no live entry.
+    async fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .scan(ScanMode::KeysOnly)
+            .await?
+            .next()
+            .await
+            .transpose()?
+            .is_none())
+    }
+
+    /// The keys of the live entries, streamed.
+    fn keys(&self) -> BoxStream<'_, String> {
+        scan_stream(self, ScanMode::KeysOnly, |record| record.key)
+    }
+
+    /// The values of the live entries, streamed.
+    fn values(&self) -> BoxStream<'_, Vec<u8>> {
+        scan_stream(self, ScanMode::WithValues, |record| {
+            record.value.unwrap_or_default()
+        })
+    }
+
+    /// The `(key, value)` pairs of the live entries, streamed.
+    fn items(&self) -> BoxStream<'_, (String, Vec<u8>)> {
+        scan_stream(self, ScanMode::WithValues, |record| {
+            (record.key, record.value.unwrap_or_default())
+        })
+    }
+
+    /// The values of `keys`, in the same order; `None` for missing keys.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
+
+    /// Stores every `(key, value)` pair with the same `ttl`.
+    async fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+        let entries: Vec<SetEntry<'_>> = entries
+            .iter()
+            .map(|(key, value)| SetEntry::new(key, value, ttl))
+            .collect();
+        self.set_entries(&entries).await
+    }
+
+    /// Stores every entry, each with its own TTL; everything is checked before anything is written.
+    async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        for entry in entries {
+            self.set(entry.key, entry.value, entry.ttl).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every key; returns how many live entries were removed.
+    async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let mut deleted = 0;
+        for key in keys {
+            deleted += usize::from(self.delete(key).await?);
+        }
+        Ok(deleted)
+    }
+
+    /// Copies every live entry of `other` into this store with its remaining TTL.
+    async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
+        let mut records = other.scan(ScanMode::WithValues).await?;
+        let mut copied = 0;
+        let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
+        loop {
+            let next = records.next().await.transpose()?;
+            let done = next.is_none();
+            if let Some(record) = next {
+                if let Ok(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) {
+                    batch.push((record.key, record.value.unwrap_or_default(), ttl));
+                }
+            }
+            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
+                let entries: Vec<SetEntry<'_>> = batch
+                    .iter()
+                    .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
+                    .collect();
+                self.set_entries(&entries).await?;
+                copied += batch.len();
+                batch.clear();
+            }
+            if done {
+                return Ok(copied);
+            }
+        }
+    }
+
+    /// Physically removes expired entries where the backend does not do it by itself.
+    async fn purge_expired(&self) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Checks every key and value of a bulk write against this store's limits.
+    fn check_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        let (backend, max) = (self.backend_name(), self.max_value_len());
+        entries.iter().try_for_each(|entry| {
+            check_entry(backend, entry.key, entry.value, max)?;
+            entry.ttl.map(crate::time::ttl_millis).transpose().map(drop)
+        })
+    }
+}
+
+fn scan_stream<'a, S, T, F>(store: &'a S, mode: ScanMode, map: F) -> BoxStream<'a, T>
+where
+    S: AsyncKvStorage + ?Sized,
+    T: Send + 'a,
+    F: Fn(Record) -> T + Send + Sync + 'a,
+{
+    Box::pin(
+        stream::once(store.scan(mode))
+            .try_flatten()
+            .map_ok(map),
+    )
+}
+
+/// Implements [`AsyncKvStorage`] for a smart pointer by forwarding every method.
+macro_rules! forward_async_kv_storage {
+    ($($pointer:ty),+) => {$(
+        #[async_trait]
+        impl<T: AsyncKvStorage + ?Sized> AsyncKvStorage for $pointer {
+            fn backend_name(&self) -> &'static str { (**self).backend_name() }
+            fn max_value_len(&self) -> usize { (**self).max_value_len() }
+            async fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key).await }
+            async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+                (**self).set(key, value, ttl).await
+            }
+            async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+                (**self).set_if_absent(key, value, ttl).await
+            }
+            async fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key).await }
+            async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> { (**self).scan(mode).await }
+            async fn clear(&self) -> Result<()> { (**self).clear().await }
+            async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key).await }
+            async fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key).await }
+            async fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key).await }
+            async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key).await }
+            async fn len(&self) -> Result<usize> { (**self).len().await }
+            async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }
+            fn keys(&self) -> BoxStream<'_, String> { (**self).keys() }
+            fn values(&self) -> BoxStream<'_, Vec<u8>> { (**self).values() }
+            fn items(&self) -> BoxStream<'_, (String, Vec<u8>)> { (**self).items() }
+            async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> { (**self).get_many(keys).await }
+            async fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+                (**self).set_many(entries, ttl).await
+            }
+            async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> { (**self).set_entries(entries).await }
+            async fn delete_many(&self, keys: &[&str]) -> Result<usize> { (**self).delete_many(keys).await }
+            async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> { (**self).update(other).await }
+            async fn purge_expired(&self) -> Result<usize> { (**self).purge_expired().await }
+        }
+    )+};
+}
+
+forward_async_kv_storage!(&T, Box<T>, std::sync::Arc<T>);

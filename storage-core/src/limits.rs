@@ -1,0 +1,133 @@
+//! The limits every backend enforces identically: key length, value size and namespace names.
+
+use crate::error::{Error, KeyDisplay, Result};
+
+/// The longest key, in UTF-8 bytes, that every backend accepts. Longer keys are refused with
+/// [`Error::KeyTooLong`] everywhere; every key from 0 to this many bytes works everywhere.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// The longest namespace name.
+pub const MAX_NAMESPACE_LEN: usize = 64;
+
+/// Refuses keys over [`MAX_KEY_LEN`].
+pub fn check_key(key: &str) -> Result<()> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::KeyTooLong {
+            len: key.len(),
+            max: MAX_KEY_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a value longer than `max` bytes with an error that names the limit and the backend.
+pub fn check_value(backend: &'static str, key: &str, value: &[u8], max: usize) -> Result<()> {
+    if value.len() > max {
+        return Err(Error::ValueTooLarge {
+            backend,
+            key: KeyDisplay::new(key),
+            len: value.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a key and its value together, as every write does before touching the backend.
+pub fn check_entry(backend: &'static str, key: &str, value: &[u8], max_value: usize) -> Result<()> {
+    check_key(key)?;
+    check_value(backend, key, value, max_value)
+}
+
+/// A checked namespace (scope) name: 1 to 64 characters from `A-Z a-z 0-9 _ -`, not starting
+/// with `-`.
+///
+/// These names become SQL table names, directory names, key prefixes and collection names, so
+/// they are restricted to characters that are safe, unquoted, in all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// The namespace used when none is given.
+    pub const DEFAULT: &'static str = "default";
+
+    /// Checks `name`.
+    pub fn new(name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let refuse = |reason| {
+            Err(Error::InvalidNamespace {
+                name: name.chars().take(80).collect(),
+                reason,
+            })
+        };
+        if name.is_empty() {
+            return refuse("empty");
+        }
+        if name.len() > MAX_NAMESPACE_LEN {
+            return refuse("longer than 64 bytes");
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return refuse("only ASCII letters, digits, '_' and '-' are allowed");
+        }
+        if name.starts_with('-') {
+            return refuse("must not start with '-'");
+        }
+        Ok(Namespace(name))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace(Self::DEFAULT.to_owned())
+    }
+}
+
+impl std::fmt::Display for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Namespace {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_up_to_the_limit_pass() {
+        assert!(check_key("").is_ok());
+        assert!(check_key(&"x".repeat(MAX_KEY_LEN)).is_ok());
+        assert!(matches!(
+            check_key(&"x".repeat(MAX_KEY_LEN + 1)),
+            Err(Error::KeyTooLong { len: 1025, max: 1024 })
+        ));
+    }
+
+    #[test]
+    fn value_error_names_the_limit() {
+        let err = check_value("test", "k", &[0; 11], 10).err();
+        assert!(matches!(err, Some(Error::ValueTooLarge { len: 11, max: 10, .. })));
+        assert!(check_value("test", "k", &[0; 10], 10).is_ok());
+    }
+
+    #[test]
+    fn namespaces_are_restricted_to_safe_characters() {
+        assert!(Namespace::new("http_cache-2").is_ok());
+        for bad in ["", "a b", "a;drop", "x\"y", "../up", "-flag", "ü", &"n".repeat(65)] {
+            assert!(Namespace::new(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The byte-level [`KvStorage`] trait: a Python `MutableMapping` over `&str` keys and byte values.
+
+use std::time::Duration;
+
+use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::error::Result;
+use crate::limits::{check_entry, check_key};
+use crate::time::{remaining_ttl, Timestamp};
+
+/// A stream of scanned records, borrowed from the store.
+pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<Record>> + Send + 'a>;
+
+/// A boxed iterator over a store's keys, values or items.
+pub type BoxIter<'a, T> = Box<dyn Iterator<Item = Result<T>> + Send + 'a>;
+
+/// How many entries [`KvStorage::update`] copies per bulk write.
+pub const UPDATE_BATCH: usize = 256;
+
+/// The expiry of an entry that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The entry never expires.
+    Never,
+    /// The entry expires at this instant.
+    At(Timestamp),
+}
+
+impl Expiry {
+    /// From an optional expiry instant.
+    pub fn from_option(at: Option<Timestamp>) -> Self {
+        at.map_or(Expiry::Never, Expiry::At)
+    }
+
+    /// The remaining time to live, `None` if it never expires.
+    pub fn ttl(self) -> Option<Duration> {
+        match self {
+            Expiry::Never => None,
+            Expiry::At(at) => Some(at.remaining()),
+        }
+    }
+}
+
+/// A byte-level key-value store: `get`, `set`, `delete`, `contains`, `len`, `keys`, `values`,
+/// `items`, `clear`, `pop`, `update` and bulk operations, with a per-key TTL.
+///
+/// Implementors provide six methods ([`get_entry`](Self::get_entry), [`set`](Self::set),
+/// [`set_if_absent`](Self::set_if_absent), [`delete`](Self::delete), [`scan`](Self::scan),
+/// [`clear`](Self::clear)); every other method has a default built on them, which a backend
+/// overrides where it can do better (one round trip for a bulk call, an atomic `pop`, a `COUNT`
+/// for `len`).
+///
+/// # Contract
+/// Every implementation, checked by the `conformance` crate:
+/// - keys of 0 to [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) bytes work, longer ones fail with
+///   [`Error::KeyTooLong`](crate::Error::KeyTooLong) (use [`check_key`]);
+/// - values over [`max_value_len`](Self::max_value_len) fail with
+///   [`Error::ValueTooLarge`](crate::Error::ValueTooLarge) and nothing is written;
+/// - an entry whose expiry has passed is invisible to every read;
+/// - TTLs are checked with [`crate::time::ttl_millis`] (zero is refused);
+/// - `set_if_absent` is atomic: of many concurrent callers exactly one wins.
+pub trait KvStorage: Send + Sync {
+    /// The backend's name, used in error messages (`"sqlite"`, `"memory"`, …).
+    fn backend_name(&self) -> &'static str;
+
+    /// The largest value this store accepts, in bytes.
+    fn max_value_len(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The live entry under `key` with its expiry, or `None`.
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>>;
+
+    /// Stores `value` under `key`, replacing any entry, expiring after `ttl` if given.
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()>;
+
+    /// Stores `value` only if `key` has no live entry; returns whether it was stored. Atomic.
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool>;
+
+    /// Deletes `key`; returns whether a live entry existed.
+    fn delete(&self, key: &str) -> Result<bool>;
+
+    /// Streams the live entries (order unspecified), in batches: never the whole store at once.
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>>;
+
+    /// Removes every entry of this store's namespace, and nothing else.
+    fn clear(&self) -> Result<()>;
+
+    /// The value under `key`, or `None`.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_entry(key)?.map(|entry| entry.value))
+    }
+
+    /// Whether `key` has a live entry.
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.get_entry(key)?.is_some())
+    }
+
+    /// The expiry of `key`: `None` if there is no live entry.
+    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        Ok(self
+            .get_entry(key)?
+            .map(|entry| Expiry::from_option(entry.expires_at)))
+    }
+
+    /// Removes `key` and returns its value, if it had one.
+    ///
+    /// The default reads then deletes; backends that can do it atomically override it.
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let Some(entry) = self.get_entry(key)? else {
+            return Ok(None);
+        };
+        Ok(self.delete(key)?.then_some(entry.value))
+    }
+
+    /// The number of live entries.
+    fn len(&self) -> Result<usize> {
+        let mut count = 0;
+        for record in self.scan(ScanMode::KeysOnly)? {
+            record?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Whether there is no live entry.
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.scan(ScanMode::KeysOnly)?.next().transpose()?.is_none())
+    }
+
+    /// The keys of the live entries, streamed.
+    fn keys(&self) -> Result<BoxIter<'_, String>> {
+        Ok(Box::new(
+            self.scan(ScanMode::KeysOnly)?
+                .map(|record| record.map(|r| r.key)),
+        ))
+    }
+
+    /// The values of the live entries, streamed.
+    fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> {
+        Ok(Box::new(
+            self.items()?.map(|item| item.map(|(_, value)| value)),
+        ))
+    }
+
+    /// The `(key, value)` pairs of the live entries, streamed.
+    fn items(&self) -> Result<BoxIter<'_, (String, Vec<u8>)>> {
+        Ok(Box::new(self.scan(ScanMode::WithValues)?.map(
+            |record| record.map(|r| (r.key, r.value.unwrap_or_default())),
+        )))
+    }
+
+    /// The values of `keys`, in the same order; `None` for missing keys.
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        keys.iter().map(|key| self.get(key)).collect()
+    }
+
+    /// Stores every `(key, value)` pair with the same `ttl`.
+    fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+        let entries: Vec<SetEntry<'_>> = entries
+            .iter()
+            .map(|(key, value)| SetEntry::new(key, value, ttl))
+            .collect();
+        self.set_entries(&entries)
+    }
+
+    /// Stores every entry, each with its own TTL. Every key and value is checked before anything
+    /// is written.
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        entries
+            .iter()
+            .try_for_each(|entry| self.set(entry.key, entry.value, entry.ttl))
+    }
+
+    /// Deletes every key; missing keys are not errors. Returns how many live entries were removed.
+    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let mut deleted = 0;
+        for key in keys {
+            deleted += usize::from(self.delete(key)?);
+        }
+        Ok(deleted)
+    }
+
+    /// Copies every live entry of `other` into this store, each with its remaining TTL. Returns
+    /// how many entries were copied.
+    fn update(&self, other: &dyn KvStorage) -> Result<usize> {
+        let mut copied = 0;
+        let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
+        let mut flush = |batch: &mut Vec<(String, Vec<u8>, Option<Duration>)>| -> Result<()> {
+            let entries: Vec<SetEntry<'_>> = batch
+                .iter()
+                .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
+                .collect();
+            self.set_entries(&entries)?;
+            copied += batch.len();
+            batch.clear();
+            Ok(())
+        };
+        for record in other.scan(ScanMode::WithValues)? {
+            let record = record?;
+            let Ok(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
+                continue;
+            };
+            batch.push((record.key, record.value.unwrap_or_default(), ttl));
+            if batch.len() == UPDATE_BATCH {
+                flush(&mut batch)?;
+            }
+        }
+        flush(&mut batch)?;
+        Ok(copied)
+    }
+
+    /// Physically removes expired entries where the backend does not do it by itself; returns how
+    /// many were removed. Reads never see expired entries either way.
+    fn purge_expired(&self) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Checks every key and value of a bulk write against this store's limits.
+    fn check_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        let (backend, max) = (self.backend_name(), self.max_value_len());
+        entries.iter().try_for_each(|entry| {
+            check_entry(backend, entry.key, entry.value, max)?;
+            entry.ttl.map(crate::time::ttl_millis).transpose().map(drop)
+        })
+    }
+}
+
+/// Implements [`KvStorage`] for a smart pointer by forwarding every method, overrides included.
+macro_rules! forward_kv_storage {
+    ($($pointer:ty),+) => {$(
+        impl<T: KvStorage + ?Sized> KvStorage for $pointer {
+            fn backend_name(&self) -> &'static str { (**self).backend_name() }
+            fn max_value_len(&self) -> usize { (**self).max_value_len() }
+            fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key) }
+            fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+                (**self).set(key, value, ttl)
+            }
+            fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+                (**self).set_if_absent(key, value, ttl)
+            }
+            fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key) }
+            fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> { (**self).scan(mode) }
+            fn clear(&self) -> Result<()> { (**self).clear() }
+            fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key) }
+            fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key) }
+            fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key) }
+            fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key) }
+            fn len(&self) -> Result<usize> { (**self).len() }
+            fn is_empty(&self) -> Result<bool> { (**self).is_empty() }
+            fn keys(&self) -> Result<BoxIter<'_, String>> { (**self).keys() }
+            fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> { (**self).values() }
+            fn items(&self) -> Result<BoxIter<'_, (String, Vec<u8>)>> { (**self).items() }
+            fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> { (**self).get_many(keys) }
+            fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+                (**self).set_many(entries, ttl)
+            }
+            fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> { (**self).set_entries(entries) }
+            fn delete_many(&self, keys: &[&str]) -> Result<usize> { (**self).delete_many(keys) }
+            fn update(&self, other: &dyn KvStorage) -> Result<usize> { (**self).update(other) }
+            fn purge_expired(&self) -> Result<usize> { (**self).purge_expired() }
+        }
+    )+};
+}
+
+forward_kv_storage!(&T, Box<T>, std::sync::Arc<T>);
