@@ -1,0 +1,109 @@
+//! [`FsOptions`]: where the files live and how they are written.
+
+use std::path::PathBuf;
+
+use storage_core::{Error, Namespace, Result};
+
+/// The default value limit: values are read whole into memory, so they are bounded.
+pub const DEFAULT_MAX_VALUE_LEN: usize = 512 * 1024 * 1024;
+
+/// Where the store's root directory is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Root {
+    /// This directory (created if missing).
+    Dir(PathBuf),
+    /// A new temporary directory, deleted when the last store using it is dropped.
+    TempDir,
+    /// `<user cache dir>/<app>`, e.g. `~/.cache/<app>` on Linux.
+    CacheDir(String),
+}
+
+/// Options for [`FsStorage::open`](crate::FsStorage::open).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FsOptions {
+    /// The root directory; the store's files are in `<root>/<namespace>/`.
+    pub root: Root,
+    /// The namespace: a subdirectory of the root.
+    pub namespace: String,
+    /// An extension for the files, without the dot (e.g. `"bin"`), or none.
+    pub extension: Option<String>,
+    /// fsync each file before renaming it into place, and the directory after: durable across
+    /// power loss, slower (default off; renames are atomic either way).
+    pub fsync: bool,
+    /// Refuse values over this many bytes (default 512 MiB).
+    pub max_value_len: usize,
+}
+
+impl FsOptions {
+    fn at(root: Root) -> Self {
+        FsOptions {
+            root,
+            namespace: Namespace::DEFAULT.to_owned(),
+            extension: None,
+            fsync: false,
+            max_value_len: DEFAULT_MAX_VALUE_LEN,
+        }
+    }
+
+    /// Files under `dir`.
+    pub fn dir(dir: impl Into<PathBuf>) -> Self {
+        Self::at(Root::Dir(dir.into()))
+    }
+
+    /// Files in a new temporary directory.
+    pub fn temp_dir() -> Self {
+        Self::at(Root::TempDir)
+    }
+
+    /// Files in the user's cache directory, under `app`.
+    pub fn cache_dir(app: impl Into<String>) -> Self {
+        Self::at(Root::CacheDir(app.into()))
+    }
+
+    /// The namespace (subdirectory).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The file extension, without the dot.
+    pub fn extension(mut self, extension: impl Into<String>) -> Self {
+        self.extension = Some(extension.into());
+        self
+    }
+
+    /// Turns fsync on or off.
+    pub fn fsync(mut self, fsync: bool) -> Self {
+        self.fsync = fsync;
+        self
+    }
+
+    /// Refuses values over `max` bytes.
+    pub fn max_value_len(mut self, max: usize) -> Self {
+        self.max_value_len = max;
+        self
+    }
+
+    /// Checks the extension: 1-16 ASCII letters and digits.
+    pub(crate) fn checked_extension(&self) -> Result<Option<String>> {
+        match &self.extension {
+            None => Ok(None),
+            Some(ext) if !ext.is_empty() && ext.len() <= 16 && ext.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                Ok(Some(ext.to_ascii_lowercase()))
+            }
+            Some(ext) => Err(Error::Config(format!(
+                "file extension {ext:?} must be 1 to 16 ASCII letters or digits"
+            ))),
+        }
+    }
+
+    /// The root path of a cache-dir root.
+    pub(crate) fn cache_root(app: &str) -> Result<PathBuf> {
+        Namespace::new(app).map_err(|_| Error::Config(format!("invalid cache app name {app:?}")))?;
+        let base = dirs::cache_dir()
+            .ok_or_else(|| Error::Config("this system has no user cache directory".into()))?;
+        Ok(base.join(app))
+    }
+}

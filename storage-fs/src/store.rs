@@ -1,0 +1,339 @@
+//! [`FsStorage`]: the [`KvStorage`] implementation.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use storage_core::limits::{check_entry, check_key};
+use storage_core::time::expiry_from_ttl;
+use storage_core::{Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Timestamp};
+
+use crate::config::{FsOptions, Root};
+use crate::format::{encode, read_header, Header};
+use crate::keys::{file_name, is_entry_file};
+
+const BACKEND: &str = "fs";
+/// Prefix of temporary files; never an entry name.
+const TEMP_PREFIX: &str = ".tmp.";
+
+fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
+    move |error| {
+        let retryable = matches!(
+            error.kind(),
+            io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        );
+        Error::backend(BACKEND, operation, retryable, error)
+    }
+}
+
+/// A [`KvStorage`] with one file per key under `<root>/<namespace>/`.
+///
+/// File names are the SHA-256 of the key (see the `keys` module docs), the file holds a small
+/// header (key, expiry) and the value. Every write goes to a temporary file in the same
+/// directory that is then renamed over the entry (optionally fsynced first), so a crash or a
+/// kill never leaves a torn value; `delete` and `pop` rename the entry away before reading it,
+/// and `set_if_absent` creates the entry with a hard link, which fails if it exists: all three
+/// are atomic across threads and processes.
+#[derive(Clone)]
+pub struct FsStorage {
+    dir: PathBuf,
+    extension: Option<String>,
+    fsync: bool,
+    max_value_len: usize,
+    _temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl FsStorage {
+    /// Opens the store, creating its directory if needed.
+    pub fn open(options: FsOptions) -> Result<Self> {
+        let namespace = Namespace::new(options.namespace.as_str())?;
+        let extension = options.checked_extension()?;
+        let (root, temp_dir) = match &options.root {
+            Root::Dir(dir) => (dir.clone(), None),
+            Root::CacheDir(app) => (FsOptions::cache_root(app)?, None),
+            Root::TempDir => {
+                let dir = tempfile::tempdir().map_err(io_error("open"))?;
+                (dir.path().to_path_buf(), Some(Arc::new(dir)))
+            }
+        };
+        let dir = root.join(namespace.as_str());
+        fs::create_dir_all(&dir).map_err(io_error("open"))?;
+        Ok(FsStorage {
+            dir,
+            extension,
+            fsync: options.fsync,
+            max_value_len: options.max_value_len,
+            _temp_dir: temp_dir,
+        })
+    }
+
+    /// The directory holding this store's files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that holds (or would hold) `key`.
+    pub fn path_for(&self, key: &str) -> Result<PathBuf> {
+        check_key(key)?;
+        Ok(self.dir.join(file_name(key, self.extension.as_deref())))
+    }
+
+    /// The files of the live entries, streamed.
+    pub fn paths(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
+        Ok(self.scan(ScanMode::KeysOnly)?.map(move |record| {
+            let record = record?;
+            Ok(self.dir.join(file_name(&record.key, self.extension.as_deref())))
+        }))
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        let count = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        self.dir
+            .join(format!("{TEMP_PREFIX}{}.{count}.{nanos}", std::process::id()))
+    }
+
+    /// Writes a complete entry file at a temporary path and returns that path.
+    fn write_temp(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<PathBuf> {
+        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        let temp = self.temp_path();
+        let written = (|| {
+            let mut file = File::create_new(&temp)?;
+            file.write_all(&encode(key, expires_at, value))?;
+            if self.fsync {
+                file.sync_all()?;
+            }
+            Ok(())
+        })();
+        if let Err(error) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(io_error("set")(error));
+        }
+        Ok(temp)
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        if self.fsync {
+            File::open(&self.dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io_error("sync directory"))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the entry file at `path`, checking that it holds `key`. `None` if there is no file.
+    fn read_file(&self, path: &Path, key: Option<&str>, values: bool) -> Result<Option<(Header, Vec<u8>)>> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error("read")(error)),
+        };
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let header = read_header(&mut file, &name)?;
+        if let Some(key) = key {
+            if header.key != key {
+                return Err(Error::corrupt(key, format!("file {name} holds another key")));
+            }
+        }
+        let mut value = Vec::new();
+        if values {
+            file.read_to_end(&mut value).map_err(io_error("read"))?;
+        }
+        Ok(Some((header, value)))
+    }
+
+    fn live_entry(&self, key: &str) -> Result<Option<Entry>> {
+        let path = self.path_for(key)?;
+        let now = Timestamp::now();
+        Ok(self
+            .read_file(&path, Some(key), true)?
+            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
+            .map(|(header, value)| Entry {
+                value,
+                expires_at: header.expires_at,
+            }))
+    }
+
+    /// Atomically takes the entry file of `key` away; returns its live value, if it had one.
+    fn take(&self, key: &str, operation: &'static str) -> Result<Option<Vec<u8>>> {
+        let path = self.path_for(key)?;
+        let taken = self.temp_path();
+        match fs::rename(&path, &taken) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error(operation)(error)),
+        }
+        let read = self.read_file(&taken, Some(key), true);
+        fs::remove_file(&taken).map_err(io_error(operation))?;
+        let now = Timestamp::now();
+        Ok(read?
+            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
+            .map(|(_, value)| value))
+    }
+
+    fn entry_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
+        let listing = fs::read_dir(&self.dir).map_err(io_error("scan"))?;
+        Ok(listing.filter_map(move |item| match item {
+            Err(error) => Some(Err(io_error("scan")(error))),
+            Ok(item) => {
+                let name = item.file_name();
+                let name = name.to_str()?;
+                is_entry_file(name, self.extension.as_deref()).then(|| Ok(item.path()))
+            }
+        }))
+    }
+}
+
+impl KvStorage for FsStorage {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn max_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        self.live_entry(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        check_entry(BACKEND, key, value, self.max_value_len)?;
+        let path = self.path_for(key)?;
+        let temp = self.write_temp(key, value, ttl)?;
+        if let Err(error) = fs::rename(&temp, &path) {
+            let _ = fs::remove_file(&temp);
+            return Err(io_error("set")(error));
+        }
+        self.sync_dir()
+    }
+
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        check_entry(BACKEND, key, value, self.max_value_len)?;
+        let path = self.path_for(key)?;
+        let temp = self.write_temp(key, value, ttl)?;
+        let outcome = loop {
+            match fs::hard_link(&temp, &path) {
+                Ok(()) => break Ok(true),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(error) => break Err(io_error("set_if_absent")(error)),
+            }
+            // The entry exists: live means we lost; expired means we may claim it.
+            match self.read_file(&path, Some(key), false) {
+                Ok(None) => continue,
+                Ok(Some((header, _))) if !header.expires_at.is_some_and(|at| at.is_expired()) => break Ok(false),
+                Ok(Some(_)) => {}
+                Err(error) => break Err(error),
+            }
+            let claimed = self.temp_path();
+            match fs::rename(&path, &claimed) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => break Err(io_error("set_if_absent")(error)),
+            }
+            let still_expired = match self.read_file(&claimed, Some(key), false) {
+                Ok(Some((header, _))) => header.expires_at.is_some_and(|at| at.is_expired()),
+                _ => true,
+            };
+            if !still_expired {
+                // Another writer replaced the expired entry in between: put its value back
+                // (unless an even newer one is already there) and lose the race.
+                let _ = fs::hard_link(&claimed, &path);
+                let _ = fs::remove_file(&claimed);
+                break Ok(false);
+            }
+            let _ = fs::remove_file(&claimed);
+        };
+        let _ = fs::remove_file(&temp);
+        if outcome.as_ref().is_ok_and(|won| *won) {
+            self.sync_dir()?;
+        }
+        outcome
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        Ok(self.take(key, "delete")?.is_some())
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.take(key, "pop")
+    }
+
+    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        let path = self.path_for(key)?;
+        Ok(self
+            .read_file(&path, Some(key), false)?
+            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired()))
+            .map(|(header, _)| Expiry::from_option(header.expires_at)))
+    }
+
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.expiry(key)?.is_some())
+    }
+
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+        let files = self.entry_files()?;
+        Ok(Box::new(files.filter_map(move |path| {
+            let path = match path {
+                Ok(path) => path,
+                Err(error) => return Some(Err(error)),
+            };
+            match self.read_file(&path, None, mode.values()) {
+                // Deleted since the directory was listed.
+                Ok(None) => None,
+                Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => None,
+                Ok(Some((header, value))) => Some(Ok(Record {
+                    key: header.key,
+                    value: mode.values().then_some(value),
+                    expires_at: header.expires_at,
+                })),
+                Err(error) => Some(Err(error)),
+            }
+        })))
+    }
+
+    fn clear(&self) -> Result<()> {
+        for path in self.entry_files()? {
+            match fs::remove_file(path?) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(io_error("clear")(error)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the files of expired entries. A `set` of the same key racing with the purge can be
+    /// lost; run it when that does not matter (e.g. from a periodic job).
+    fn purge_expired(&self) -> Result<usize> {
+        let mut purged = 0;
+        for path in self.entry_files()? {
+            let path = path?;
+            let expired = match self.read_file(&path, None, false) {
+                Ok(Some((header, _))) => header.expires_at.is_some_and(|at| at.is_expired()),
+                Ok(None) | Err(_) => false,
+            };
+            if expired && fs::remove_file(&path).is_ok() {
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+}
+
+impl std::fmt::Debug for FsStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsStorage")
+            .field("dir", &self.dir)
+            .field("extension", &self.extension)
+            .field("fsync", &self.fsync)
+            .finish()
+    }
+}

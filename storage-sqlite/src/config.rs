@@ -1,0 +1,127 @@
+//! [`SqliteOptions`]: where the database lives and how it is tuned.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use storage_core::{Error, Namespace, Result};
+
+/// Where the database file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// A file at this path (created if missing, parent directories too).
+    Path(PathBuf),
+    /// A private in-memory database, gone when the last store using it is dropped.
+    Memory,
+    /// A file in a new temporary directory, deleted when the last store using it is dropped.
+    TempDir,
+    /// `<user cache dir>/<app>/storage.sqlite`, e.g. `~/.cache/<app>/storage.sqlite` on Linux.
+    CacheDir(String),
+}
+
+/// Options for [`SqliteStorage::open`](crate::SqliteStorage::open).
+///
+/// ```
+/// use std::time::Duration;
+/// use storage_sqlite::SqliteOptions;
+/// let options = SqliteOptions::in_memory().namespace("http").busy_timeout(Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// Where the database is.
+    pub location: Location,
+    /// The namespace: one table per namespace, several in one file.
+    pub namespace: String,
+    /// Write-ahead logging (default on): readers never block writers; needed for concurrent use.
+    pub wal: bool,
+    /// How long a call waits for another connection's lock before failing with a retryable
+    /// error (default 30 s).
+    pub busy_timeout: Duration,
+    /// `synchronous = OFF`: faster writes, but a power loss may lose the latest ones (default off).
+    pub fast_save: bool,
+    /// Connections kept per database (default 4; always 1 for in-memory databases).
+    pub pool_size: usize,
+    /// Refuse values over this many bytes (default: SQLite's own limit).
+    pub max_value_len: Option<usize>,
+}
+
+impl SqliteOptions {
+    fn at(location: Location) -> Self {
+        SqliteOptions {
+            location,
+            namespace: Namespace::DEFAULT.to_owned(),
+            wal: true,
+            busy_timeout: Duration::from_secs(30),
+            fast_save: false,
+            pool_size: 4,
+            max_value_len: None,
+        }
+    }
+
+    /// A database file at `path`.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self::at(Location::Path(path.into()))
+    }
+
+    /// A private in-memory database.
+    pub fn in_memory() -> Self {
+        Self::at(Location::Memory)
+    }
+
+    /// A database in a new temporary directory, removed with the store.
+    pub fn temp_dir() -> Self {
+        Self::at(Location::TempDir)
+    }
+
+    /// A database in the user's cache directory, under `app`.
+    pub fn cache_dir(app: impl Into<String>) -> Self {
+        Self::at(Location::CacheDir(app.into()))
+    }
+
+    /// The namespace (table) of the store.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Turns write-ahead logging on or off.
+    pub fn wal(mut self, wal: bool) -> Self {
+        self.wal = wal;
+        self
+    }
+
+    /// Sets the busy timeout.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Turns fast_save (`synchronous = OFF`) on or off.
+    pub fn fast_save(mut self, fast: bool) -> Self {
+        self.fast_save = fast;
+        self
+    }
+
+    /// Sets the number of pooled connections.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size.max(1);
+        self
+    }
+
+    /// Refuses values over `max` bytes.
+    pub fn max_value_len(mut self, max: usize) -> Self {
+        self.max_value_len = Some(max);
+        self
+    }
+
+    /// The file path for a cache-dir location.
+    pub(crate) fn cache_file(app: &str) -> Result<PathBuf> {
+        if app.is_empty() || app.contains(['/', '\\']) || app == ".." || app == "." {
+            return Err(Error::Config(format!("invalid cache app name {app:?}")));
+        }
+        let base = dirs::cache_dir()
+            .ok_or_else(|| Error::Config("this system has no user cache directory".into()))?;
+        Ok(base.join(app).join("storage.sqlite"))
+    }
+}

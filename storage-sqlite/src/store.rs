@@ -1,0 +1,500 @@
+//! [`SqliteStorage`]: the [`KvStorage`] implementation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{named_params, params_from_iter, Connection, ErrorCode, OptionalExtension};
+use storage_core::limits::{check_entry, check_key};
+use storage_core::pagination::{paginate, DEFAULT_PAGE_SIZE};
+use storage_core::time::expiry_from_ttl;
+use storage_core::{
+    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, SetEntry,
+    Timestamp,
+};
+
+use crate::batch::SqliteBatch;
+use crate::config::{Location, SqliteOptions};
+use crate::pool::Pool;
+use crate::sql::{Sql, MAX_IN_PARAMS};
+
+pub(crate) const BACKEND: &str = "sqlite";
+
+/// Room kept in a row for the key and the expiry column when computing the value limit.
+const ROW_OVERHEAD: usize = storage_core::MAX_KEY_LEN + 64;
+
+/// Maps a driver error to the family's error; busy and locked databases are retryable.
+pub(crate) fn db_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |error| {
+        let retryable = matches!(
+            error.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        );
+        Error::backend(BACKEND, operation, retryable, error)
+    }
+}
+
+/// One database file (or in-memory database) and its connections, shared by its stores.
+struct Database {
+    pool: Pool,
+    path: Option<PathBuf>,
+    hard_max_value: usize,
+    /// Keeps a temporary directory alive as long as a store uses it.
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+/// A [`KvStorage`] in one table of a SQLite database.
+///
+/// Each namespace is a table `kv_<namespace>` with columns `key BLOB PRIMARY KEY`,
+/// `value BLOB`, `expires_at INTEGER` (ms since the Unix epoch) and a partial index on
+/// `expires_at`. Several stores share one file: open them with [`SqliteOptions`] naming the same
+/// path, or call [`namespace`](Self::namespace) on an open store to share its connections.
+///
+/// Every operation is one statement (`get`, `set`, `set_if_absent` as an upsert with a
+/// condition, `delete`/`pop` with `RETURNING`, `len` as `COUNT(*)`); bulk calls run in one
+/// transaction with `IN (…)` lists of up to 500 keys; scans read pages of 256 rows by key.
+/// Statements are prepared once per connection and cached.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    db: Arc<Database>,
+    sql: Arc<Sql>,
+    namespace: Namespace,
+    max_value_len: usize,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database and the namespace's table.
+    pub fn open(options: SqliteOptions) -> Result<Self> {
+        let namespace = Namespace::new(options.namespace.as_str())?;
+        let (path, temp_dir) = match &options.location {
+            Location::Memory => (None, None),
+            Location::Path(path) => (Some(path.clone()), None),
+            Location::CacheDir(app) => (Some(SqliteOptions::cache_file(app)?), None),
+            Location::TempDir => {
+                let dir = tempfile::tempdir().map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+                (Some(dir.path().join("storage.sqlite")), Some(dir))
+            }
+        };
+        if let Some(parent) = path.as_deref().and_then(Path::parent) {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+            }
+        }
+        let pool_size = if path.is_some() { options.pool_size } else { 1 };
+        let open = {
+            let (path, options) = (path.clone(), options.clone());
+            move || connect(path.as_deref(), &options)
+        };
+        let first = open()?;
+        let hard_max_value = first
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
+            .map_err(db_error("open"))
+            .map(usize::try_from)?
+            .unwrap_or(0)
+            .saturating_sub(ROW_OVERHEAD);
+        let db = Arc::new(Database {
+            pool: Pool::new(first, pool_size, Box::new(open)),
+            path,
+            hard_max_value,
+            _temp_dir: temp_dir,
+        });
+        let max_value_len = options
+            .max_value_len
+            .map_or(hard_max_value, |max| max.min(hard_max_value));
+        Self::with_table(db, namespace, max_value_len)
+    }
+
+    /// Opens the default namespace of the database file at `path`.
+    pub fn open_path(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::open(SqliteOptions::path(path))
+    }
+
+    fn with_table(db: Arc<Database>, namespace: Namespace, max_value_len: usize) -> Result<Self> {
+        let sql = Arc::new(Sql::new(&namespace));
+        db.pool.with(|conn| {
+            retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
+        })?;
+        Ok(SqliteStorage {
+            db,
+            sql,
+            namespace,
+            max_value_len,
+        })
+    }
+
+    /// Another namespace (table) of the same database, sharing this store's connections.
+    pub fn namespace(&self, namespace: &str) -> Result<Self> {
+        Self::with_table(self.db.clone(), Namespace::new(namespace)?, self.max_value_len)
+    }
+
+    /// This store's namespace.
+    pub fn namespace_name(&self) -> &str {
+        self.namespace.as_str()
+    }
+
+    /// The database file, `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.db.path.as_deref()
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`): committed if it returns `Ok`,
+    /// rolled back otherwise. Like requests-cache's `bulk_commit`, for many writes at once.
+    ///
+    /// ```
+    /// use storage_sqlite::{SqliteOptions, SqliteStorage};
+    /// let store = SqliteStorage::open(SqliteOptions::in_memory())?;
+    /// store.batch(|batch| {
+    ///     for i in 0..100 {
+    ///         batch.set(&format!("k{i}"), b"v", None)?;
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), storage_core::Error>(())
+    /// ```
+    pub fn batch<R>(&self, work: impl FnOnce(&SqliteBatch<'_>) -> Result<R>) -> Result<R> {
+        self.write_transaction("batch", |tx| work(&SqliteBatch::new(tx, self)))
+    }
+
+    /// Rebuilds the database file to reclaim free space (`VACUUM`).
+    pub fn vacuum(&self) -> Result<()> {
+        self.db
+            .pool
+            .with(|conn| conn.execute_batch("VACUUM").map_err(db_error("vacuum")))
+    }
+
+    pub(crate) fn sql(&self) -> &Sql {
+        &self.sql
+    }
+
+    pub(crate) fn check_write(&self, key: &str, value: &[u8]) -> Result<()> {
+        check_entry(BACKEND, key, value, self.max_value_len)
+    }
+
+    fn write_transaction<R>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.db.pool.with(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_error(operation))?;
+            let result = work(&tx)?;
+            tx.commit().map_err(db_error(operation))?;
+            Ok(result)
+        })
+    }
+
+    fn read<R>(&self, operation: &'static str, work: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        self.db
+            .pool
+            .with(|conn| work(conn).map_err(db_error(operation)))
+    }
+
+    fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Vec<Record>> {
+        let now = Timestamp::now().as_millis();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let with_values = usize::from(mode.values());
+        let rows = self.read("scan", |conn| {
+            let mut rows = Vec::new();
+            let mut push = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+                rows.push((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, Option<Vec<u8>>>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                ));
+                Ok(())
+            };
+            match after {
+                None => {
+                    let mut stmt = conn.prepare_cached(&self.sql.first_page[with_values])?;
+                    let mut cursor = stmt.query(named_params! {":now": now, ":limit": limit})?;
+                    while let Some(row) = cursor.next()? {
+                        push(row)?;
+                    }
+                }
+                Some(after) => {
+                    let mut stmt = conn.prepare_cached(&self.sql.next_page[with_values])?;
+                    let mut cursor = stmt.query(
+                        named_params! {":now": now, ":limit": limit, ":after": after.as_bytes()},
+                    )?;
+                    while let Some(row) = cursor.next()? {
+                        push(row)?;
+                    }
+                }
+            }
+            Ok(rows)
+        })?;
+        rows.into_iter()
+            .map(|(key, value, expires_at)| {
+                Ok(Record {
+                    key: key_from_db(key)?,
+                    value,
+                    expires_at: expires_at.map(Timestamp::from_millis),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A key read back from the table; the table only ever receives valid UTF-8.
+pub(crate) fn key_from_db(key: Vec<u8>) -> Result<String> {
+    String::from_utf8(key).map_err(|e| {
+        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Error::corrupt(&lossy, "stored key is not UTF-8")
+    })
+}
+
+/// Opens and configures one connection.
+fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
+    let conn = match path {
+        Some(path) => Connection::open(path),
+        None => Connection::open_in_memory(),
+    }
+    .map_err(db_error("open"))?;
+    conn.busy_timeout(options.busy_timeout).map_err(db_error("open"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    let journal = if options.wal && path.is_some() { "WAL" } else { "DELETE" };
+    let synchronous = match (options.fast_save, options.wal) {
+        (true, _) => "OFF",
+        (false, true) => "NORMAL",
+        (false, false) => "FULL",
+    };
+    retry_busy(|| {
+        conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
+        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
+    })
+    .map_err(db_error("open"))?;
+    Ok(conn)
+}
+
+/// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not
+/// always call the busy handler for them.
+fn retry_busy<R>(mut work: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result<R> {
+    let mut attempt = 0;
+    loop {
+        match work() {
+            Err(error)
+                if attempt < 200
+                    && matches!(
+                        error.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    ) =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Writes one entry with the `set` or `set_if_absent` statement; returns whether a row changed.
+pub(crate) fn write_entry(
+    conn: &Connection,
+    sql: &str,
+    key: &str,
+    value: &[u8],
+    ttl: Option<Duration>,
+    conditional: bool,
+) -> Result<bool> {
+    let now = Timestamp::now();
+    let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+    let operation = if conditional { "set_if_absent" } else { "set" };
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error(operation))?;
+    let changed = if conditional {
+        stmt.execute(named_params! {
+            ":key": key.as_bytes(), ":value": value, ":expires_at": expires_at, ":now": now.as_millis()
+        })
+    } else {
+        stmt.execute(named_params! {":key": key.as_bytes(), ":value": value, ":expires_at": expires_at})
+    }
+    .map_err(db_error(operation))?;
+    Ok(changed > 0)
+}
+
+/// Reads one live entry.
+pub(crate) fn read_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<Option<Entry>> {
+    let mut stmt = conn.prepare_cached(&sql.get)?;
+    stmt.query_row(
+        named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+        |row| {
+            Ok(Entry {
+                value: row.get(0)?,
+                expires_at: row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis),
+            })
+        },
+    )
+    .optional()
+}
+
+/// Deletes one entry; returns whether it was live.
+pub(crate) fn delete_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(&sql.delete)?;
+    let live = stmt
+        .query_row(
+            named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+            |row| row.get::<_, bool>(0),
+        )
+        .optional()?;
+    Ok(live.unwrap_or(false))
+}
+
+impl KvStorage for SqliteStorage {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn max_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        self.read("get", |conn| read_entry(conn, &self.sql, key))
+    }
+
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        self.check_write(key, value)?;
+        self.db
+            .pool
+            .with(|conn| write_entry(conn, &self.sql.set, key, value, ttl, false).map(drop))
+    }
+
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.check_write(key, value)?;
+        self.db
+            .pool
+            .with(|conn| write_entry(conn, &self.sql.set_if_absent, key, value, ttl, true))
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        check_key(key)?;
+        self.read("delete", |conn| delete_entry(conn, &self.sql, key))
+    }
+
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+        Ok(paginate(DEFAULT_PAGE_SIZE, move |after, limit| {
+            self.page(mode, after, limit)
+        }))
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.read("clear", |conn| conn.execute(&self.sql.clear, []).map(drop))
+    }
+
+    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        check_key(key)?;
+        let found = self.read("expiry", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.expiry)?;
+            stmt.query_row(
+                named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+                |row| row.get::<_, Option<i64>>(0),
+            )
+            .optional()
+        })?;
+        Ok(found.map(|at| Expiry::from_option(at.map(Timestamp::from_millis))))
+    }
+
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.expiry(key)?.is_some())
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        let popped = self.read("pop", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.pop)?;
+            stmt.query_row(
+                named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+                |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?)),
+            )
+            .optional()
+        })?;
+        Ok(popped.and_then(|(value, live)| live.then_some(value)))
+    }
+
+    fn len(&self) -> Result<usize> {
+        let count = self.read("len", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.count)?;
+            stmt.query_row(named_params! {":now": Timestamp::now().as_millis()}, |row| {
+                row.get::<_, i64>(0)
+            })
+        })?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let now = Timestamp::now().as_millis();
+        let found = self.read("get_many", |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let mut found = std::collections::HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(MAX_IN_PARAMS) {
+                let mut stmt = tx.prepare_cached(&self.sql.get_in(chunk.len()))?;
+                let params = chunk
+                    .iter()
+                    .map(|key| rusqlite::types::Value::Blob(key.as_bytes().to_vec()))
+                    .chain(std::iter::once(rusqlite::types::Value::Integer(now)));
+                let mut rows = stmt.query(params_from_iter(params))?;
+                while let Some(row) = rows.next()? {
+                    found.insert(row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?);
+                }
+            }
+            tx.commit()?;
+            Ok(found)
+        })?;
+        Ok(keys
+            .iter()
+            .map(|key| found.get(key.as_bytes()).cloned())
+            .collect())
+    }
+
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        self.write_transaction("set_many", |tx| {
+            entries.iter().try_for_each(|e| {
+                write_entry(tx, &self.sql.set, e.key, e.value, e.ttl, false).map(drop)
+            })
+        })
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let now = Timestamp::now().as_millis();
+        self.write_transaction("delete_many", |tx| {
+            let mut deleted = 0;
+            for chunk in keys.chunks(MAX_IN_PARAMS) {
+                let mut stmt = tx
+                    .prepare_cached(&self.sql.delete_in(chunk.len()))
+                    .map_err(db_error("delete_many"))?;
+                let params = chunk
+                    .iter()
+                    .map(|key| rusqlite::types::Value::Blob(key.as_bytes().to_vec()))
+                    .chain(std::iter::once(rusqlite::types::Value::Integer(now)));
+                let mut rows = stmt.query(params_from_iter(params)).map_err(db_error("delete_many"))?;
+                while let Some(row) = rows.next().map_err(db_error("delete_many"))? {
+                    deleted += usize::from(row.get::<_, bool>(0).map_err(db_error("delete_many"))?);
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        self.read("purge_expired", |conn| {
+            conn.prepare_cached(&self.sql.purge)?
+                .execute(named_params! {":now": Timestamp::now().as_millis()})
+        })
+    }
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.db.path)
+            .field("namespace", &self.namespace.as_str())
+            .field("max_value_len", &self.max_value_len)
+            .field("hard_max_value_len", &self.db.hard_max_value)
+            .finish()
+    }
+}
