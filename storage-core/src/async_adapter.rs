@@ -164,9 +164,10 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         // The producer ends on its own when the stream is dropped (its sends fail).
         spawn_detached(producer)
             .map_err(|reason| Error::backend(self.backend_name(), "scan", false, reason))?;
-        Ok(Box::pin(stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|record| (record, receiver))
-        })))
+        Ok(Box::pin(stream::unfold(
+            receiver,
+            |mut receiver| async move { receiver.recv().await.map(|record| (record, receiver)) },
+        )))
     }
 
     async fn clear(&self) -> Result<()> {

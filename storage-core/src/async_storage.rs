@@ -201,11 +201,7 @@ where
     T: Send + 'a,
     F: Fn(Record) -> T + Send + Sync + 'a,
 {
-    Box::pin(
-        stream::once(store.scan(mode))
-            .try_flatten()
-            .map_ok(map),
-    )
+    Box::pin(stream::once(store.scan(mode)).try_flatten().map_ok(map))
 }
 
 /// Implements [`AsyncKvStorage`] for a smart pointer by forwarding every method.

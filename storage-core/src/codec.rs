@@ -81,7 +81,11 @@ pub fn encode<C: Serializer, T: Serialize + ?Sized>(serializer: &C, value: &T) -
 }
 
 /// Checks the header of `bytes` (stored under `key`) and deserializes the rest with `serializer`.
-pub fn decode<C: Serializer, T: DeserializeOwned>(serializer: &C, key: &str, bytes: &[u8]) -> Result<T> {
+pub fn decode<C: Serializer, T: DeserializeOwned>(
+    serializer: &C,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T> {
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_LEN>() else {
         return Err(Error::corrupt(key, "shorter than the codec header"));
     };
@@ -129,14 +133,30 @@ mod tests {
     fn foreign_serializer_is_refused() {
         let bytes = encode(&Json, &5u32).unwrap_or_default();
         let err = decode::<_, u32>(&Postcard, "k", &bytes).err();
-        assert!(matches!(err, Some(Error::SerializerMismatch { expected: 1, found: 2, .. })));
+        assert!(matches!(
+            err,
+            Some(Error::SerializerMismatch {
+                expected: 1,
+                found: 2,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn garbage_is_corrupt_not_a_panic() {
-        for bytes in [&b""[..], b"K", b"xx\x01abc", b"K\x09\x01", b"K\x01\x01\xff\xff\xff\xff\xff"] {
+        for bytes in [
+            &b""[..],
+            b"K",
+            b"xx\x01abc",
+            b"K\x09\x01",
+            b"K\x01\x01\xff\xff\xff\xff\xff",
+        ] {
             let err = decode::<_, String>(&Postcard, "k", bytes).err();
-            assert!(matches!(err, Some(Error::Corrupt { .. })), "{bytes:?}: {err:?}");
+            assert!(
+                matches!(err, Some(Error::Corrupt { .. })),
+                "{bytes:?}: {err:?}"
+            );
         }
     }
 
@@ -146,9 +166,18 @@ mod tests {
         let golden_postcard: &[u8] = &[0x4B, 1, 1, 7, 5, b's', b'e', b'v', b'e', b'n'];
         let golden_json: &[u8] = b"K\x01\x02[7,\"seven\"]";
         let value = (7u8, "seven".to_owned());
-        assert_eq!(encode(&Postcard, &value).ok().as_deref(), Some(golden_postcard));
+        assert_eq!(
+            encode(&Postcard, &value).ok().as_deref(),
+            Some(golden_postcard)
+        );
         assert_eq!(encode(&Json, &value).ok().as_deref(), Some(golden_json));
-        assert_eq!(decode::<_, (u8, String)>(&Postcard, "k", golden_postcard).ok(), Some(value.clone()));
-        assert_eq!(decode::<_, (u8, String)>(&Json, "k", golden_json).ok(), Some(value));
+        assert_eq!(
+            decode::<_, (u8, String)>(&Postcard, "k", golden_postcard).ok(),
+            Some(value.clone())
+        );
+        assert_eq!(
+            decode::<_, (u8, String)>(&Json, "k", golden_json).ok(),
+            Some(value)
+        );
     }
 }

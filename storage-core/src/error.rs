@@ -118,7 +118,13 @@ pub enum Error {
 impl Error {
     /// Whether trying the same call again later can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Backend { retryable: true, .. })
+        matches!(
+            self,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        )
     }
 
     /// A backend error; `retryable` says whether a retry can help.
@@ -205,6 +211,10 @@ mod tests {
         let busy = Error::backend("sqlite", "set", true, "database is locked");
         assert!(busy.is_retryable());
         assert!(busy.to_string().contains("retryable"));
-        assert!(!Error::KeyTooLong { len: 2000, max: 1024 }.is_retryable());
+        assert!(!Error::KeyTooLong {
+            len: 2000,
+            max: 1024
+        }
+        .is_retryable());
     }
 }

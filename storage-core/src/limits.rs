@@ -112,21 +112,40 @@ mod tests {
         assert!(check_key(&"x".repeat(MAX_KEY_LEN)).is_ok());
         assert!(matches!(
             check_key(&"x".repeat(MAX_KEY_LEN + 1)),
-            Err(Error::KeyTooLong { len: 1025, max: 1024 })
+            Err(Error::KeyTooLong {
+                len: 1025,
+                max: 1024
+            })
         ));
     }
 
     #[test]
     fn value_error_names_the_limit() {
         let err = check_value("test", "k", &[0; 11], 10).err();
-        assert!(matches!(err, Some(Error::ValueTooLarge { len: 11, max: 10, .. })));
+        assert!(matches!(
+            err,
+            Some(Error::ValueTooLarge {
+                len: 11,
+                max: 10,
+                ..
+            })
+        ));
         assert!(check_value("test", "k", &[0; 10], 10).is_ok());
     }
 
     #[test]
     fn namespaces_are_restricted_to_safe_characters() {
         assert!(Namespace::new("http_cache-2").is_ok());
-        for bad in ["", "a b", "a;drop", "x\"y", "../up", "-flag", "ü", &"n".repeat(65)] {
+        for bad in [
+            "",
+            "a b",
+            "a;drop",
+            "x\"y",
+            "../up",
+            "-flag",
+            "ü",
+            &"n".repeat(65),
+        ] {
             assert!(Namespace::new(bad).is_err(), "{bad:?} was accepted");
         }
     }

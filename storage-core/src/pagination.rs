@@ -87,7 +87,10 @@ mod tests {
                 .map(|k| record(k))
                 .collect())
         });
-        let seen: Vec<String> = iter.map(|r| r.map(|r| r.key)).collect::<Result<_>>().unwrap_or_default();
+        let seen: Vec<String> = iter
+            .map(|r| r.map(|r| r.key))
+            .collect::<Result<_>>()
+            .unwrap_or_default();
         assert_eq!(seen, keys);
     }
 }

@@ -45,7 +45,9 @@ impl SigningKey {
     pub fn new(id: impl Into<String>, secret: impl Into<Vec<u8>>) -> Result<Self> {
         let (id, secret) = (id.into(), secret.into());
         if id.is_empty() || id.len() > 255 {
-            return Err(Error::Config("a signing key id must be 1 to 255 bytes".into()));
+            return Err(Error::Config(
+                "a signing key id must be 1 to 255 bytes".into(),
+            ));
         }
         if secret.is_empty() {
             return Err(Error::Config("a signing secret must not be empty".into()));
@@ -88,7 +90,10 @@ impl Signer {
         let mut derived: Vec<(String, HmacSha256)> = Vec::new();
         for key in keys {
             if derived.iter().any(|(id, _)| *id == key.id) {
-                return Err(Error::Config(format!("duplicate signing key id {:?}", key.id)));
+                return Err(Error::Config(format!(
+                    "duplicate signing key id {:?}",
+                    key.id
+                )));
             }
             let mut derive = new_mac(&key.secret);
             derive.update(DERIVATION_LABEL);
@@ -150,9 +155,10 @@ impl Signer {
         };
         let mut mac = mac.clone();
         feed(&mut mac, key, payload);
-        mac.verify_slice(stored_tag).map_err(|_| Error::BadSignature {
-            key: KeyDisplay::new(key),
-        })?;
+        mac.verify_slice(stored_tag)
+            .map_err(|_| Error::BadSignature {
+                key: KeyDisplay::new(key),
+            })?;
         Ok(payload)
     }
 }
@@ -249,7 +255,9 @@ impl<S: KvStorage> KvStorage for Signed<S> {
     }
 
     fn max_value_len(&self) -> usize {
-        self.inner.max_value_len().saturating_sub(self.signer.overhead())
+        self.inner
+            .max_value_len()
+            .saturating_sub(self.signer.overhead())
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
@@ -361,7 +369,9 @@ mod tests {
     use super::*;
 
     fn signer(keys: &[(&str, &str)]) -> Signer {
-        let keys = keys.iter().filter_map(|(id, secret)| SigningKey::new(*id, *secret).ok());
+        let keys = keys
+            .iter()
+            .filter_map(|(id, secret)| SigningKey::new(*id, *secret).ok());
         Signer::new("salt", keys).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -370,21 +380,36 @@ mod tests {
         let old = signer(&[("k1", "old secret")]);
         let rotated = signer(&[("k2", "new secret"), ("k1", "old secret")]);
         let signed_by_old = old.sign("key", b"payload");
-        assert_eq!(rotated.verify("key", &signed_by_old).ok(), Some(&b"payload"[..]));
+        assert_eq!(
+            rotated.verify("key", &signed_by_old).ok(),
+            Some(&b"payload"[..])
+        );
         let signed_by_new = rotated.sign("key", b"payload");
-        assert!(matches!(old.verify("key", &signed_by_new), Err(Error::UnknownSigningKey { .. })));
+        assert!(matches!(
+            old.verify("key", &signed_by_new),
+            Err(Error::UnknownSigningKey { .. })
+        ));
     }
 
     #[test]
     fn tampering_and_foreign_data_are_refused() {
         let signer = signer(&[("k1", "secret")]);
         let mut signed = signer.sign("key", b"payload");
-        assert!(matches!(signer.verify("other key", &signed), Err(Error::BadSignature { .. })));
+        assert!(matches!(
+            signer.verify("other key", &signed),
+            Err(Error::BadSignature { .. })
+        ));
         let last = signed.len() - 1;
         signed[last] ^= 1;
-        assert!(matches!(signer.verify("key", &signed), Err(Error::BadSignature { .. })));
+        assert!(matches!(
+            signer.verify("key", &signed),
+            Err(Error::BadSignature { .. })
+        ));
         for foreign in [&b""[..], b"S", b"S\x01\x02k1", b"plain value"] {
-            assert!(matches!(signer.verify("key", foreign), Err(Error::Unsigned { .. })));
+            assert!(matches!(
+                signer.verify("key", foreign),
+                Err(Error::Unsigned { .. })
+            ));
         }
     }
 
@@ -392,7 +417,10 @@ mod tests {
     fn salt_separates_signatures() {
         let a = Signer::single("salt a", "secret").unwrap_or_else(|e| panic!("{e}"));
         let b = Signer::single("salt b", "secret").unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(b.verify("k", &a.sign("k", b"v")), Err(Error::BadSignature { .. })));
+        assert!(matches!(
+            b.verify("k", &a.sign("k", b"v")),
+            Err(Error::BadSignature { .. })
+        ));
     }
 
     #[test]

@@ -144,9 +144,9 @@ pub trait KvStorage: Send + Sync {
 
     /// The `(key, value)` pairs of the live entries, streamed.
     fn items(&self) -> Result<BoxIter<'_, (String, Vec<u8>)>> {
-        Ok(Box::new(self.scan(ScanMode::WithValues)?.map(
-            |record| record.map(|r| (r.key, r.value.unwrap_or_default())),
-        )))
+        Ok(Box::new(self.scan(ScanMode::WithValues)?.map(|record| {
+            record.map(|r| (r.key, r.value.unwrap_or_default()))
+        })))
     }
 
     /// The values of `keys`, in the same order; `None` for missing keys.

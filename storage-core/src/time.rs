@@ -97,7 +97,10 @@ pub fn expiry_from_ttl(ttl: Option<Duration>, now: Timestamp) -> Result<Option<T
 
 /// The TTL that remains of `expires_at` at `now`: `Ok(None)` for no expiry, `Err(())` if it has
 /// already passed (the entry is gone).
-pub fn remaining_ttl(expires_at: Option<Timestamp>, now: Timestamp) -> Result<Option<Duration>, ()> {
+pub fn remaining_ttl(
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Option<Duration>, ()> {
     match expires_at {
         None => Ok(None),
         Some(at) if at.is_expired_at(now) => Err(()),
@@ -118,8 +121,14 @@ mod tests {
 
     #[test]
     fn zero_and_huge_ttls_are_refused() {
-        assert!(matches!(ttl_millis(Duration::ZERO), Err(Error::InvalidTtl { .. })));
-        assert!(matches!(ttl_millis(MAX_TTL + Duration::from_secs(1)), Err(Error::InvalidTtl { .. })));
+        assert!(matches!(
+            ttl_millis(Duration::ZERO),
+            Err(Error::InvalidTtl { .. })
+        ));
+        assert!(matches!(
+            ttl_millis(MAX_TTL + Duration::from_secs(1)),
+            Err(Error::InvalidTtl { .. })
+        ));
     }
 
     #[test]
@@ -134,7 +143,10 @@ mod tests {
         let now = Timestamp::from_millis(5_000);
         assert!(Timestamp::from_millis(5_000).is_expired_at(now));
         assert!(!Timestamp::from_millis(5_001).is_expired_at(now));
-        assert_eq!(remaining_ttl(Some(Timestamp::from_millis(5_250)), now), Ok(Some(Duration::from_millis(250))));
+        assert_eq!(
+            remaining_ttl(Some(Timestamp::from_millis(5_250)), now),
+            Ok(Some(Duration::from_millis(250)))
+        );
         assert_eq!(remaining_ttl(Some(now), now), Err(()));
     }
 }

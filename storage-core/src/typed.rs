@@ -74,8 +74,7 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
 
     /// Stores `value` under `key`.
     pub fn set(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
-        self.store
-            .set(key, &encode(&self.serializer, value)?, ttl)
+        self.store.set(key, &encode(&self.serializer, value)?, ttl)
     }
 
     /// Stores `value` only if `key` has no live entry; returns whether it did.

@@ -90,7 +90,11 @@ impl FsOptions {
     pub(crate) fn checked_extension(&self) -> Result<Option<String>> {
         match &self.extension {
             None => Ok(None),
-            Some(ext) if !ext.is_empty() && ext.len() <= 16 && ext.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            Some(ext)
+                if !ext.is_empty()
+                    && ext.len() <= 16
+                    && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
                 Ok(Some(ext.to_ascii_lowercase()))
             }
             Some(ext) => Err(Error::Config(format!(
@@ -101,7 +105,8 @@ impl FsOptions {
 
     /// The root path of a cache-dir root.
     pub(crate) fn cache_root(app: &str) -> Result<PathBuf> {
-        Namespace::new(app).map_err(|_| Error::Config(format!("invalid cache app name {app:?}")))?;
+        Namespace::new(app)
+            .map_err(|_| Error::Config(format!("invalid cache app name {app:?}")))?;
         let base = dirs::cache_dir()
             .ok_or_else(|| Error::Config("this system has no user cache directory".into()))?;
         Ok(base.join(app))

@@ -29,7 +29,11 @@ pub(crate) struct Header {
 pub(crate) fn encode(key: &str, expires_at: Option<Timestamp>, value: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(FIXED_HEADER_LEN + key.len() + value.len());
     bytes.extend_from_slice(&[MAGIC, VERSION]);
-    bytes.extend_from_slice(&expires_at.map_or(NO_EXPIRY, Timestamp::as_millis).to_le_bytes());
+    bytes.extend_from_slice(
+        &expires_at
+            .map_or(NO_EXPIRY, Timestamp::as_millis)
+            .to_le_bytes(),
+    );
     // Keys are at most 1024 bytes, checked before any write.
     bytes.extend_from_slice(&(key.len() as u16).to_le_bytes());
     bytes.extend_from_slice(key.as_bytes());
@@ -87,7 +91,10 @@ mod tests {
     fn truncated_files_are_corrupt() {
         let bytes = encode("key", None, b"v");
         for len in 0..FIXED_HEADER_LEN + 3 {
-            assert!(matches!(read_header(&mut &bytes[..len], "f"), Err(Error::Corrupt { .. })));
+            assert!(matches!(
+                read_header(&mut &bytes[..len], "f"),
+                Err(Error::Corrupt { .. })
+            ));
         }
     }
 

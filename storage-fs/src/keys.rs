@@ -46,7 +46,18 @@ mod tests {
 
     #[test]
     fn hostile_keys_become_plain_hex_names() {
-        for key in ["", "..", "../../etc/passwd", "a/b", "a\\b", "nul\0byte", "CON", "con", "Con", &"x".repeat(1024)] {
+        for key in [
+            "",
+            "..",
+            "../../etc/passwd",
+            "a/b",
+            "a\\b",
+            "nul\0byte",
+            "CON",
+            "con",
+            "Con",
+            &"x".repeat(1024),
+        ] {
             let name = file_name(key, Some("bin"));
             assert!(is_entry_file(&name, Some("bin")), "{name}");
             assert!(!name.contains(['/', '\\', '\0']));

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use storage_core::limits::{check_entry, check_key};
 use storage_core::time::expiry_from_ttl;
-use storage_core::{Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Timestamp};
+use storage_core::{
+    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Timestamp,
+};
 
 use crate::config::{FsOptions, Root};
 use crate::format::{encode, read_header, Header};
@@ -87,7 +89,9 @@ impl FsStorage {
     pub fn paths(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
         Ok(self.scan(ScanMode::KeysOnly)?.map(move |record| {
             let record = record?;
-            Ok(self.dir.join(file_name(&record.key, self.extension.as_deref())))
+            Ok(self
+                .dir
+                .join(file_name(&record.key, self.extension.as_deref())))
         }))
     }
 
@@ -96,8 +100,10 @@ impl FsStorage {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        self.dir
-            .join(format!("{TEMP_PREFIX}{}.{count}.{nanos}", std::process::id()))
+        self.dir.join(format!(
+            "{TEMP_PREFIX}{}.{count}.{nanos}",
+            std::process::id()
+        ))
     }
 
     /// Writes a complete entry file at a temporary path and returns that path.
@@ -129,17 +135,27 @@ impl FsStorage {
     }
 
     /// Reads the entry file at `path`, checking that it holds `key`. `None` if there is no file.
-    fn read_file(&self, path: &Path, key: Option<&str>, values: bool) -> Result<Option<(Header, Vec<u8>)>> {
+    fn read_file(
+        &self,
+        path: &Path,
+        key: Option<&str>,
+        values: bool,
+    ) -> Result<Option<(Header, Vec<u8>)>> {
         let mut file = match File::open(path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error("read")(error)),
         };
-        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let header = read_header(&mut file, &name)?;
         if let Some(key) = key {
             if header.key != key {
-                return Err(Error::corrupt(key, format!("file {name} holds another key")));
+                return Err(Error::corrupt(
+                    key,
+                    format!("file {name} holds another key"),
+                ));
             }
         }
         let mut value = Vec::new();
@@ -228,7 +244,9 @@ impl KvStorage for FsStorage {
             // The entry exists: live means we lost; expired means we may claim it.
             match self.read_file(&path, Some(key), false) {
                 Ok(None) => continue,
-                Ok(Some((header, _))) if !header.expires_at.is_some_and(|at| at.is_expired()) => break Ok(false),
+                Ok(Some((header, _))) if !header.expires_at.is_some_and(|at| at.is_expired()) => {
+                    break Ok(false)
+                }
                 Ok(Some(_)) => {}
                 Err(error) => break Err(error),
             }
@@ -288,7 +306,9 @@ impl KvStorage for FsStorage {
             match self.read_file(&path, None, mode.values()) {
                 // Deleted since the directory was listed.
                 Ok(None) => None,
-                Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => None,
+                Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => {
+                    None
+                }
                 Ok(Some((header, value))) => Some(Ok(Record {
                     key: header.key,
                     value: mode.values().then_some(value),

@@ -35,7 +35,14 @@ impl<'a> SqliteBatch<'a> {
     /// Stores `value` if `key` has no live entry; returns whether it did.
     pub fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         self.store.check_write(key, value)?;
-        write_entry(self.tx, &self.store.sql().set_if_absent, key, value, ttl, true)
+        write_entry(
+            self.tx,
+            &self.store.sql().set_if_absent,
+            key,
+            value,
+            ttl,
+            true,
+        )
     }
 
     /// Deletes `key`; returns whether a live entry existed.

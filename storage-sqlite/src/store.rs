@@ -71,13 +71,15 @@ impl SqliteStorage {
             Location::Path(path) => (Some(path.clone()), None),
             Location::CacheDir(app) => (Some(SqliteOptions::cache_file(app)?), None),
             Location::TempDir => {
-                let dir = tempfile::tempdir().map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+                let dir =
+                    tempfile::tempdir().map_err(|e| Error::backend(BACKEND, "open", false, e))?;
                 (Some(dir.path().join("storage.sqlite")), Some(dir))
             }
         };
         if let Some(parent) = path.as_deref().and_then(Path::parent) {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::backend(BACKEND, "open", false, e))?;
             }
         }
         let pool_size = if path.is_some() { options.pool_size } else { 1 };
@@ -124,7 +126,11 @@ impl SqliteStorage {
 
     /// Another namespace (table) of the same database, sharing this store's connections.
     pub fn namespace(&self, namespace: &str) -> Result<Self> {
-        Self::with_table(self.db.clone(), Namespace::new(namespace)?, self.max_value_len)
+        Self::with_table(
+            self.db.clone(),
+            Namespace::new(namespace)?,
+            self.max_value_len,
+        )
     }
 
     /// This store's namespace.
@@ -185,7 +191,11 @@ impl SqliteStorage {
         })
     }
 
-    fn read<R>(&self, operation: &'static str, work: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+    fn read<R>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R> {
         self.db
             .pool
             .with(|conn| work(conn).map_err(db_error(operation)))
@@ -252,9 +262,14 @@ fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
         None => Connection::open_in_memory(),
     }
     .map_err(db_error("open"))?;
-    conn.busy_timeout(options.busy_timeout).map_err(db_error("open"))?;
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(db_error("open"))?;
     conn.set_prepared_statement_cache_capacity(64);
-    let journal = if options.wal && path.is_some() { "WAL" } else { "DELETE" };
+    let journal = if options.wal && path.is_some() {
+        "WAL"
+    } else {
+        "DELETE"
+    };
     let synchronous = match (options.fast_save, options.wal) {
         (true, _) => "OFF",
         (false, true) => "NORMAL",
@@ -314,7 +329,11 @@ pub(crate) fn write_entry(
 }
 
 /// Reads one live entry.
-pub(crate) fn read_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<Option<Entry>> {
+pub(crate) fn read_entry(
+    conn: &Connection,
+    sql: &Sql,
+    key: &str,
+) -> rusqlite::Result<Option<Entry>> {
     let mut stmt = conn.prepare_cached(&sql.get)?;
     stmt.query_row(
         named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
@@ -416,9 +435,10 @@ impl KvStorage for SqliteStorage {
     fn len(&self) -> Result<usize> {
         let count = self.read("len", |conn| {
             let mut stmt = conn.prepare_cached(&self.sql.count)?;
-            stmt.query_row(named_params! {":now": Timestamp::now().as_millis()}, |row| {
-                row.get::<_, i64>(0)
-            })
+            stmt.query_row(
+                named_params! {":now": Timestamp::now().as_millis()},
+                |row| row.get::<_, i64>(0),
+            )
         })?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
@@ -471,7 +491,9 @@ impl KvStorage for SqliteStorage {
                     .iter()
                     .map(|key| rusqlite::types::Value::Blob(key.as_bytes().to_vec()))
                     .chain(std::iter::once(rusqlite::types::Value::Integer(now)));
-                let mut rows = stmt.query(params_from_iter(params)).map_err(db_error("delete_many"))?;
+                let mut rows = stmt
+                    .query(params_from_iter(params))
+                    .map_err(db_error("delete_many"))?;
                 while let Some(row) = rows.next().map_err(db_error("delete_many"))? {
                     deleted += usize::from(row.get::<_, bool>(0).map_err(db_error("delete_many"))?);
                 }
