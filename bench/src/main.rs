@@ -1,0 +1,97 @@
+//! Prints a table of per-operation latency for each backend beside the raw driver doing the same
+//! work in the same run, and their ratio.
+//!
+//! `cargo run --release -p storage-bench` (`BENCH_SCALE=0.2` for a quick run).
+
+mod raw;
+mod table;
+
+use std::time::Duration;
+
+use storage_core::KvStorage;
+use storage_fs::{FsOptions, FsStorage};
+use storage_sqlite::{SqliteOptions, SqliteStorage};
+
+use raw::{RawFs, RawMemory, RawSqlite, RawStore};
+use table::{measure, Row};
+
+const KEYS: usize = 1000;
+const BATCH: usize = 100;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let dir = tempfile::tempdir()?;
+    let mut rows = Vec::new();
+    for size in [100usize, 10 * 1024] {
+        let value = vec![0xA5u8; size];
+        let sqlite_path = dir.path().join(format!("bench-{size}.sqlite"));
+        let ours = SqliteStorage::open(SqliteOptions::path(&sqlite_path).namespace("ours"))?;
+        let raw = RawSqlite::open(&sqlite_path, "raw")?;
+        rows.extend(compare("sqlite", &ours, &raw, &value, scale)?);
+
+        let fs_root = dir.path().join(format!("fs-{size}"));
+        let ours = FsStorage::open(FsOptions::dir(&fs_root).namespace("ours"))?;
+        let raw = RawFs::open(&fs_root.join("raw"))?;
+        rows.extend(compare("fs", &ours, &raw, &value, scale)?);
+
+        let ours = storage_core::MemoryStorage::new();
+        rows.extend(compare("memory", &ours, &RawMemory::default(), &value, scale)?);
+    }
+    table::print(&rows);
+    Ok(())
+}
+
+/// Runs every operation on `ours` and `raw` with the same keys and values.
+fn compare(
+    backend: &'static str,
+    ours: &dyn KvStorage,
+    raw: &dyn RawStore,
+    value: &[u8],
+    scale: f64,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let keys: Vec<String> = (0..KEYS).map(|i| format!("bench:key:{i:06}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let entries: Vec<(&str, &[u8])> = refs.iter().map(|k| (*k, value)).collect();
+    let iterations = ((if backend == "memory" { 20_000.0 } else { 2_000.0 }) * scale).max(50.0) as usize;
+    let batches = (iterations / 20).max(5);
+    let size = value.len();
+    let mut rows = Vec::new();
+    let mut row = |op: &'static str, ours_time: Duration, raw_time: Duration, per: usize| {
+        rows.push(Row { backend, op, size, ours: ours_time / per as u32, raw: raw_time / per as u32 });
+    };
+
+    ours.set_many(&entries, None)?;
+    raw.set_many(&entries)?;
+
+    let (a, b) = measure(
+        || (0..iterations).try_for_each(|i| ours.get(refs[i % KEYS]).map(drop)),
+        || (0..iterations).try_for_each(|i| raw.get(refs[i % KEYS]).map(drop)),
+    )?;
+    row("get", a, b, iterations);
+    let (a, b) = measure(
+        || (0..iterations).try_for_each(|i| ours.set(refs[i % KEYS], value, None)),
+        || (0..iterations).try_for_each(|i| raw.set(refs[i % KEYS], value)),
+    )?;
+    row("set", a, b, iterations);
+    let (a, b) = measure(
+        || (0..iterations).try_for_each(|i| ours.contains(refs[i % KEYS]).map(drop)),
+        || (0..iterations).try_for_each(|i| raw.contains(refs[i % KEYS]).map(drop)),
+    )?;
+    row("contains", a, b, iterations);
+    let (a, b) = measure(
+        || (0..iterations).try_for_each(|i| ours.delete(refs[i % KEYS]).map(drop).and_then(|()| ours.set(refs[i % KEYS], value, None))),
+        || (0..iterations).try_for_each(|i| raw.delete(refs[i % KEYS]).map(drop).and_then(|()| raw.set(refs[i % KEYS], value))),
+    )?;
+    row("delete+set", a, b, iterations);
+    let (a, b) = measure(
+        || (0..batches).try_for_each(|i| ours.get_many(&refs[(i * BATCH) % KEYS..][..BATCH]).map(drop)),
+        || (0..batches).try_for_each(|i| raw.get_many(&refs[(i * BATCH) % KEYS..][..BATCH]).map(drop)),
+    )?;
+    row("get_many(100)", a, b, batches);
+    let (a, b) = measure(
+        || (0..batches).try_for_each(|i| ours.set_many(&entries[(i * BATCH) % KEYS..][..BATCH], None)),
+        || (0..batches).try_for_each(|i| raw.set_many(&entries[(i * BATCH) % KEYS..][..BATCH])),
+    )?;
+    row("set_many(100)", a, b, batches);
+    Ok(rows)
+}
