@@ -19,7 +19,10 @@ const KEYS: usize = 1000;
 const BATCH: usize = 100;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let scale: f64 = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
@@ -35,7 +38,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.extend(compare("fs", &ours, &raw, &value, scale)?);
 
         let ours = storage_core::MemoryStorage::new();
-        rows.extend(compare("memory", &ours, &RawMemory::default(), &value, scale)?);
+        rows.extend(compare(
+            "memory",
+            &ours,
+            &RawMemory::default(),
+            &value,
+            scale,
+        )?);
     }
     table::print(&rows);
     Ok(())
@@ -52,12 +61,23 @@ fn compare(
     let keys: Vec<String> = (0..KEYS).map(|i| format!("bench:key:{i:06}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let entries: Vec<(&str, &[u8])> = refs.iter().map(|k| (*k, value)).collect();
-    let iterations = ((if backend == "memory" { 20_000.0 } else { 2_000.0 }) * scale).max(50.0) as usize;
+    let iterations = ((if backend == "memory" {
+        20_000.0
+    } else {
+        2_000.0
+    }) * scale)
+        .max(50.0) as usize;
     let batches = (iterations / 20).max(5);
     let size = value.len();
     let mut rows = Vec::new();
     let mut row = |op: &'static str, ours_time: Duration, raw_time: Duration, per: usize| {
-        rows.push(Row { backend, op, size, ours: ours_time / per as u32, raw: raw_time / per as u32 });
+        rows.push(Row {
+            backend,
+            op,
+            size,
+            ours: ours_time / per as u32,
+            raw: raw_time / per as u32,
+        });
     };
 
     ours.set_many(&entries, None)?;
@@ -79,17 +99,40 @@ fn compare(
     )?;
     row("contains", a, b, iterations);
     let (a, b) = measure(
-        || (0..iterations).try_for_each(|i| ours.delete(refs[i % KEYS]).map(drop).and_then(|()| ours.set(refs[i % KEYS], value, None))),
-        || (0..iterations).try_for_each(|i| raw.delete(refs[i % KEYS]).map(drop).and_then(|()| raw.set(refs[i % KEYS], value))),
+        || {
+            (0..iterations).try_for_each(|i| {
+                ours.delete(refs[i % KEYS])
+                    .map(drop)
+                    .and_then(|()| ours.set(refs[i % KEYS], value, None))
+            })
+        },
+        || {
+            (0..iterations).try_for_each(|i| {
+                raw.delete(refs[i % KEYS])
+                    .map(drop)
+                    .and_then(|()| raw.set(refs[i % KEYS], value))
+            })
+        },
     )?;
     row("delete+set", a, b, iterations);
     let (a, b) = measure(
-        || (0..batches).try_for_each(|i| ours.get_many(&refs[(i * BATCH) % KEYS..][..BATCH]).map(drop)),
-        || (0..batches).try_for_each(|i| raw.get_many(&refs[(i * BATCH) % KEYS..][..BATCH]).map(drop)),
+        || {
+            (0..batches).try_for_each(|i| {
+                ours.get_many(&refs[(i * BATCH) % KEYS..][..BATCH])
+                    .map(drop)
+            })
+        },
+        || {
+            (0..batches)
+                .try_for_each(|i| raw.get_many(&refs[(i * BATCH) % KEYS..][..BATCH]).map(drop))
+        },
     )?;
     row("get_many(100)", a, b, batches);
     let (a, b) = measure(
-        || (0..batches).try_for_each(|i| ours.set_many(&entries[(i * BATCH) % KEYS..][..BATCH], None)),
+        || {
+            (0..batches)
+                .try_for_each(|i| ours.set_many(&entries[(i * BATCH) % KEYS..][..BATCH], None))
+        },
         || (0..batches).try_for_each(|i| raw.set_many(&entries[(i * BATCH) % KEYS..][..BATCH])),
     )?;
     row("set_many(100)", a, b, batches);

@@ -67,13 +67,17 @@ impl RawStore for RawSqlite {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&self.get).map_err(fail)?;
-        stmt.query_row(params![key.as_bytes(), now_ms()], |r| r.get(0)).optional().map_err(fail)
+        stmt.query_row(params![key.as_bytes(), now_ms()], |r| r.get(0))
+            .optional()
+            .map_err(fail)
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), storage_core::Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&self.set).map_err(fail)?;
-        stmt.execute(params![key.as_bytes(), value]).map(drop).map_err(fail)
+        stmt.execute(params![key.as_bytes(), value])
+            .map(drop)
+            .map_err(fail)
     }
 
     fn contains(&self, key: &str) -> Result<bool, storage_core::Error> {
@@ -85,7 +89,9 @@ impl RawStore for RawSqlite {
     fn delete(&self, key: &str) -> Result<bool, storage_core::Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&self.delete).map_err(fail)?;
-        stmt.execute(params![key.as_bytes()]).map(|n| n > 0).map_err(fail)
+        stmt.execute(params![key.as_bytes()])
+            .map(|n| n > 0)
+            .map_err(fail)
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, storage_core::Error> {
@@ -103,11 +109,19 @@ impl RawStore for RawSqlite {
             .map(|k| rusqlite::types::Value::Blob(k.as_bytes().to_vec()))
             .chain(std::iter::once(rusqlite::types::Value::Integer(now_ms())));
         let mut found = HashMap::new();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(fail)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
-            found.insert(row.get::<_, Vec<u8>>(0).map_err(fail)?, row.get::<_, Vec<u8>>(1).map_err(fail)?);
+            found.insert(
+                row.get::<_, Vec<u8>>(0).map_err(fail)?,
+                row.get::<_, Vec<u8>>(1).map_err(fail)?,
+            );
         }
-        Ok(keys.iter().map(|k| found.get(k.as_bytes()).cloned()).collect())
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k.as_bytes()).cloned())
+            .collect())
     }
 
     fn set_many(&self, entries: &[(&str, &[u8])]) -> Result<(), storage_core::Error> {
@@ -133,7 +147,9 @@ pub struct RawFs {
 impl RawFs {
     pub fn open(dir: &Path) -> Result<Self, Error> {
         std::fs::create_dir_all(dir)?;
-        Ok(RawFs { dir: dir.to_path_buf() })
+        Ok(RawFs {
+            dir: dir.to_path_buf(),
+        })
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -185,20 +201,37 @@ pub struct RawMemory {
 
 impl RawStore for RawMemory {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
-        Ok(self.map.read().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
+        Ok(self
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned())
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), storage_core::Error> {
-        self.map.write().unwrap_or_else(|e| e.into_inner()).insert(key.to_owned(), value.to_vec());
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), value.to_vec());
         Ok(())
     }
 
     fn contains(&self, key: &str) -> Result<bool, storage_core::Error> {
-        Ok(self.map.read().unwrap_or_else(|e| e.into_inner()).contains_key(key))
+        Ok(self
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key))
     }
 
     fn delete(&self, key: &str) -> Result<bool, storage_core::Error> {
-        Ok(self.map.write().unwrap_or_else(|e| e.into_inner()).remove(key).is_some())
+        Ok(self
+            .map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key)
+            .is_some())
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, storage_core::Error> {

@@ -38,10 +38,19 @@ pub fn print(rows: &[Row]) {
     for row in rows {
         let ours = row.ours.as_secs_f64() * 1e6;
         let raw = row.raw.as_secs_f64() * 1e6;
-        let size = if row.size >= 1024 { format!("{} KB", row.size / 1024) } else { format!("{} B", row.size) };
+        let size = if row.size >= 1024 {
+            format!("{} KB", row.size / 1024)
+        } else {
+            format!("{} B", row.size)
+        };
         println!(
             "| {} | {} | {} | {:.2} | {:.2} | {:.2}x |",
-            row.backend, row.op, size, ours, raw, ours / raw.max(1e-9)
+            row.backend,
+            row.op,
+            size,
+            ours,
+            raw,
+            ours / raw.max(1e-9)
         );
     }
 }

@@ -161,7 +161,7 @@ pub trait AsyncKvStorage: Send + Sync {
             let next = records.next().await.transpose()?;
             let done = next.is_none();
             if let Some(record) = next {
-                if let Ok(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) {
+                if let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) {
                     batch.push((record.key, record.value.unwrap_or_default(), ttl));
                 }
             }

@@ -200,7 +200,7 @@ pub trait KvStorage: Send + Sync {
         };
         for record in other.scan(ScanMode::WithValues)? {
             let record = record?;
-            let Ok(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
+            let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
                 continue;
             };
             batch.push((record.key, record.value.unwrap_or_default(), ttl));

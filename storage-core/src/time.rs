@@ -95,16 +95,13 @@ pub fn expiry_from_ttl(ttl: Option<Duration>, now: Timestamp) -> Result<Option<T
         .transpose()
 }
 
-/// The TTL that remains of `expires_at` at `now`: `Ok(None)` for no expiry, `Err(())` if it has
+/// The TTL that remains of `expires_at` at `now`: `Some(None)` for no expiry, `None` if it has
 /// already passed (the entry is gone).
-pub fn remaining_ttl(
-    expires_at: Option<Timestamp>,
-    now: Timestamp,
-) -> Result<Option<Duration>, ()> {
+pub fn remaining_ttl(expires_at: Option<Timestamp>, now: Timestamp) -> Option<Option<Duration>> {
     match expires_at {
-        None => Ok(None),
-        Some(at) if at.is_expired_at(now) => Err(()),
-        Some(at) => Ok(Some(at.remaining_at(now))),
+        None => Some(None),
+        Some(at) if at.is_expired_at(now) => None,
+        Some(at) => Some(Some(at.remaining_at(now))),
     }
 }
 
@@ -145,8 +142,8 @@ mod tests {
         assert!(!Timestamp::from_millis(5_001).is_expired_at(now));
         assert_eq!(
             remaining_ttl(Some(Timestamp::from_millis(5_250)), now),
-            Ok(Some(Duration::from_millis(250)))
+            Some(Some(Duration::from_millis(250)))
         );
-        assert_eq!(remaining_ttl(Some(now), now), Err(()));
+        assert_eq!(remaining_ttl(Some(now), now), None);
     }
 }

@@ -1,7 +1,7 @@
 //! [`FsStorage`]: the [`KvStorage`] implementation.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -135,32 +135,44 @@ impl FsStorage {
     }
 
     /// Reads the entry file at `path`, checking that it holds `key`. `None` if there is no file.
+    /// With `values`, the whole file is read in one call; without, only the header.
     fn read_file(
         &self,
         path: &Path,
         key: Option<&str>,
         values: bool,
     ) -> Result<Option<(Header, Vec<u8>)>> {
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error("read")(error)),
+        let name = || {
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         };
-        let name = path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let header = read_header(&mut file, &name)?;
+        let not_found = |error: &io::Error| error.kind() == io::ErrorKind::NotFound;
+        let (header, value) = if values {
+            let mut bytes = match fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(error) if not_found(&error) => return Ok(None),
+                Err(error) => return Err(io_error("read")(error)),
+            };
+            let mut rest = &bytes[..];
+            let header = read_header(&mut rest, &name())?;
+            let header_len = bytes.len() - rest.len();
+            bytes.drain(..header_len);
+            (header, bytes)
+        } else {
+            let mut file = match File::open(path) {
+                Ok(file) => io::BufReader::with_capacity(1024 + 64, file),
+                Err(error) if not_found(&error) => return Ok(None),
+                Err(error) => return Err(io_error("read")(error)),
+            };
+            (read_header(&mut file, &name())?, Vec::new())
+        };
         if let Some(key) = key {
             if header.key != key {
                 return Err(Error::corrupt(
                     key,
-                    format!("file {name} holds another key"),
+                    format!("file {} holds another key", name()),
                 ));
             }
-        }
-        let mut value = Vec::new();
-        if values {
-            file.read_to_end(&mut value).map_err(io_error("read"))?;
         }
         Ok(Some((header, value)))
     }

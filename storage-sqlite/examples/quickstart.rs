@@ -19,16 +19,31 @@ fn main() -> Result<(), storage_core::Error> {
     let sqlite = SqliteStorage::open(SqliteOptions::temp_dir().namespace("responses"))?;
 
     // Sign with the newest key, verify with any: rotate by putting a new key first.
-    let signer = Signer::new("http-cache", [SigningKey::new("2026-11", "a long random secret")?])?;
+    let signer = Signer::new(
+        "http-cache",
+        [SigningKey::new("2026-11", "a long random secret")?],
+    )?;
     let cache: Typed<_, CachedResponse> = Typed::new(Signed::new(sqlite.clone(), signer));
 
-    let response = CachedResponse { status: 200, body: "<html>hello</html>".into() };
-    cache.set("GET https://example.com/", &response, Some(Duration::from_secs(300)))?;
+    let response = CachedResponse {
+        status: 200,
+        body: "<html>hello</html>".into(),
+    };
+    cache.set(
+        "GET https://example.com/",
+        &response,
+        Some(Duration::from_secs(300)),
+    )?;
 
     let hit = cache.get("GET https://example.com/")?;
     println!("hit: {hit:?}");
     assert_eq!(hit, Some(response));
-    println!("expires in: {:?}", cache.expiry("GET https://example.com/")?.and_then(|e| e.ttl()));
+    println!(
+        "expires in: {:?}",
+        cache
+            .expiry("GET https://example.com/")?
+            .and_then(|e| e.ttl())
+    );
 
     // Tampering with the stored bytes is caught before anything is deserialized.
     let mut raw = sqlite.get("GET https://example.com/")?.unwrap_or_default();

@@ -22,19 +22,23 @@ pub(crate) struct Sql {
     table: String,
 }
 
-/// `1` if the row is live at `?now`; `now` is always the last positional parameter it names.
-const LIVE: &str = "(expires_at IS NULL OR expires_at > :now)";
+/// The condition "the row is live at `?n`" (`?n` is the current time in ms).
+fn live(n: usize) -> String {
+    format!("(expires_at IS NULL OR expires_at > ?{n})")
+}
 
 impl Sql {
     pub(crate) fn new(namespace: &Namespace) -> Self {
         // Namespace names are checked to [A-Za-z0-9_-], so quoting cannot be escaped.
         let t = format!("\"kv_{}\"", namespace.as_str());
         let index = format!("\"kv_{}_expires_at\"", namespace.as_str());
+        // Positional parameters throughout: binding by name costs a lookup per parameter.
         let page = |values: bool, after: bool| {
             format!(
-                "SELECT key, {}, expires_at FROM {t} WHERE {LIVE}{} ORDER BY key LIMIT :limit",
+                "SELECT key, {}, expires_at FROM {t} WHERE {}{} ORDER BY key LIMIT ?2",
                 if values { "value" } else { "NULL" },
-                if after { " AND key > :after" } else { "" },
+                live(1),
+                if after { " AND key > ?3" } else { "" },
             )
         };
         Sql {
@@ -42,24 +46,25 @@ impl Sql {
                 "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires_at INTEGER);
                  CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at) WHERE expires_at IS NOT NULL;"
             ),
-            get: format!("SELECT value, expires_at FROM {t} WHERE key = :key AND {LIVE}"),
-            expiry: format!("SELECT expires_at FROM {t} WHERE key = :key AND {LIVE}"),
+            get: format!("SELECT value, expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
+            expiry: format!("SELECT expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
             set: format!(
-                "INSERT INTO {t} (key, value, expires_at) VALUES (:key, :value, :expires_at)
+                "INSERT INTO {t} (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
             ),
             set_if_absent: format!(
-                "INSERT INTO {t} (key, value, expires_at) VALUES (:key, :value, :expires_at)
+                "INSERT INTO {t} (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-                 WHERE NOT {LIVE}"
+                 WHERE NOT {}",
+                live(4)
             ),
-            delete: format!("DELETE FROM {t} WHERE key = :key RETURNING {LIVE}"),
-            pop: format!("DELETE FROM {t} WHERE key = :key RETURNING value, {LIVE}"),
-            count: format!("SELECT COUNT(*) FROM {t} WHERE {LIVE}"),
+            delete: format!("DELETE FROM {t} WHERE key = ?1 RETURNING {}", live(2)),
+            pop: format!("DELETE FROM {t} WHERE key = ?1 RETURNING value, {}", live(2)),
+            count: format!("SELECT COUNT(*) FROM {t} WHERE {}", live(1)),
             first_page: [page(false, false), page(true, false)],
             next_page: [page(false, true), page(true, true)],
             clear: format!("DELETE FROM {t}"),
-            purge: format!("DELETE FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= :now"),
+            purge: format!("DELETE FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= ?1"),
             table: t,
         }
     }
@@ -67,20 +72,20 @@ impl Sql {
     /// `SELECT key, value FROM t WHERE key IN (?1…?n) AND live`, `now` is `?{n+1}`.
     pub(crate) fn get_in(&self, n: usize) -> String {
         format!(
-            "SELECT key, value FROM {} WHERE key IN ({}) AND (expires_at IS NULL OR expires_at > ?{})",
+            "SELECT key, value FROM {} WHERE key IN ({}) AND {}",
             self.table,
             placeholders(n),
-            n + 1
+            live(n + 1)
         )
     }
 
     /// `DELETE … WHERE key IN (?1…?n) RETURNING live`, `now` is `?{n+1}`.
     pub(crate) fn delete_in(&self, n: usize) -> String {
         format!(
-            "DELETE FROM {} WHERE key IN ({}) RETURNING (expires_at IS NULL OR expires_at > ?{})",
+            "DELETE FROM {} WHERE key IN ({}) RETURNING {}",
             self.table,
             placeholders(n),
-            n + 1
+            live(n + 1)
         )
     }
 }

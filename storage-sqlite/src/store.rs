@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{named_params, params_from_iter, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension};
 use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
@@ -218,16 +218,14 @@ impl SqliteStorage {
             match after {
                 None => {
                     let mut stmt = conn.prepare_cached(&self.sql.first_page[with_values])?;
-                    let mut cursor = stmt.query(named_params! {":now": now, ":limit": limit})?;
+                    let mut cursor = stmt.query(params![now, limit])?;
                     while let Some(row) = cursor.next()? {
                         push(row)?;
                     }
                 }
                 Some(after) => {
                     let mut stmt = conn.prepare_cached(&self.sql.next_page[with_values])?;
-                    let mut cursor = stmt.query(
-                        named_params! {":now": now, ":limit": limit, ":after": after.as_bytes()},
-                    )?;
+                    let mut cursor = stmt.query(params![now, limit, after.as_bytes()])?;
                     while let Some(row) = cursor.next()? {
                         push(row)?;
                     }
@@ -318,11 +316,9 @@ pub(crate) fn write_entry(
     let operation = if conditional { "set_if_absent" } else { "set" };
     let mut stmt = conn.prepare_cached(sql).map_err(db_error(operation))?;
     let changed = if conditional {
-        stmt.execute(named_params! {
-            ":key": key.as_bytes(), ":value": value, ":expires_at": expires_at, ":now": now.as_millis()
-        })
+        stmt.execute(params![key.as_bytes(), value, expires_at, now.as_millis()])
     } else {
-        stmt.execute(named_params! {":key": key.as_bytes(), ":value": value, ":expires_at": expires_at})
+        stmt.execute(params![key.as_bytes(), value, expires_at])
     }
     .map_err(db_error(operation))?;
     Ok(changed > 0)
@@ -336,7 +332,7 @@ pub(crate) fn read_entry(
 ) -> rusqlite::Result<Option<Entry>> {
     let mut stmt = conn.prepare_cached(&sql.get)?;
     stmt.query_row(
-        named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+        params![key.as_bytes(), Timestamp::now().as_millis()],
         |row| {
             Ok(Entry {
                 value: row.get(0)?,
@@ -352,7 +348,7 @@ pub(crate) fn delete_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite:
     let mut stmt = conn.prepare_cached(&sql.delete)?;
     let live = stmt
         .query_row(
-            named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+            params![key.as_bytes(), Timestamp::now().as_millis()],
             |row| row.get::<_, bool>(0),
         )
         .optional()?;
@@ -407,7 +403,7 @@ impl KvStorage for SqliteStorage {
         let found = self.read("expiry", |conn| {
             let mut stmt = conn.prepare_cached(&self.sql.expiry)?;
             stmt.query_row(
-                named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+                params![key.as_bytes(), Timestamp::now().as_millis()],
                 |row| row.get::<_, Option<i64>>(0),
             )
             .optional()
@@ -424,7 +420,7 @@ impl KvStorage for SqliteStorage {
         let popped = self.read("pop", |conn| {
             let mut stmt = conn.prepare_cached(&self.sql.pop)?;
             stmt.query_row(
-                named_params! {":key": key.as_bytes(), ":now": Timestamp::now().as_millis()},
+                params![key.as_bytes(), Timestamp::now().as_millis()],
                 |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?)),
             )
             .optional()
@@ -435,10 +431,9 @@ impl KvStorage for SqliteStorage {
     fn len(&self) -> Result<usize> {
         let count = self.read("len", |conn| {
             let mut stmt = conn.prepare_cached(&self.sql.count)?;
-            stmt.query_row(
-                named_params! {":now": Timestamp::now().as_millis()},
-                |row| row.get::<_, i64>(0),
-            )
+            stmt.query_row(params![Timestamp::now().as_millis()], |row| {
+                row.get::<_, i64>(0)
+            })
         })?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
@@ -505,7 +500,7 @@ impl KvStorage for SqliteStorage {
     fn purge_expired(&self) -> Result<usize> {
         self.read("purge_expired", |conn| {
             conn.prepare_cached(&self.sql.purge)?
-                .execute(named_params! {":now": Timestamp::now().as_millis()})
+                .execute(params![Timestamp::now().as_millis()])
         })
     }
 }

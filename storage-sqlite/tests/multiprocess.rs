@@ -12,16 +12,24 @@ const WORKERS: usize = 4;
 const WRITES: usize = 300;
 
 fn worker(path: &str, id: usize) -> Result<(), String> {
-    let store = SqliteStorage::open(SqliteOptions::path(path).namespace("shared")).map_err(|e| e.to_string())?;
+    let store = SqliteStorage::open(SqliteOptions::path(path).namespace("shared"))
+        .map_err(|e| e.to_string())?;
     let other = store.namespace("bulk").map_err(|e| e.to_string())?;
     for i in 0..WRITES {
         let key = format!("w{id}/k{i}");
-        store.set(&key, key.as_bytes(), None).map_err(|e| format!("set {key}: {e}"))?;
-        store.get(&format!("w{}/k{i}", (id + 1) % WORKERS)).map_err(|e| format!("get: {e}"))?;
+        store
+            .set(&key, key.as_bytes(), None)
+            .map_err(|e| format!("set {key}: {e}"))?;
+        store
+            .get(&format!("w{}/k{i}", (id + 1) % WORKERS))
+            .map_err(|e| format!("get: {e}"))?;
         if i % 50 == 0 {
             let batch: Vec<String> = (0..20).map(|j| format!("w{id}/b{i}/{j}")).collect();
-            let entries: Vec<(&str, &[u8])> = batch.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
-            other.set_many(&entries, None).map_err(|e| format!("set_many: {e}"))?;
+            let entries: Vec<(&str, &[u8])> =
+                batch.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
+            other
+                .set_many(&entries, None)
+                .map_err(|e| format!("set_many: {e}"))?;
             store.len().map_err(|e| format!("len: {e}"))?;
         }
         store
@@ -37,7 +45,11 @@ fn parent() -> Result<(), String> {
     let path = path.to_str().ok_or("temp path is not UTF-8")?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let children: Vec<_> = (0..WORKERS)
-        .map(|id| Command::new(&exe).args(["--worker", path, &id.to_string()]).spawn())
+        .map(|id| {
+            Command::new(&exe)
+                .args(["--worker", path, &id.to_string()])
+                .spawn()
+        })
         .collect::<Result<_, _>>()
         .map_err(|e| format!("cannot start a worker: {e}"))?;
     for child in children {
@@ -46,7 +58,8 @@ fn parent() -> Result<(), String> {
             return Err(format!("a worker failed ({})", output.status));
         }
     }
-    let store = SqliteStorage::open(SqliteOptions::path(path).namespace("shared")).map_err(|e| e.to_string())?;
+    let store = SqliteStorage::open(SqliteOptions::path(path).namespace("shared"))
+        .map_err(|e| e.to_string())?;
     let bulk = store.namespace("bulk").map_err(|e| e.to_string())?;
     let expected = WORKERS * WRITES + WRITES;
     let len = store.len().map_err(|e| e.to_string())?;

@@ -25,7 +25,11 @@ fn batch_commits_on_ok_and_rolls_back_on_error() -> storage_core::Result<()> {
         Err(Error::Config("abort".into()))
     });
     assert!(failed.is_err());
-    assert_eq!(store.get("a")?, Some(b"1".to_vec()), "rolled-back delete took effect");
+    assert_eq!(
+        store.get("a")?,
+        Some(b"1".to_vec()),
+        "rolled-back delete took effect"
+    );
     assert!(!store.contains("c")?, "rolled-back write took effect");
     Ok(())
 }
@@ -51,17 +55,33 @@ fn namespaces_share_one_file_and_in_memory_databases() -> storage_core::Result<(
     other.set("k", b"other", None)?;
     assert_eq!(memory.get("k")?, Some(b"default".to_vec()));
     assert_eq!(other.get("k")?, Some(b"other".to_vec()));
-    assert!(matches!(memory.namespace("x\"; DROP TABLE"), Err(Error::InvalidNamespace { .. })));
+    assert!(matches!(
+        memory.namespace("x\"; DROP TABLE"),
+        Err(Error::InvalidNamespace { .. })
+    ));
     Ok(())
 }
 
 #[test]
 fn hard_limit_comes_from_sqlite_and_options_lower_it() -> storage_core::Result<()> {
     let store = open();
-    assert!(store.max_value_len() > 900_000_000, "SQLite's default limit is 1e9 bytes");
+    assert!(
+        store.max_value_len() > 900_000_000,
+        "SQLite's default limit is 1e9 bytes"
+    );
     let small = SqliteStorage::open(SqliteOptions::in_memory().max_value_len(10))?;
     let error = small.set("k", &[0; 11], None).err();
-    assert!(matches!(error, Some(Error::ValueTooLarge { max: 10, backend: "sqlite", .. })), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Some(Error::ValueTooLarge {
+                max: 10,
+                backend: "sqlite",
+                ..
+            })
+        ),
+        "{error:?}"
+    );
     Ok(())
 }
 
