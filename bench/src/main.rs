@@ -29,7 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let value = vec![0xA5u8; size];
         let sqlite_path = dir.path().join(format!("bench-{size}.sqlite"));
         let ours = SqliteStorage::open(SqliteOptions::path(&sqlite_path).namespace("ours"))?;
-        let raw = RawSqlite::open(&sqlite_path, "raw")?;
+        // A file of its own, so neither side pays for the other's WAL checkpoints.
+        let raw = RawSqlite::open(&dir.path().join(format!("raw-{size}.sqlite")), "raw")?;
         rows.extend(compare("sqlite", &ours, &raw, &value, scale)?);
 
         let fs_root = dir.path().join(format!("fs-{size}"));

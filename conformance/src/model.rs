@@ -225,6 +225,15 @@ struct Run<'a> {
     model: Model,
 }
 
+/// Records a write in one namespace of the model.
+fn remember(map: &mut BTreeMap<String, ModelEntry>, key: &str, value: &Value, life: Life) {
+    let entry = ModelEntry {
+        value: value.0.clone(),
+        life,
+    };
+    map.insert(key.to_owned(), entry);
+}
+
 fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items.sort();
     items
@@ -285,14 +294,8 @@ impl<'a> Run<'a> {
             Op::Set(k, v, t) => {
                 call!(step, self.main.set(self.key(*k), &v.0, duration(*t, short)));
                 let life = life(*t, short, started, Instant::now());
-                let key = self.key(*k).to_owned();
-                self.model.main.insert(
-                    key,
-                    ModelEntry {
-                        value: v.0.clone(),
-                        life,
-                    },
-                );
+                let key = self.key(*k);
+                remember(&mut self.model.main, key, v, life);
             }
             Op::SetIfAbsent(k, v, t) => {
                 let won = call!(
@@ -307,14 +310,8 @@ impl<'a> Run<'a> {
                 );
                 if won {
                     let life = life(*t, short, started, Instant::now());
-                    let key = self.key(*k).to_owned();
-                    self.model.main.insert(
-                        key,
-                        ModelEntry {
-                            value: v.0.clone(),
-                            life,
-                        },
-                    );
+                    let key = self.key(*k);
+                    remember(&mut self.model.main, key, v, life);
                 }
             }
             Op::Delete(k) => {
@@ -392,14 +389,8 @@ impl<'a> Run<'a> {
                 call!(step, self.main.set_many(&pairs, duration(*t, short)));
                 let life = life(*t, short, started, Instant::now());
                 for (k, v) in entries {
-                    let key = self.key(*k).to_owned();
-                    self.model.main.insert(
-                        key,
-                        ModelEntry {
-                            value: v.0.clone(),
-                            life,
-                        },
-                    );
+                    let key = self.key(*k);
+                    remember(&mut self.model.main, key, v, life);
                 }
             }
             Op::DeleteMany(ks) => {
@@ -421,14 +412,8 @@ impl<'a> Run<'a> {
                     self.other.set(self.key(*k), &v.0, duration(*t, short))
                 );
                 let life = life(*t, short, started, Instant::now());
-                let key = self.key(*k).to_owned();
-                self.model.other.insert(
-                    key,
-                    ModelEntry {
-                        value: v.0.clone(),
-                        life,
-                    },
-                );
+                let key = self.key(*k);
+                remember(&mut self.model.other, key, v, life);
             }
             Op::UpdateFromOther => {
                 let copied = call!(step, self.main.update(self.other));

@@ -9,7 +9,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
-use crate::limits::{check_entry, check_key};
+use crate::limits::check_key;
 use crate::storage::{Expiry, UPDATE_BATCH};
 use crate::time::{remaining_ttl, Timestamp};
 
@@ -187,11 +187,7 @@ pub trait AsyncKvStorage: Send + Sync {
 
     /// Checks every key and value of a bulk write against this store's limits.
     fn check_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        let (backend, max) = (self.backend_name(), self.max_value_len());
-        entries.iter().try_for_each(|entry| {
-            check_entry(backend, entry.key, entry.value, max)?;
-            entry.ttl.map(crate::time::ttl_millis).transpose().map(drop)
-        })
+        crate::limits::check_entries(self.backend_name(), self.max_value_len(), entries)
     }
 }
 

@@ -39,6 +39,18 @@ pub fn check_entry(backend: &'static str, key: &str, value: &[u8], max_value: us
     check_value(backend, key, value, max_value)
 }
 
+/// Checks every key, value and TTL of a bulk write before anything is written.
+pub fn check_entries(
+    backend: &'static str,
+    max_value: usize,
+    entries: &[crate::SetEntry<'_>],
+) -> Result<()> {
+    entries.iter().try_for_each(|entry| {
+        check_entry(backend, entry.key, entry.value, max_value)?;
+        entry.ttl.map(crate::time::ttl_millis).transpose().map(drop)
+    })
+}
+
 /// A checked namespace (scope) name: 1 to 64 characters from `A-Z a-z 0-9 _ -`, not starting
 /// with `-`.
 ///

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
-use crate::limits::{check_entry, check_key};
+use crate::limits::check_key;
 use crate::time::{remaining_ttl, Timestamp};
 
 /// A stream of scanned records, borrowed from the store.
@@ -220,11 +220,7 @@ pub trait KvStorage: Send + Sync {
 
     /// Checks every key and value of a bulk write against this store's limits.
     fn check_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        let (backend, max) = (self.backend_name(), self.max_value_len());
-        entries.iter().try_for_each(|entry| {
-            check_entry(backend, entry.key, entry.value, max)?;
-            entry.ttl.map(crate::time::ttl_millis).transpose().map(drop)
-        })
+        crate::limits::check_entries(self.backend_name(), self.max_value_len(), entries)
     }
 }
 

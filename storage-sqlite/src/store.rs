@@ -311,10 +311,22 @@ pub(crate) fn write_entry(
     ttl: Option<Duration>,
     conditional: bool,
 ) -> Result<bool> {
-    let now = Timestamp::now();
-    let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
     let operation = if conditional { "set_if_absent" } else { "set" };
     let mut stmt = conn.prepare_cached(sql).map_err(db_error(operation))?;
+    execute_write(&mut stmt, key, value, ttl, Timestamp::now(), conditional)
+}
+
+/// Runs a prepared `set` or `set_if_absent` statement for one entry written at `now`.
+fn execute_write(
+    stmt: &mut rusqlite::Statement<'_>,
+    key: &str,
+    value: &[u8],
+    ttl: Option<Duration>,
+    now: Timestamp,
+    conditional: bool,
+) -> Result<bool> {
+    let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+    let operation = if conditional { "set_if_absent" } else { "set" };
     let changed = if conditional {
         stmt.execute(params![key.as_bytes(), value, expires_at, now.as_millis()])
     } else {
@@ -467,8 +479,12 @@ impl KvStorage for SqliteStorage {
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         self.check_entries(entries)?;
         self.write_transaction("set_many", |tx| {
+            let mut stmt = tx
+                .prepare_cached(&self.sql.set)
+                .map_err(db_error("set_many"))?;
+            let now = Timestamp::now();
             entries.iter().try_for_each(|e| {
-                write_entry(tx, &self.sql.set, e.key, e.value, e.ttl, false).map(drop)
+                execute_write(&mut stmt, e.key, e.value, e.ttl, now, false).map(drop)
             })
         })
     }
