@@ -4,10 +4,31 @@
 #
 #   ./scripts/test.sh
 #
-# Backends that need servers (Redis, MongoDB, DynamoDB) install them here, into ignored folders
-# under .tools/, as their crates land; today every backend is embedded (memory, SQLite, files).
+# Test servers: redis-server comes from Debian's package (installed below when missing); the
+# tests start and stop their own servers on free ports of 127.0.0.1. Tools that are not system
+# packages go into the ignored folder .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=no
+apt_install() {
+  if [ "$apt_updated" = no ]; then
+    as_root apt-get update -qq
+    apt_updated=yes
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  echo "== installing redis-server (Debian package)"
+  apt_install redis-server redis-tools
+  # The package may start a system service on port 6379; the tests never use it.
+  as_root service redis-server stop >/dev/null 2>&1 || true
+fi
 
 echo "== toolchain"
 cargo --version

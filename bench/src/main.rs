@@ -4,6 +4,7 @@
 //! `cargo run --release -p storage-bench` (`BENCH_SCALE=0.2` for a quick run).
 
 mod raw;
+mod raw_redis;
 mod table;
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
     let dir = tempfile::tempdir()?;
+    let redis = conformance::backends::Redis::standalone(conformance::backends::RedisKind::PerKey)?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
         let value = vec![0xA5u8; size];
@@ -46,6 +48,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &value,
             scale,
         )?);
+
+        // The sync face of each Redis store; KvStorage:: picks it over the async one.
+        let ours = storage_redis::RedisStorage::from_url(redis.url(), "bench")?;
+        let raw = raw_redis::RawRedis::new(redis.url(), false)?;
+        rows.extend(compare("redis", &ours, &raw, &value, scale)?);
+        let ours = storage_redis::RedisHashStorage::from_url(redis.url(), "bench")?;
+        let raw = raw_redis::RawRedis::new(redis.url(), true)?;
+        rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
     }
     table::print(&rows);
     Ok(())

@@ -122,3 +122,199 @@ mod fs {
         }
     }
 }
+
+#[cfg(feature = "redis")]
+pub use redis::{start_redis, Redis, RedisKind};
+#[cfg(feature = "redis")]
+mod redis {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use storage_core::{AsyncKvStorage, KvStorage};
+    use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
+
+    use crate::servers::{find_program, free_port, resp_command, ServerProcess};
+
+    const HOW_TO_GET: &str =
+        "Install it with `./scripts/test.sh` (which runs `apt-get install redis-server` \
+        when it is missing) or `apt-get install redis-server`, or point the tests at a server with \
+        STORAGE_TEST_REDIS_URL / STORAGE_TEST_REDIS_CLUSTER_URL.";
+
+    /// Which store type to test.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RedisKind {
+        /// [`RedisStorage`], one key per entry.
+        PerKey,
+        /// [`RedisHashStorage`], one hash per namespace.
+        Hash,
+    }
+
+    /// Redis stores on a server (or cluster) the tests start themselves, or the one named by
+    /// `STORAGE_TEST_REDIS_URL` (`STORAGE_TEST_REDIS_CLUSTER_URL` for a cluster).
+    pub struct Redis {
+        url: String,
+        kind: RedisKind,
+        servers: Mutex<Vec<ServerProcess>>,
+    }
+
+    fn wait_ping(port: u16) -> bool {
+        resp_command(port, "PING").starts_with("+PONG")
+    }
+
+    /// Starts a standalone `redis-server` without persistence on a free port.
+    pub fn start_redis(
+        port: u16,
+        extra: &[&str],
+        dir: &std::path::Path,
+    ) -> Result<ServerProcess, String> {
+        let program = find_program("redis-server", HOW_TO_GET)?;
+        let mut args: Vec<String> = [
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "no",
+            "--dir",
+            &dir.display().to_string(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        ServerProcess::start(&program, &args, port, Duration::from_secs(10), || {
+            wait_ping(port)
+        })
+    }
+
+    impl Redis {
+        /// A standalone server.
+        pub fn standalone(kind: RedisKind) -> Result<Self, String> {
+            if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_URL") {
+                return Ok(Redis {
+                    url,
+                    kind,
+                    servers: Mutex::default(),
+                });
+            }
+            let dir = std::env::temp_dir();
+            let port = free_port()?;
+            let server = start_redis(port, &[], &dir)?;
+            Ok(Redis {
+                url: format!("redis://127.0.0.1:{port}/0"),
+                kind,
+                servers: Mutex::new(vec![server]),
+            })
+        }
+
+        /// A 3-master cluster.
+        pub fn cluster(kind: RedisKind) -> Result<Self, String> {
+            if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_CLUSTER_URL") {
+                return Ok(Redis {
+                    url,
+                    kind,
+                    servers: Mutex::default(),
+                });
+            }
+            let cli = find_program("redis-cli", HOW_TO_GET)?;
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?.keep();
+            let mut servers = Vec::new();
+            let mut nodes = Vec::new();
+            for _ in 0..3 {
+                let port = free_port()?;
+                let config = format!("nodes-{port}.conf");
+                let extra = [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &config,
+                    "--cluster-node-timeout",
+                    "3000",
+                ];
+                servers.push(start_redis(port, &extra, &dir)?);
+                nodes.push(format!("127.0.0.1:{port}"));
+            }
+            let created = std::process::Command::new(cli)
+                .args(["--cluster", "create"])
+                .args(&nodes)
+                .args(["--cluster-replicas", "0", "--cluster-yes"])
+                .output()
+                .map_err(|e| format!("redis-cli --cluster create: {e}"))?;
+            if !created.status.success() {
+                return Err(format!(
+                    "redis-cli --cluster create failed: {}",
+                    String::from_utf8_lossy(&created.stdout)
+                ));
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !servers
+                .iter()
+                .all(|s| resp_command(s.port, "CLUSTER INFO").contains("cluster_state:ok"))
+            {
+                if std::time::Instant::now() > deadline {
+                    return Err("the test cluster did not reach cluster_state:ok".into());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Ok(Redis {
+                url: format!("redis+cluster://{}", nodes.join(",")),
+                kind,
+                servers: Mutex::new(servers),
+            })
+        }
+
+        /// The URL the stores connect to.
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        fn options(&self, namespace: &str) -> storage_core::Result<RedisOptions> {
+            Ok(RedisOptions::from_url(&self.url)?.namespace(namespace))
+        }
+    }
+
+    impl Drop for Redis {
+        fn drop(&mut self) {
+            for server in self
+                .servers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter_mut()
+            {
+                server.stop();
+            }
+        }
+    }
+
+    impl crate::Backend for Redis {
+        fn name(&self) -> String {
+            format!("redis {:?} at {}", self.kind, self.url)
+        }
+
+        fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
+            let options = self.options(namespace)?;
+            Ok(match self.kind {
+                RedisKind::PerKey => Arc::new(RedisStorage::new(options)?),
+                RedisKind::Hash => Arc::new(RedisHashStorage::new(options)?),
+            })
+        }
+
+        fn open_async(&self, namespace: &str) -> storage_core::Result<Arc<dyn AsyncKvStorage>> {
+            let options = self.options(namespace)?;
+            Ok(match self.kind {
+                RedisKind::PerKey => Arc::new(RedisStorage::new(options)?),
+                RedisKind::Hash => Arc::new(RedisHashStorage::new(options)?),
+            })
+        }
+
+        fn persistent(&self) -> bool {
+            true
+        }
+    }
+}

@@ -39,6 +39,7 @@ pub mod backends;
 pub mod checks;
 mod keys;
 mod model;
+pub mod servers;
 
 pub use checks::{run_all, Check, CHECKS};
 pub use keys::nasty_keys;

@@ -9,3 +9,24 @@ conformance::conformance_tests!(sqlite, conformance::backends::Sqlite::new());
 
 #[cfg(feature = "fs")]
 conformance::conformance_tests!(fs, conformance::backends::Fs::new());
+
+#[cfg(feature = "redis")]
+conformance::conformance_tests!(
+    redis_per_key,
+    conformance::backends::Redis::standalone(conformance::backends::RedisKind::PerKey)
+        .unwrap_or_else(|e| panic!("{e}"))
+);
+
+#[cfg(feature = "redis")]
+conformance::conformance_tests!(
+    redis_hash,
+    conformance::backends::Redis::standalone(conformance::backends::RedisKind::Hash)
+        .unwrap_or_else(|e| panic!("{e}"))
+);
+
+#[cfg(feature = "redis")]
+conformance::conformance_tests!(
+    redis_cluster_per_key,
+    conformance::backends::Redis::cluster(conformance::backends::RedisKind::PerKey)
+        .unwrap_or_else(|e| panic!("{e}"))
+);

@@ -85,7 +85,7 @@ pub fn ttl_millis(ttl: Duration) -> Result<i64> {
             reason: "a ttl must not exceed 100 years",
         });
     }
-    let millis = ttl.as_millis() + u128::from(ttl.subsec_nanos() % 1_000_000 != 0);
+    let millis = ttl.as_millis() + u128::from(!ttl.subsec_nanos().is_multiple_of(1_000_000));
     Ok(i64::try_from(millis).unwrap_or(i64::MAX))
 }
 

@@ -1,0 +1,124 @@
+//! The raw `redis` client doing the same commands as the Redis stores.
+
+use std::sync::Mutex;
+
+use redis::{Connection, Value};
+
+use crate::raw::RawStore;
+
+fn fail(e: redis::RedisError) -> storage_core::Error {
+    storage_core::Error::backend("raw", "bench", false, e)
+}
+
+/// One blocking connection; `hash` switches to the hash commands of `RedisHashStorage`.
+pub struct RawRedis {
+    conn: Mutex<Connection>,
+    prefix: String,
+    hash: Option<String>,
+}
+
+impl RawRedis {
+    pub fn new(url: &str, hash: bool) -> Result<Self, Box<dyn std::error::Error>> {
+        let conn = redis::Client::open(url)?.get_connection()?;
+        Ok(RawRedis {
+            conn: Mutex::new(conn),
+            prefix: "raw:".into(),
+            hash: hash.then(|| "rawhash".to_owned()),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn one(&self, cmd: &redis::Cmd) -> Result<Value, storage_core::Error> {
+        cmd.query(&mut *self.conn()).map_err(fail)
+    }
+
+    fn bytes(value: Value) -> Option<Vec<u8>> {
+        match value {
+            Value::BulkString(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+impl RawStore for RawRedis {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
+        let cmd = match &self.hash {
+            Some(h) => redis::cmd("HGET").arg(h).arg(key).to_owned(),
+            None => redis::cmd("GET").arg(self.key(key)).to_owned(),
+        };
+        Ok(Self::bytes(self.one(&cmd)?))
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), storage_core::Error> {
+        let cmd = match &self.hash {
+            Some(h) => redis::cmd("HSET").arg(h).arg(key).arg(value).to_owned(),
+            None => redis::cmd("SET").arg(self.key(key)).arg(value).to_owned(),
+        };
+        self.one(&cmd).map(drop)
+    }
+
+    fn contains(&self, key: &str) -> Result<bool, storage_core::Error> {
+        let cmd = match &self.hash {
+            Some(h) => redis::cmd("HGET").arg(h).arg(key).to_owned(),
+            None => redis::cmd("PEXPIRETIME").arg(self.key(key)).to_owned(),
+        };
+        Ok(!matches!(self.one(&cmd)?, Value::Nil | Value::Int(-2)))
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, storage_core::Error> {
+        let cmd = match &self.hash {
+            Some(h) => redis::cmd("HDEL").arg(h).arg(key).to_owned(),
+            None => redis::cmd("DEL").arg(self.key(key)).to_owned(),
+        };
+        Ok(matches!(self.one(&cmd)?, Value::Int(1)))
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, storage_core::Error> {
+        match &self.hash {
+            Some(h) => {
+                let reply = self.one(redis::cmd("HMGET").arg(h).arg(keys))?;
+                let Value::Array(values) = reply else {
+                    return Ok(Vec::new());
+                };
+                Ok(values.into_iter().map(Self::bytes).collect())
+            }
+            None => {
+                let mut pipe = redis::pipe();
+                for key in keys {
+                    pipe.cmd("GET").arg(self.key(key));
+                }
+                let values: Vec<Value> = pipe.query(&mut *self.conn()).map_err(fail)?;
+                Ok(values.into_iter().map(Self::bytes).collect())
+            }
+        }
+    }
+
+    fn set_many(&self, entries: &[(&str, &[u8])]) -> Result<(), storage_core::Error> {
+        match &self.hash {
+            Some(h) => {
+                let mut cmd = redis::cmd("HSET");
+                cmd.arg(h);
+                for (key, value) in entries {
+                    cmd.arg(*key).arg(*value);
+                }
+                self.one(&cmd).map(drop)
+            }
+            None => {
+                let mut pipe = redis::pipe();
+                for (key, value) in entries {
+                    pipe.cmd("SET").arg(self.key(key)).arg(*value);
+                }
+                pipe.query::<Vec<Value>>(&mut *self.conn())
+                    .map(drop)
+                    .map_err(fail)
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Redis-only behaviour: recovery after the server goes away, namespace prefixes that never
+//! match foreign keys, cluster-wide scans, construction from an existing client.
+#![cfg(feature = "redis")]
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conformance::backends::{start_redis, Redis, RedisKind};
+use conformance::servers::{free_port, resp_command};
+use storage_core::{AsyncKvStorage, Error, KvStorage};
+use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+}
+
+/// A store's name with its two faces.
+type Faces = (String, Arc<dyn KvStorage>, Arc<dyn AsyncKvStorage>);
+
+fn stores(port: u16) -> Vec<Faces> {
+    let options = RedisOptions::from_url(&format!("redis://127.0.0.1:{port}/0"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .namespace("faults")
+        .timeouts(Duration::from_millis(500), Duration::from_secs(1));
+    let per_key = Arc::new(RedisStorage::new(options.clone()).unwrap_or_else(|e| panic!("{e}")));
+    let hash = Arc::new(RedisHashStorage::new(options).unwrap_or_else(|e| panic!("{e}")));
+    vec![
+        (
+            "per-key".into(),
+            per_key.clone() as Arc<dyn KvStorage>,
+            per_key as Arc<dyn AsyncKvStorage>,
+        ),
+        (
+            "hash".into(),
+            hash.clone() as Arc<dyn KvStorage>,
+            hash as Arc<dyn AsyncKvStorage>,
+        ),
+    ]
+}
+
+/// Kills the server while a writer runs, checks every failure is a typed, retryable error that
+/// came back within the timeout, restarts the server on the same port, and checks the same store
+/// objects (both faces) work again.
+#[test]
+fn stores_fail_typed_and_recover_when_the_server_restarts() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port().unwrap_or_else(|e| panic!("{e}"));
+    let mut server = start_redis(port, &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime();
+    let stores = stores(port);
+    for (name, sync, asynchronous) in &stores {
+        sync.set("k", b"v", None)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = rt
+            .block_on(asynchronous.get("k"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got, Some(b"v".to_vec()), "{name}");
+    }
+
+    // A writer keeps going while the server dies under it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (store, stop, failures) = (stores[0].1.clone(), stop.clone(), failures.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                match KvStorage::set(&store, &format!("w{i}"), b"x", None) {
+                    Ok(()) => {}
+                    Err(error) => {
+                        assert!(
+                            error.is_retryable(),
+                            "a lost server must give a retryable error, got {error}"
+                        );
+                        assert!(
+                            started.elapsed() < Duration::from_secs(5),
+                            "a call hung for {:?}",
+                            started.elapsed()
+                        );
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                i += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    server.stop();
+    for (name, sync, asynchronous) in &stores {
+        let started = Instant::now();
+        let error = sync.get("k").err();
+        assert!(
+            matches!(
+                &error,
+                Some(Error::Backend {
+                    retryable: true,
+                    ..
+                })
+            ),
+            "{name} sync: {error:?}"
+        );
+        let error = rt.block_on(asynchronous.get("k")).err();
+        assert!(
+            matches!(
+                &error,
+                Some(Error::Backend {
+                    retryable: true,
+                    ..
+                })
+            ),
+            "{name} async: {error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{name}: failing took {:?}",
+            started.elapsed()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+
+    let _server = start_redis(port, &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for (name, sync, asynchronous) in &stores {
+        loop {
+            let sync_ok = sync.set("back", b"1", None).and_then(|()| sync.get("back"));
+            let async_ok = rt.block_on(async {
+                asynchronous.set("back", b"2", None).await?;
+                asynchronous.get("back").await
+            });
+            if matches!(sync_ok, Ok(Some(_))) && matches!(async_ok, Ok(Some(_))) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not recover: sync {sync_ok:?}, async {async_ok:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer
+        .join()
+        .unwrap_or_else(|_| panic!("the writer thread failed"));
+    assert!(
+        failures.load(Ordering::Relaxed) > 0,
+        "the writer never saw the server go away"
+    );
+}
+
+/// Entries and clear() never touch keys outside the namespace, even ones that share its prefix
+/// characters or glob metacharacters.
+#[test]
+fn namespace_prefix_is_exact() {
+    let redis = Redis::standalone(RedisKind::PerKey).unwrap_or_else(|e| panic!("{e}"));
+    let client = redis::Client::open(redis.url()).unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = client.get_connection().unwrap_or_else(|e| panic!("{e}"));
+    let foreign = ["kv:ns_exact2:a", "kv:ns_exactX", "kv:ns_exac:t", "other"];
+    for key in foreign {
+        redis::cmd("SET")
+            .arg(key)
+            .arg("foreign")
+            .query::<()>(&mut raw)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let store = RedisStorage::from_client(&client, "ns_exact").unwrap_or_else(|e| panic!("{e}"));
+    KvStorage::set(&store, "*", b"1", None).unwrap_or_else(|e| panic!("{e}"));
+    KvStorage::set(&store, "[a]?", b"2", None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(KvStorage::len(&store).unwrap_or_default(), 2);
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+    for key in foreign {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(key)
+            .query(&mut raw)
+            .unwrap_or_default();
+        assert!(exists, "clear() removed the foreign key {key}");
+        redis::cmd("DEL")
+            .arg(key)
+            .query::<()>(&mut raw)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// On a cluster, entries spread over every master, and len / keys / clear see all of them.
+#[test]
+fn cluster_scans_cover_every_master() {
+    let redis = Redis::cluster(RedisKind::PerKey).unwrap_or_else(|e| panic!("{e}"));
+    let store = RedisStorage::new(
+        RedisOptions::from_url(redis.url())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .namespace("spread"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<String> = (0..300).map(|i| format!("key-{i}")).collect();
+    let entries: Vec<(&str, &[u8])> = keys.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
+    KvStorage::set_many(&store, &entries, None).unwrap_or_else(|e| panic!("{e}"));
+    let ports: Vec<u16> = redis
+        .url()
+        .trim_start_matches("redis+cluster://")
+        .split(',')
+        .filter_map(|n| n.rsplit(':').next()?.parse().ok())
+        .collect();
+    for port in &ports {
+        let size = resp_command(*port, "DBSIZE");
+        assert!(
+            !size.starts_with(":0"),
+            "master on port {port} holds no entry ({size:?})"
+        );
+    }
+    assert_eq!(KvStorage::len(&store).unwrap_or_default(), 300);
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+    for port in &ports {
+        assert!(
+            resp_command(*port, "DBSIZE").starts_with(":0"),
+            "clear() left keys on port {port}"
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! Connections, and running a [`Plan`] on them: one round trip for a standalone server, one
+//! pipeline per hash slot (sent concurrently) on a cluster.
+//!
+//! Both faces share everything above this module: operations build a [`Plan`] and decode its
+//! replies; only running it differs between the sync and the async connection.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use futures_util::future::try_join_all;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
+use redis::{Cmd, Value};
+use storage_core::{Error, Result};
+
+use crate::config::RedisOptions;
+use crate::error::{redis_error, timed_out, unexpected};
+use crate::keys::slot;
+
+/// Commands to run in one go, each with the server key it touches (for cluster routing).
+/// Operations that must be atomic use one Lua script on one key instead of MULTI/EXEC, so they
+/// work the same on a cluster.
+#[derive(Default)]
+pub(crate) struct Plan {
+    cmds: Vec<(Cmd, Vec<u8>)>,
+}
+
+impl Plan {
+    /// A plan of one command.
+    pub(crate) fn one(cmd: Cmd, key: Vec<u8>) -> Self {
+        let mut plan = Plan::default();
+        plan.push(cmd, key);
+        plan
+    }
+
+    /// Adds a command touching `key`.
+    pub(crate) fn push(&mut self, cmd: Cmd, key: Vec<u8>) {
+        self.cmds.push((cmd, key));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+
+    fn pipeline<'a>(&self, cmds: impl Iterator<Item = &'a Cmd>) -> redis::Pipeline {
+        let mut pipe = redis::pipe();
+        for cmd in cmds {
+            pipe.add_command(cmd.clone());
+        }
+        pipe
+    }
+
+    /// Command indexes grouped by hash slot, in slot order.
+    fn by_slot(&self) -> BTreeMap<u16, Vec<usize>> {
+        let mut groups: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        for (index, (_, key)) in self.cmds.iter().enumerate() {
+            groups.entry(slot(key)).or_default().push(index);
+        }
+        groups
+    }
+}
+
+/// The nodes a namespace-wide SCAN must visit: the server, or every cluster master.
+fn masters_from_cluster_slots(reply: &Value) -> Result<Vec<String>> {
+    let Value::Array(ranges) = reply else {
+        return Err(unexpected("cluster slots", reply));
+    };
+    let mut masters: Vec<String> = Vec::new();
+    for range in ranges {
+        let Value::Array(fields) = range else {
+            continue;
+        };
+        let Some(Value::Array(master)) = fields.get(2) else {
+            continue;
+        };
+        let host = match master.first() {
+            Some(Value::BulkString(host)) => String::from_utf8_lossy(host).into_owned(),
+            Some(Value::SimpleString(host)) => host.clone(),
+            other => return Err(unexpected("cluster slots", other)),
+        };
+        let Some(Value::Int(port)) = master.get(1) else {
+            return Err(unexpected("cluster slots", master));
+        };
+        let node = format!("{host}:{port}");
+        if !masters.contains(&node) {
+            masters.push(node);
+        }
+    }
+    Ok(masters)
+}
+
+fn cluster_client(options: &RedisOptions) -> Result<ClusterClient> {
+    let urls: Vec<String> = options.nodes.iter().map(|n| options.node_url(n)).collect();
+    ClusterClientBuilder::new(urls)
+        .connection_timeout(options.connect_timeout)
+        .response_timeout(options.response_timeout)
+        .retries(2)
+        .build()
+        .map_err(redis_error("connect"))
+}
+
+fn client(options: &RedisOptions, node: &str) -> Result<redis::Client> {
+    redis::Client::open(options.node_url(node)).map_err(redis_error("connect"))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Sync
+
+enum SyncLink {
+    Single(redis::Connection),
+    Cluster(Box<ClusterConnection>),
+}
+
+/// Pooled blocking connections; a connection that failed is dropped, the next call reconnects.
+pub(crate) struct SyncConn {
+    options: RedisOptions,
+    idle: Mutex<Vec<SyncLink>>,
+}
+
+impl SyncConn {
+    pub(crate) fn new(options: RedisOptions) -> Self {
+        SyncConn {
+            options,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn connect_node(&self, node: &str) -> Result<redis::Connection> {
+        let conn = client(&self.options, node)?
+            .get_connection_with_timeout(self.options.connect_timeout)
+            .map_err(redis_error("connect"))?;
+        conn.set_read_timeout(Some(self.options.response_timeout))
+            .and_then(|()| conn.set_write_timeout(Some(self.options.response_timeout)))
+            .map_err(redis_error("connect"))?;
+        Ok(conn)
+    }
+
+    fn checkout(&self) -> Result<SyncLink> {
+        if let Some(link) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(link);
+        }
+        if self.options.cluster {
+            let conn = cluster_client(&self.options)?
+                .get_connection()
+                .map_err(redis_error("connect"))?;
+            conn.set_read_timeout(Some(self.options.response_timeout))
+                .map_err(redis_error("connect"))?;
+            Ok(SyncLink::Cluster(Box::new(conn)))
+        } else {
+            Ok(SyncLink::Single(self.connect_node(&self.options.nodes[0])?))
+        }
+    }
+
+    /// Runs `plan`; replies in command order.
+    pub(crate) fn run(&self, operation: &'static str, plan: &Plan) -> Result<Vec<Value>> {
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut link = self.checkout()?;
+        let replies = match &mut link {
+            SyncLink::Single(conn) => plan
+                .pipeline(plan.cmds.iter().map(|(cmd, _)| cmd))
+                .query::<Vec<Value>>(conn),
+            SyncLink::Cluster(conn) => {
+                let mut pipe = redis::cluster::cluster_pipe();
+                for (cmd, _) in &plan.cmds {
+                    pipe.add_command(cmd.clone());
+                }
+                pipe.query::<Vec<Value>>(conn.as_mut())
+            }
+        };
+        match replies {
+            Ok(replies) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(link);
+                Ok(replies)
+            }
+            Err(error) => {
+                if !crate::error::is_retryable(&error) {
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(link);
+                }
+                Err(redis_error(operation)(error))
+            }
+        }
+    }
+
+    /// The nodes to SCAN.
+    pub(crate) fn scan_nodes(&self) -> Result<Vec<String>> {
+        if !self.options.cluster {
+            return Ok(vec![self.options.nodes[0].clone()]);
+        }
+        let mut plan = Plan::default();
+        plan.push(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
+        let reply = self.run("cluster slots", &plan)?;
+        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
+    }
+
+    /// A direct connection to one node, for SCAN.
+    pub(crate) fn node(&self, node: &str) -> Result<NodeConn> {
+        Ok(NodeConn(self.connect_node(node)?))
+    }
+}
+
+/// A blocking connection to one node.
+pub(crate) struct NodeConn(redis::Connection);
+
+impl NodeConn {
+    pub(crate) fn query(&mut self, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+        cmd.query::<Value>(&mut self.0)
+            .map_err(redis_error(operation))
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Async
+
+#[derive(Clone)]
+enum AsyncLink {
+    Single(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+/// A multiplexed async connection that reconnects by itself, created on first use.
+pub(crate) struct AsyncConn {
+    options: RedisOptions,
+    link: tokio::sync::OnceCell<AsyncLink>,
+}
+
+impl AsyncConn {
+    pub(crate) fn new(options: RedisOptions) -> Self {
+        AsyncConn {
+            options,
+            link: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Uses an existing connection manager instead of making one.
+    pub(crate) fn with_manager(options: RedisOptions, manager: ConnectionManager) -> Self {
+        AsyncConn {
+            options,
+            link: tokio::sync::OnceCell::new_with(Some(AsyncLink::Single(manager))),
+        }
+    }
+
+    async fn link(&self) -> Result<AsyncLink> {
+        let options = &self.options;
+        let connect = async {
+            if options.cluster {
+                let conn = cluster_client(options)?
+                    .get_async_connection()
+                    .await
+                    .map_err(redis_error("connect"))?;
+                Ok::<_, Error>(AsyncLink::Cluster(conn))
+            } else {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(options.connect_timeout))
+                    .set_response_timeout(Some(options.response_timeout))
+                    .set_number_of_retries(1);
+                let conn = client(options, &options.nodes[0])?
+                    .get_connection_manager_with_config(config)
+                    .await
+                    .map_err(redis_error("connect"))?;
+                Ok(AsyncLink::Single(conn))
+            }
+        };
+        let deadline = options.connect_timeout + options.response_timeout;
+        let link = tokio::time::timeout(deadline, self.link.get_or_try_init(|| connect))
+            .await
+            .map_err(|_| timed_out("connect"))??;
+        Ok(link.clone())
+    }
+
+    /// Runs `plan`; replies in command order.
+    pub(crate) async fn run(&self, operation: &'static str, plan: &Plan) -> Result<Vec<Value>> {
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let link = self.link().await?;
+        let work = async {
+            match link {
+                AsyncLink::Single(mut conn) => plan
+                    .pipeline(plan.cmds.iter().map(|(cmd, _)| cmd))
+                    .query_async::<Vec<Value>>(&mut conn)
+                    .await
+                    .map_err(redis_error(operation)),
+                AsyncLink::Cluster(conn) => run_by_slot(operation, plan, conn).await,
+            }
+        };
+        tokio::time::timeout(self.options.response_timeout, work)
+            .await
+            .map_err(|_| timed_out(operation))?
+    }
+
+    /// The nodes to SCAN.
+    pub(crate) async fn scan_nodes(&self) -> Result<Vec<String>> {
+        if !self.options.cluster {
+            return Ok(vec![self.options.nodes[0].clone()]);
+        }
+        let plan = Plan::one(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
+        let reply = self.run("cluster slots", &plan).await?;
+        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
+    }
+
+    /// A direct connection to one node, for SCAN.
+    pub(crate) async fn node(&self, node: &str) -> Result<AsyncNodeConn> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.options.connect_timeout))
+            .set_response_timeout(Some(self.options.response_timeout));
+        let conn = client(&self.options, node)?
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(redis_error("connect"))?;
+        Ok(AsyncNodeConn(conn))
+    }
+}
+
+/// Runs a plan on a cluster: one pipeline per hash slot, all sent concurrently.
+async fn run_by_slot(
+    operation: &'static str,
+    plan: &Plan,
+    conn: redis::cluster_async::ClusterConnection,
+) -> Result<Vec<Value>> {
+    let groups = plan.by_slot();
+    let sends = groups.values().map(|indexes| {
+        let mut conn = conn.clone();
+        let pipe = plan.pipeline(indexes.iter().map(|&i| &plan.cmds[i].0));
+        async move { pipe.query_async::<Vec<Value>>(&mut conn).await }
+    });
+    let replies = try_join_all(sends).await.map_err(redis_error(operation))?;
+    let mut ordered = vec![Value::Nil; plan.cmds.len()];
+    for (indexes, replies) in groups.values().zip(replies) {
+        if replies.len() != indexes.len() {
+            return Err(unexpected(
+                operation,
+                "reply count differs from command count",
+            ));
+        }
+        for (&index, reply) in indexes.iter().zip(replies) {
+            ordered[index] = reply;
+        }
+    }
+    Ok(ordered)
+}
+
+/// An async connection to one node.
+pub(crate) struct AsyncNodeConn(MultiplexedConnection);
+
+impl AsyncNodeConn {
+    pub(crate) async fn query(&mut self, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+        cmd.query_async::<Value>(&mut self.0)
+            .await
+            .map_err(redis_error(operation))
+    }
+}

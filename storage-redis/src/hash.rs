@@ -1,0 +1,305 @@
+//! [`RedisHashStorage`]: one Redis hash per namespace, both faces native.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use storage_core::limits::{check_entry, check_key};
+use storage_core::{
+    AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
+    SetEntry, Timestamp,
+};
+
+use crate::config::RedisOptions;
+use crate::conn::{AsyncConn, SyncConn};
+use crate::error::BACKEND;
+use crate::hash_ops::{HashOps, HEADER_LEN};
+use crate::keys::KeyLayout;
+use crate::scan::{scan_async, scan_sync};
+use crate::store::MAX_VALUE_LEN;
+
+/// Expired fields deleted per script call by `purge_expired`.
+const PURGE_BATCH: usize = 500;
+
+/// A [`KvStorage`] and [`AsyncKvStorage`] keeping a whole namespace in one Redis hash,
+/// `kvh:<namespace>`: compact, one key on the server, one slot on a cluster.
+///
+/// Every field carries its expiry, so reads are exact to the millisecond on every server; where
+/// the server has hash-field expiry (Redis 7.4+, `HPEXPIRE`) it is set too, so the server
+/// removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired) does.
+/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET`; `set_if_absent` one Lua
+/// script; `delete` / `pop` / `delete_many` `HMGET` + `HDEL` in one transaction; `get_many`
+/// one `HMGET`; `clear` one `DEL`; `keys` / `values` / `items` / `len` `HSCAN` in batches of 500.
+pub struct RedisHashStorage {
+    /// `[without, with]` native field expiry.
+    ops: [Arc<HashOps>; 2],
+    native: OnceLock<bool>,
+    sync: SyncConn,
+    conn: AsyncConn,
+}
+
+impl RedisHashStorage {
+    /// A store with `options` (connections are made on first use).
+    pub fn new(options: RedisOptions) -> Result<Self> {
+        let namespace = Namespace::new(options.namespace.as_str())?;
+        let plain = HashOps::new(&KeyLayout::new("kvh", &namespace));
+        let native = plain.with_native_ttl();
+        Ok(RedisHashStorage {
+            ops: [Arc::new(plain), Arc::new(native)],
+            native: OnceLock::new(),
+            sync: SyncConn::new(options.clone()),
+            conn: AsyncConn::new(options),
+        })
+    }
+
+    /// A store for the server or cluster at `url`, in `namespace`.
+    pub fn from_url(url: &str, namespace: &str) -> Result<Self> {
+        Self::new(RedisOptions::from_url(url)?.namespace(namespace))
+    }
+
+    fn ops_sync(&self) -> Result<&Arc<HashOps>> {
+        let native = match self.native.get() {
+            Some(native) => *native,
+            None => *self.native.get_or_init_with_result(|| {
+                Ok(HashOps::decode_probe(
+                    self.sync.run("probe", &HashOps::probe_native_ttl())?,
+                ))
+            })?,
+        };
+        Ok(&self.ops[usize::from(native)])
+    }
+
+    async fn ops_async(&self) -> Result<&Arc<HashOps>> {
+        let native = match self.native.get() {
+            Some(native) => *native,
+            None => {
+                let probe = HashOps::decode_probe(
+                    self.conn.run("probe", &HashOps::probe_native_ttl()).await?,
+                );
+                *self.native.get_or_init(|| probe)
+            }
+        };
+        Ok(&self.ops[usize::from(native)])
+    }
+
+    fn check(key: &str, value: &[u8]) -> Result<()> {
+        check_entry(BACKEND, key, value, MAX_VALUE_LEN - HEADER_LEN)
+    }
+}
+
+trait OnceLockExt<T> {
+    fn get_or_init_with_result(&self, init: impl FnOnce() -> Result<T>) -> Result<&T>;
+}
+
+impl<T> OnceLockExt<T> for OnceLock<T> {
+    fn get_or_init_with_result(&self, init: impl FnOnce() -> Result<T>) -> Result<&T> {
+        if let Some(value) = self.get() {
+            return Ok(value);
+        }
+        let value = init()?;
+        Ok(self.get_or_init(|| value))
+    }
+}
+
+impl KvStorage for RedisHashStorage {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn max_value_len(&self) -> usize {
+        MAX_VALUE_LEN - HEADER_LEN
+    }
+
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        HashOps::decode_get(key, self.sync.run("get", &self.ops_sync()?.get(key))?)
+    }
+
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        KvStorage::set_entries(self, &[SetEntry::new(key, value, ttl)])
+    }
+
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        Self::check(key, value)?;
+        let plan = self.ops_sync()?.set_if_absent(key, value, ttl)?;
+        HashOps::decode_flag("set_if_absent", self.sync.run("set_if_absent", &plan)?)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        Ok(KvStorage::delete_many(self, &[key])? > 0)
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        let replies = self.sync.run("pop", &self.ops_sync()?.take(&[key]))?;
+        Ok(HashOps::decode_take(&[key], replies)?.pop().flatten())
+    }
+
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+        scan_sync(&self.sync, self.ops_sync()?.clone(), mode)
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.sync.run("clear", &self.ops_sync()?.clear()).map(drop)
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        HashOps::decode_many(
+            keys,
+            self.sync
+                .run("get_many", &self.ops_sync()?.get_many(keys))?,
+        )
+    }
+
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        entries
+            .iter()
+            .try_for_each(|e| Self::check(e.key, e.value))?;
+        KvStorage::check_entries(self, entries)?;
+        self.sync
+            .run("set", &self.ops_sync()?.set_entries(entries)?)
+            .map(drop)
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let replies = self.sync.run("delete", &self.ops_sync()?.take(keys))?;
+        Ok(HashOps::decode_take(keys, replies)?
+            .iter()
+            .flatten()
+            .count())
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        let ops = self.ops_sync()?;
+        let now = Timestamp::now();
+        let mut purged = 0;
+        let mut batch = Vec::with_capacity(PURGE_BATCH);
+        let all = scan_sync(
+            &self.sync,
+            Arc::new(ops.including_expired()),
+            ScanMode::KeysOnly,
+        )?;
+        for record in all {
+            let record = record?;
+            if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
+                batch.push(record.key);
+            }
+            if batch.len() == PURGE_BATCH {
+                purged += HashOps::decode_flag_count(
+                    self.sync
+                        .run("purge_expired", &ops.purge(&std::mem::take(&mut batch)))?,
+                )?;
+            }
+        }
+        purged += HashOps::decode_flag_count(self.sync.run("purge_expired", &ops.purge(&batch))?)?;
+        Ok(purged)
+    }
+}
+
+#[async_trait]
+impl AsyncKvStorage for RedisHashStorage {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn max_value_len(&self) -> usize {
+        MAX_VALUE_LEN - HEADER_LEN
+    }
+
+    async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        let plan = self.ops_async().await?.get(key);
+        HashOps::decode_get(key, self.conn.run("get", &plan).await?)
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        AsyncKvStorage::set_entries(self, &[SetEntry::new(key, value, ttl)]).await
+    }
+
+    async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        Self::check(key, value)?;
+        let plan = self.ops_async().await?.set_if_absent(key, value, ttl)?;
+        HashOps::decode_flag(
+            "set_if_absent",
+            self.conn.run("set_if_absent", &plan).await?,
+        )
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        Ok(AsyncKvStorage::delete_many(self, &[key]).await? > 0)
+    }
+
+    async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        let plan = self.ops_async().await?.take(&[key]);
+        Ok(
+            HashOps::decode_take(&[key], self.conn.run("pop", &plan).await?)?
+                .pop()
+                .flatten(),
+        )
+    }
+
+    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+        let ops = self.ops_async().await?.clone();
+        scan_async(&self.conn, ops, mode).await
+    }
+
+    async fn clear(&self) -> Result<()> {
+        let plan = self.ops_async().await?.clear();
+        self.conn.run("clear", &plan).await.map(drop)
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let plan = self.ops_async().await?.get_many(keys);
+        HashOps::decode_many(keys, self.conn.run("get_many", &plan).await?)
+    }
+
+    async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        entries
+            .iter()
+            .try_for_each(|e| Self::check(e.key, e.value))?;
+        AsyncKvStorage::check_entries(self, entries)?;
+        let plan = self.ops_async().await?.set_entries(entries)?;
+        self.conn.run("set", &plan).await.map(drop)
+    }
+
+    async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let plan = self.ops_async().await?.take(keys);
+        Ok(
+            HashOps::decode_take(keys, self.conn.run("delete", &plan).await?)?
+                .iter()
+                .flatten()
+                .count(),
+        )
+    }
+
+    async fn purge_expired(&self) -> Result<usize> {
+        let ops = self.ops_async().await?;
+        let now = Timestamp::now();
+        let mut all = scan_async(
+            &self.conn,
+            Arc::new(ops.including_expired()),
+            ScanMode::KeysOnly,
+        )
+        .await?;
+        let mut purged = 0;
+        let mut batch = Vec::with_capacity(PURGE_BATCH);
+        while let Some(record) = all.try_next().await? {
+            if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
+                batch.push(record.key);
+            }
+            if batch.len() == PURGE_BATCH {
+                let plan = ops.purge(&std::mem::take(&mut batch));
+                purged += HashOps::decode_flag_count(self.conn.run("purge_expired", &plan).await?)?;
+            }
+        }
+        purged +=
+            HashOps::decode_flag_count(self.conn.run("purge_expired", &ops.purge(&batch)).await?)?;
+        Ok(purged)
+    }
+}

@@ -1,0 +1,264 @@
+//! The commands of [`RedisStorage`](crate::RedisStorage): one Redis key per entry. Each
+//! operation is a plan builder and a decoder, shared by the sync and the async face.
+
+use std::time::Duration;
+
+use redis::{Cmd, Value};
+use storage_core::time::ttl_millis;
+use storage_core::{Entry, Expiry, Record, Result, ScanMode};
+
+use crate::conn::Plan;
+use crate::keys::KeyLayout;
+use crate::reply::{bytes, int, next, ok_or_nil, pexpiretime};
+use crate::scan::{ScanSource, Seen, SCAN_COUNT};
+
+/// Reads a value and its absolute expiry in one atomic step.
+const GET_WITH_EXPIRY: &str =
+    "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
+
+/// Plans and decoders over one namespace's key layout.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyOps {
+    pub(crate) layout: KeyLayout,
+}
+
+fn with_ttl(mut cmd: Cmd, ttl: Option<Duration>) -> Result<Cmd> {
+    if let Some(ttl) = ttl {
+        cmd.arg("PX").arg(ttl_millis(ttl)?);
+    }
+    Ok(cmd)
+}
+
+impl KeyOps {
+    fn key_cmd(&self, name: &str, key: &str) -> (Cmd, Vec<u8>) {
+        let server_key = self.layout.server_key(key);
+        let mut cmd = redis::cmd(name);
+        cmd.arg(&server_key);
+        (cmd, server_key)
+    }
+
+    fn single(&self, name: &str, key: &str) -> Plan {
+        let (cmd, server_key) = self.key_cmd(name, key);
+        Plan::one(cmd, server_key)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Plan {
+        self.single("GET", key)
+    }
+
+    pub(crate) fn decode_get(replies: Vec<Value>) -> Result<Option<Vec<u8>>> {
+        bytes("get", next("get", &mut replies.into_iter())?)
+    }
+
+    /// GET and PEXPIRETIME atomically (a script touching one key: works on a cluster too).
+    pub(crate) fn get_entry(&self, key: &str) -> Plan {
+        let server_key = self.layout.server_key(key);
+        let cmd = redis::cmd("EVAL")
+            .arg(GET_WITH_EXPIRY)
+            .arg(1)
+            .arg(&server_key)
+            .to_owned();
+        Plan::one(cmd, server_key)
+    }
+
+    pub(crate) fn decode_entry(replies: Vec<Value>) -> Result<Option<Entry>> {
+        let reply = next("get", &mut replies.into_iter())?;
+        let Value::Array(parts) = reply else {
+            return Err(crate::error::unexpected("get", reply));
+        };
+        let mut parts = parts.into_iter();
+        let value = bytes("get", parts.next().unwrap_or(Value::Nil))?;
+        let expiry = pexpiretime("get", &parts.next().unwrap_or(Value::Int(-2)))?;
+        Ok(match (value, expiry) {
+            (Some(value), Some(Expiry::At(at))) => Some(Entry {
+                value,
+                expires_at: Some(at),
+            }),
+            (Some(value), Some(Expiry::Never)) => Some(Entry::new(value)),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        only_if_absent: bool,
+    ) -> Result<Plan> {
+        let (mut cmd, server_key) = self.key_cmd("SET", key);
+        cmd.arg(value);
+        if only_if_absent {
+            cmd.arg("NX");
+        }
+        Ok(Plan::one(with_ttl(cmd, ttl)?, server_key))
+    }
+
+    pub(crate) fn decode_set_if_absent(replies: Vec<Value>) -> Result<bool> {
+        ok_or_nil(
+            "set_if_absent",
+            &next("set_if_absent", &mut replies.into_iter())?,
+        )
+    }
+
+    pub(crate) fn delete(&self, key: &str) -> Plan {
+        self.single("DEL", key)
+    }
+
+    /// The number of keys the DEL commands of a plan removed.
+    pub(crate) fn decode_deleted(replies: Vec<Value>) -> Result<usize> {
+        replies
+            .iter()
+            .map(|reply| int("delete", reply).map(|n| usize::try_from(n).unwrap_or(0)))
+            .sum()
+    }
+
+    pub(crate) fn pop(&self, key: &str) -> Plan {
+        self.single("GETDEL", key)
+    }
+
+    pub(crate) fn decode_pop(replies: Vec<Value>) -> Result<Option<Vec<u8>>> {
+        bytes("pop", next("pop", &mut replies.into_iter())?)
+    }
+
+    pub(crate) fn expiry(&self, key: &str) -> Plan {
+        self.single("PEXPIRETIME", key)
+    }
+
+    pub(crate) fn decode_expiry(replies: Vec<Value>) -> Result<Option<Expiry>> {
+        pexpiretime("expiry", &next("expiry", &mut replies.into_iter())?)
+    }
+
+    pub(crate) fn get_many(&self, keys: &[&str]) -> Plan {
+        let mut plan = Plan::default();
+        for key in keys {
+            let (cmd, server_key) = self.key_cmd("GET", key);
+            plan.push(cmd, server_key);
+        }
+        plan
+    }
+
+    pub(crate) fn decode_many(replies: Vec<Value>) -> Result<Vec<Option<Vec<u8>>>> {
+        replies
+            .into_iter()
+            .map(|reply| bytes("get_many", reply))
+            .collect()
+    }
+
+    pub(crate) fn set_many(&self, entries: &[storage_core::SetEntry<'_>]) -> Result<Plan> {
+        let mut plan = Plan::default();
+        for entry in entries {
+            let (mut cmd, server_key) = self.key_cmd("SET", entry.key);
+            cmd.arg(entry.value);
+            plan.push(with_ttl(cmd, entry.ttl)?, server_key);
+        }
+        Ok(plan)
+    }
+
+    pub(crate) fn delete_many(&self, keys: &[&str]) -> Plan {
+        let mut plan = Plan::default();
+        for key in keys {
+            let (cmd, server_key) = self.key_cmd("DEL", key);
+            plan.push(cmd, server_key);
+        }
+        plan
+    }
+
+    /// UNLINK of server keys found by a scan.
+    pub(crate) fn unlink(server_keys: Vec<Vec<u8>>) -> Plan {
+        let mut plan = Plan::default();
+        for server_key in server_keys {
+            let mut cmd = redis::cmd("UNLINK");
+            cmd.arg(&server_key);
+            plan.push(cmd, server_key);
+        }
+        plan
+    }
+}
+
+impl ScanSource for KeyOps {
+    fn per_node(&self) -> bool {
+        true
+    }
+
+    fn command(&self, cursor: u64) -> (Cmd, Vec<u8>) {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg(self.layout.pattern())
+            .arg("COUNT")
+            .arg(SCAN_COUNT);
+        (cmd, Vec::new())
+    }
+
+    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Vec<Value>> {
+        elements
+            .into_iter()
+            .filter(|element| match element {
+                Value::BulkString(key) => {
+                    self.layout.entry_key(key).is_some() && seen.first_time(key)
+                }
+                _ => false,
+            })
+            .map(|element| vec![element])
+            .collect()
+    }
+
+    fn follow_up(&self, items: &[Vec<Value>], mode: ScanMode) -> Plan {
+        let mut plan = Plan::default();
+        for item in items {
+            let Some(Value::BulkString(server_key)) = item.first() else {
+                continue;
+            };
+            if mode.values() {
+                plan.push(
+                    redis::cmd("GET").arg(server_key).to_owned(),
+                    server_key.clone(),
+                );
+            }
+            plan.push(
+                redis::cmd("PEXPIRETIME").arg(server_key).to_owned(),
+                server_key.clone(),
+            );
+        }
+        plan
+    }
+
+    fn records(
+        &self,
+        items: Vec<Vec<Value>>,
+        replies: Vec<Value>,
+        mode: ScanMode,
+    ) -> Result<Vec<Record>> {
+        let mut replies = replies.into_iter();
+        let mut records = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(Value::BulkString(server_key)) = item.into_iter().next() else {
+                continue;
+            };
+            let value = if mode.values() {
+                bytes("scan", next("scan", &mut replies)?)?
+            } else {
+                None
+            };
+            let expiry = pexpiretime("scan", &next("scan", &mut replies)?)?;
+            // Gone (expired or deleted) since SCAN listed it.
+            let (Some(expiry), Some(key)) = (expiry, self.layout.entry_key(&server_key)) else {
+                continue;
+            };
+            if mode.values() && value.is_none() {
+                continue;
+            }
+            let expires_at = match expiry {
+                Expiry::At(at) => Some(at),
+                Expiry::Never => None,
+            };
+            records.push(Record {
+                key,
+                value,
+                expires_at,
+            });
+        }
+        Ok(records)
+    }
+}

@@ -1,0 +1,220 @@
+//! Namespace-wide iteration: SCAN over every master (per-key store) or HSCAN over one hash,
+//! in batches, deduplicated (SCAN may return a key twice), shared by both faces.
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+
+use futures_util::stream;
+use redis::{Cmd, Value};
+use storage_core::{BoxStream, Record, RecordIter, Result, ScanMode};
+
+use crate::conn::{AsyncConn, AsyncNodeConn, NodeConn, Plan, SyncConn};
+use crate::reply::scan_page;
+
+/// Elements asked of the server per SCAN / HSCAN call.
+pub(crate) const SCAN_COUNT: usize = 500;
+
+/// What is scanned and how a batch becomes records.
+pub(crate) trait ScanSource: Send + Sync {
+    /// Whether the scan visits every master directly (SCAN) instead of going through the store's
+    /// connection (HSCAN of one key).
+    fn per_node(&self) -> bool;
+
+    /// The command fetching the batch at `cursor`, with its routing key.
+    fn command(&self, cursor: u64) -> (Cmd, Vec<u8>);
+
+    /// Splits a batch into items (a key, or a field and its value), skipping those seen before.
+    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Vec<Value>>;
+
+    /// The commands that fetch what the records of `items` need (may be empty).
+    fn follow_up(&self, items: &[Vec<Value>], mode: ScanMode) -> Plan;
+
+    /// The live records of `items`, given the follow-up replies.
+    fn records(
+        &self,
+        items: Vec<Vec<Value>>,
+        replies: Vec<Value>,
+        mode: ScanMode,
+    ) -> Result<Vec<Record>>;
+}
+
+/// The keys already yielded, as 64-bit hashes: 8 bytes per key, never the values.
+#[derive(Default)]
+pub(crate) struct Seen {
+    hashes: HashSet<u64>,
+    state: RandomState,
+}
+
+impl Seen {
+    /// Whether `key` is new (and remembers it).
+    pub(crate) fn first_time(&mut self, key: &[u8]) -> bool {
+        self.hashes.insert(self.state.hash_one(key))
+    }
+}
+
+/// Where the scan stands.
+struct Progress {
+    nodes: Vec<String>,
+    node: usize,
+    cursor: u64,
+    seen: Seen,
+    pending: VecDeque<Record>,
+}
+
+impl Progress {
+    fn new(nodes: Vec<String>) -> Self {
+        Progress {
+            nodes,
+            node: 0,
+            cursor: 0,
+            seen: Seen::default(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.node >= self.nodes.len()
+    }
+
+    /// Records the new cursor; moves to the next node when this one is exhausted.
+    fn advance(&mut self, cursor: u64) {
+        self.cursor = cursor;
+        if cursor == 0 {
+            self.node += 1;
+        }
+    }
+}
+
+/// The blocking scan.
+pub(crate) fn scan_sync<'a>(
+    conn: &'a SyncConn,
+    source: Arc<dyn ScanSource>,
+    mode: ScanMode,
+) -> Result<RecordIter<'a>> {
+    let nodes = if source.per_node() {
+        conn.scan_nodes()?
+    } else {
+        vec![String::new()]
+    };
+    let mut progress = Progress::new(nodes);
+    let mut node_conn: Option<(usize, NodeConn)> = None;
+    let mut fetch = move || -> Result<Option<Record>> {
+        loop {
+            if let Some(record) = progress.pending.pop_front() {
+                return Ok(Some(record));
+            }
+            if progress.done() {
+                return Ok(None);
+            }
+            let (cmd, key) = source.command(progress.cursor);
+            let reply = if source.per_node() {
+                if node_conn.as_ref().is_none_or(|(n, _)| *n != progress.node) {
+                    node_conn = Some((progress.node, conn.node(&progress.nodes[progress.node])?));
+                }
+                match node_conn.as_mut() {
+                    Some((_, node)) => node.query("scan", &cmd)?,
+                    None => return Ok(None),
+                }
+            } else {
+                conn.run("scan", &Plan::one(cmd, key))?
+                    .pop()
+                    .unwrap_or(Value::Nil)
+            };
+            let (cursor, elements) = scan_page("scan", reply)?;
+            progress.advance(cursor);
+            let items = source.items(elements, &mut progress.seen);
+            let replies = conn.run("scan", &source.follow_up(&items, mode))?;
+            progress
+                .pending
+                .extend(source.records(items, replies, mode)?);
+        }
+    };
+    let mut failed = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let next = fetch().transpose();
+        failed = matches!(next, Some(Err(_)));
+        next
+    })))
+}
+
+/// The async scan.
+pub(crate) async fn scan_async<'a>(
+    conn: &'a AsyncConn,
+    source: Arc<dyn ScanSource>,
+    mode: ScanMode,
+) -> Result<BoxStream<'a, Record>> {
+    let nodes = if source.per_node() {
+        conn.scan_nodes().await?
+    } else {
+        vec![String::new()]
+    };
+    struct State {
+        progress: Progress,
+        node_conn: Option<(usize, AsyncNodeConn)>,
+        failed: bool,
+    }
+    let state = State {
+        progress: Progress::new(nodes),
+        node_conn: None,
+        failed: false,
+    };
+    Ok(Box::pin(stream::unfold(state, move |mut state| {
+        let source = source.clone();
+        async move {
+            if state.failed {
+                return None;
+            }
+            let next: Result<Option<Record>> = async {
+                loop {
+                    let progress = &mut state.progress;
+                    if let Some(record) = progress.pending.pop_front() {
+                        return Ok(Some(record));
+                    }
+                    if progress.done() {
+                        return Ok(None);
+                    }
+                    let (cmd, key) = source.command(progress.cursor);
+                    let reply = if source.per_node() {
+                        if state
+                            .node_conn
+                            .as_ref()
+                            .is_none_or(|(n, _)| *n != progress.node)
+                        {
+                            let node = conn.node(&progress.nodes[progress.node]).await?;
+                            state.node_conn = Some((progress.node, node));
+                        }
+                        match state.node_conn.as_mut() {
+                            Some((_, node)) => node.query("scan", &cmd).await?,
+                            None => return Ok(None),
+                        }
+                    } else {
+                        conn.run("scan", &Plan::one(cmd, key))
+                            .await?
+                            .pop()
+                            .unwrap_or(Value::Nil)
+                    };
+                    let (cursor, elements) = scan_page("scan", reply)?;
+                    progress.advance(cursor);
+                    let items = source.items(elements, &mut progress.seen);
+                    let replies = conn.run("scan", &source.follow_up(&items, mode)).await?;
+                    progress
+                        .pending
+                        .extend(source.records(items, replies, mode)?);
+                }
+            }
+            .await;
+            match next {
+                Ok(Some(record)) => Some((Ok(record), state)),
+                Ok(None) => None,
+                Err(error) => {
+                    state.failed = true;
+                    Some((Err(error), state))
+                }
+            }
+        }
+    })))
+}
