@@ -77,12 +77,24 @@ impl Progress {
         self.node >= self.nodes.len()
     }
 
-    /// Records the new cursor; moves to the next node when this one is exhausted.
-    fn advance(&mut self, cursor: u64) {
+    /// What to do next: `Ok(record)` to yield, `Err(true)` when finished, `Err(false)` when a
+    /// batch must be fetched.
+    fn ready(&mut self) -> Result<Record, bool> {
+        match self.pending.pop_front() {
+            Some(record) => Ok(record),
+            None => Err(self.done()),
+        }
+    }
+
+    /// Takes a SCAN / HSCAN reply: moves the cursor (to the next node when this one is
+    /// exhausted) and returns the new items.
+    fn absorb(&mut self, source: &dyn ScanSource, reply: Value) -> Result<Vec<Vec<Value>>> {
+        let (cursor, elements) = scan_page("scan", reply)?;
         self.cursor = cursor;
         if cursor == 0 {
             self.node += 1;
         }
+        Ok(source.items(elements, &mut self.seen))
     }
 }
 
@@ -101,11 +113,10 @@ pub(crate) fn scan_sync<'a>(
     let mut node_conn: Option<(usize, NodeConn)> = None;
     let mut fetch = move || -> Result<Option<Record>> {
         loop {
-            if let Some(record) = progress.pending.pop_front() {
-                return Ok(Some(record));
-            }
-            if progress.done() {
-                return Ok(None);
+            match progress.ready() {
+                Ok(record) => return Ok(Some(record)),
+                Err(true) => return Ok(None),
+                Err(false) => {}
             }
             let (cmd, key) = source.command(progress.cursor);
             let reply = if source.per_node() {
@@ -121,9 +132,7 @@ pub(crate) fn scan_sync<'a>(
                     .pop()
                     .unwrap_or(Value::Nil)
             };
-            let (cursor, elements) = scan_page("scan", reply)?;
-            progress.advance(cursor);
-            let items = source.items(elements, &mut progress.seen);
+            let items = progress.absorb(source.as_ref(), reply)?;
             let replies = conn.run("scan", &source.follow_up(&items, mode))?;
             progress
                 .pending
@@ -171,11 +180,10 @@ pub(crate) async fn scan_async<'a>(
             let next: Result<Option<Record>> = async {
                 loop {
                     let progress = &mut state.progress;
-                    if let Some(record) = progress.pending.pop_front() {
-                        return Ok(Some(record));
-                    }
-                    if progress.done() {
-                        return Ok(None);
+                    match progress.ready() {
+                        Ok(record) => return Ok(Some(record)),
+                        Err(true) => return Ok(None),
+                        Err(false) => {}
                     }
                     let (cmd, key) = source.command(progress.cursor);
                     let reply = if source.per_node() {
@@ -197,9 +205,7 @@ pub(crate) async fn scan_async<'a>(
                             .pop()
                             .unwrap_or(Value::Nil)
                     };
-                    let (cursor, elements) = scan_page("scan", reply)?;
-                    progress.advance(cursor);
-                    let items = source.items(elements, &mut progress.seen);
+                    let items = progress.absorb(source.as_ref(), reply)?;
                     let replies = conn.run("scan", &source.follow_up(&items, mode)).await?;
                     progress
                         .pending
