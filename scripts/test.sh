@@ -4,9 +4,9 @@
 #
 #   ./scripts/test.sh
 #
-# Test servers: redis-server comes from Debian's package (installed below when missing); the
-# tests start and stop their own servers on free ports of 127.0.0.1. Tools that are not system
-# packages go into the ignored folder .tools/.
+# Test servers: redis-server comes from Debian's package, SecantusDB (a MongoDB wire-protocol
+# server) from PyPI into a virtualenv under the ignored folder .tools/; both are installed below
+# when missing. The tests start and stop their own servers on free ports of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,14 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   apt_install redis-server redis-tools
   # The package may start a system service on port 6379; the tests never use it.
   as_root service redis-server stop >/dev/null 2>&1 || true
+fi
+
+if [ ! -x .tools/bin/secantusd-py ]; then
+  echo "== installing SecantusDB==0.7.0b3 (PyPI, GPL: run as a separate process only) into .tools/"
+  python3 -m venv .tools/secantus-venv || { apt_install python3-venv; python3 -m venv .tools/secantus-venv; }
+  .tools/secantus-venv/bin/pip install -q "SecantusDB==0.7.0b3"
+  mkdir -p .tools/bin
+  ln -sf ../secantus-venv/bin/secantusd-py .tools/bin/secantusd-py
 fi
 
 echo "== toolchain"

@@ -4,6 +4,7 @@
 //! `cargo run --release -p storage-bench` (`BENCH_SCALE=0.2` for a quick run).
 
 mod raw;
+mod raw_mongo;
 mod raw_redis;
 mod table;
 
@@ -26,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1.0);
     let dir = tempfile::tempdir()?;
     let redis = conformance::backends::Redis::standalone(conformance::backends::RedisKind::PerKey)?;
+    let (_mongo_server, mongo_url) = conformance::backends::start_secantus()?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
         let value = vec![0xA5u8; size];
@@ -56,6 +58,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ours = storage_redis::RedisHashStorage::from_url(redis.url(), "bench")?;
         let raw = raw_redis::RawRedis::new(redis.url(), true)?;
         rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
+
+        let options = storage_mongo::MongoOptions::new(&mongo_url)
+            .database("kv_bench")
+            .namespace("ours");
+        let ours = storage_mongo::MongoStorage::open_blocking(options)?;
+        let raw = raw_mongo::RawMongo::new(&mongo_url)?;
+        rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
     }
     table::print(&rows);
     Ok(())

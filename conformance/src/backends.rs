@@ -318,3 +318,144 @@ mod redis {
         }
     }
 }
+
+#[cfg(feature = "mongo")]
+pub use mongo::{start_secantus, Mongo, MongoKind};
+#[cfg(feature = "mongo")]
+mod mongo {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use storage_core::{AsyncKvStorage, KvStorage};
+    use storage_mongo::{GridFsStorage, MongoOptions, MongoStorage};
+
+    use crate::servers::{find_program, free_port, ServerProcess};
+
+    const HOW_TO_GET: &str = "Install it with `./scripts/test.sh` (which installs SecantusDB==0.7.0b3 from PyPI \
+        into .tools/secantus-venv and links .tools/bin/secantusd-py), or point the tests at a MongoDB \
+        server with STORAGE_TEST_MONGO_URL.";
+
+    /// Which store type to test.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum MongoKind {
+        /// [`MongoStorage`]: one document per entry.
+        Documents,
+        /// [`GridFsStorage`]: one GridFS file per entry.
+        GridFs,
+    }
+
+    /// Starts SecantusDB (a MongoDB wire-protocol server, run as a separate process) in memory on
+    /// a free port.
+    pub fn start_secantus() -> Result<(ServerProcess, String), String> {
+        let program = find_program("secantusd-py", HOW_TO_GET)?;
+        let port = free_port()?;
+        let args: Vec<String> = [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--storage-path",
+            ":memory:",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let ready = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        let server = ServerProcess::start(&program, &args, port, Duration::from_secs(60), ready)?;
+        Ok((
+            server,
+            format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+        ))
+    }
+
+    /// MongoDB stores on SecantusDB started by the tests, or on the server of
+    /// `STORAGE_TEST_MONGO_URL` (a real mongod).
+    pub struct Mongo {
+        url: String,
+        kind: MongoKind,
+        runtime: tokio::runtime::Runtime,
+        server: Mutex<Option<ServerProcess>>,
+    }
+
+    impl Mongo {
+        /// Starts (or finds) the server.
+        pub fn new(kind: MongoKind) -> Result<Self, String> {
+            let (server, url) = match std::env::var("STORAGE_TEST_MONGO_URL") {
+                Ok(url) => (None, url),
+                Err(_) => {
+                    let (server, url) = start_secantus()?;
+                    (Some(server), url)
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Mongo {
+                url,
+                kind,
+                runtime,
+                server: Mutex::new(server),
+            })
+        }
+
+        /// The connection string.
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        fn options(&self, namespace: &str) -> MongoOptions {
+            MongoOptions::new(&self.url)
+                .database("kv_conformance")
+                .namespace(namespace)
+        }
+    }
+
+    impl Drop for Mongo {
+        fn drop(&mut self) {
+            if let Some(server) = self
+                .server
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                server.stop();
+            }
+        }
+    }
+
+    impl crate::Backend for Mongo {
+        fn name(&self) -> String {
+            format!("mongodb {:?} at {}", self.kind, self.url)
+        }
+
+        fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
+            let options = self.options(namespace);
+            Ok(match self.kind {
+                MongoKind::Documents => Arc::new(MongoStorage::open_blocking(options)?),
+                MongoKind::GridFs => Arc::new(GridFsStorage::open_blocking(options)?),
+            })
+        }
+
+        fn open_async(&self, namespace: &str) -> storage_core::Result<Arc<dyn AsyncKvStorage>> {
+            let options = self.options(namespace);
+            Ok(match self.kind {
+                MongoKind::Documents => {
+                    Arc::new(self.runtime.block_on(MongoStorage::connect(options))?)
+                }
+                MongoKind::GridFs => {
+                    Arc::new(self.runtime.block_on(GridFsStorage::connect(options))?)
+                }
+            })
+        }
+
+        fn persistent(&self) -> bool {
+            true
+        }
+
+        fn short_ttl(&self) -> Duration {
+            Duration::from_millis(400)
+        }
+    }
+}

@@ -30,3 +30,17 @@ conformance::conformance_tests!(
     conformance::backends::Redis::cluster(conformance::backends::RedisKind::PerKey)
         .unwrap_or_else(|e| panic!("{e}"))
 );
+
+#[cfg(feature = "mongo")]
+conformance::conformance_tests!(
+    mongo_documents,
+    conformance::backends::Mongo::new(conformance::backends::MongoKind::Documents)
+        .unwrap_or_else(|e| panic!("{e}"))
+);
+
+#[cfg(feature = "mongo")]
+conformance::conformance_tests!(
+    mongo_gridfs,
+    conformance::backends::Mongo::new(conformance::backends::MongoKind::GridFs)
+        .unwrap_or_else(|e| panic!("{e}"))
+);

@@ -62,6 +62,52 @@ where
     }
 }
 
+/// The async twin of [`paginate`]: `fetch(after, limit)` is a future of up to `limit` live
+/// records whose keys sort strictly after `after`, in key order.
+pub fn paginate_stream<'a, F, Fut>(page_size: usize, fetch: F) -> crate::BoxStream<'a, Record>
+where
+    F: FnMut(Option<String>, usize) -> Fut + Send + 'a,
+    Fut: std::future::Future<Output = Result<Vec<Record>>> + Send + 'a,
+{
+    struct State<F> {
+        fetch: F,
+        cursor: Option<String>,
+        page: std::vec::IntoIter<Record>,
+        done: bool,
+    }
+    let page_size = page_size.max(1);
+    let state = State {
+        fetch,
+        cursor: None,
+        page: Vec::new().into_iter(),
+        done: false,
+    };
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |mut state| async move {
+            if let Some(record) = state.page.next() {
+                return Some((Ok(record), state));
+            }
+            if state.done {
+                return None;
+            }
+            match (state.fetch)(state.cursor.take(), page_size).await {
+                Err(error) => {
+                    state.done = true;
+                    Some((Err(error), state))
+                }
+                Ok(page) => {
+                    state.done = page.len() < page_size;
+                    state.cursor = page.last().map(|record| record.key.clone());
+                    state.page = page.into_iter();
+                    let first = state.page.next()?;
+                    Some((Ok(first), state))
+                }
+            }
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,214 @@
+//! MongoDB-only behaviour: GridFS with large values and concurrent replacement, the TTL index
+//! and its Date field, the document limit enforced before sending.
+#![cfg(feature = "mongo")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use conformance::backends::{Mongo, MongoKind};
+use mongodb::bson::{doc, Bson, Document};
+use storage_core::{AsyncKvStorage, Error, KvStorage};
+use storage_mongo::{GridFsStorage, MongoOptions, MongoStorage, MAX_VALUE_LEN};
+
+fn server() -> Mongo {
+    Mongo::new(MongoKind::Documents).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn options(server: &Mongo, namespace: &str) -> MongoOptions {
+    MongoOptions::new(server.url())
+        .database("kv_mongo_specific")
+        .namespace(namespace)
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[test]
+fn gridfs_holds_values_of_20_mb_and_more() {
+    let server = server();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = GridFsStorage::connect(options(&server, "big"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (key, len) in [
+            ("twenty", 20 * 1024 * 1024),
+            ("twenty-five", 25 * 1024 * 1024 + 7),
+        ] {
+            let value = pattern(len, len as u8);
+            store
+                .set(key, &value, Some(Duration::from_secs(600)))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let back = store.get(key).await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                back.as_deref() == Some(value.as_slice()),
+                "{key}: value of {len} bytes did not round-trip"
+            );
+        }
+        assert_eq!(store.len().await.unwrap_or_default(), 2);
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+/// Writers keep replacing one key with whole values of one byte each; readers must always see
+/// exactly one whole version, never none, two, or a mix; the end state is one whole value.
+#[test]
+fn gridfs_replacement_is_atomic_for_readers_and_writers() {
+    let server = server();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = Arc::new(
+            GridFsStorage::connect(options(&server, "replace"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        const LEN: usize = 600 * 1024;
+        store
+            .set("k", &vec![0u8; LEN], None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writers: Vec<_> = (1..=3u8)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for round in 0..6u8 {
+                        let byte = w * 16 + round;
+                        store.set("k", &vec![byte; LEN], None).await?;
+                    }
+                    Ok::<_, Error>(())
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for _ in 0..15 {
+                        let value = store
+                            .get("k")
+                            .await?
+                            .ok_or_else(|| Error::Config("a reader saw no version".into()))?;
+                        assert_eq!(value.len(), LEN, "a reader saw a partial value");
+                        assert!(
+                            value.iter().all(|b| *b == value[0]),
+                            "a reader saw a mix of versions"
+                        );
+                    }
+                    Ok::<_, Error>(())
+                })
+            })
+            .collect();
+        for task in writers.into_iter().chain(readers) {
+            task.await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let last = store
+            .get("k")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_default();
+        assert!(
+            last.len() == LEN && last.iter().all(|b| *b == last[0]),
+            "the end state is not one whole value"
+        );
+        // Versions a non-atomic findAndModify failed to hand back are collected as orphans.
+        let collector = GridFsStorage::connect(options(&server, "replace"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_orphan_grace(Duration::ZERO);
+        collector
+            .purge_expired()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            collector.get("k").await.ok().flatten(),
+            Some(last),
+            "purging orphans touched the live value"
+        );
+        let client = mongodb::Client::with_uri_str(server.url())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let files = client
+            .database("kv_mongo_specific")
+            .collection::<Document>("replace.files")
+            .count_documents(doc! {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(files, 1, "replaced versions were left behind");
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+#[test]
+fn expiry_is_a_bson_date_with_a_ttl_index() {
+    let server = server();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = MongoStorage::connect(options(&server, "ttl_index"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .set("k", b"v", Some(Duration::from_secs(60)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let raw = store
+            .collection()
+            .find_one(doc! { "_id": "k" })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(
+                raw.as_ref().and_then(|d| d.get("e")),
+                Some(Bson::DateTime(_))
+            ),
+            "expiry is not a Date: {raw:?}"
+        );
+        let mut indexes = store
+            .collection()
+            .list_indexes()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut ttl = None;
+        while let Some(index) = futures_util::TryStreamExt::try_next(&mut indexes)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            if index.keys.contains_key("e") {
+                ttl = index.options.and_then(|o| o.expire_after);
+            }
+        }
+        assert_eq!(
+            ttl,
+            Some(Duration::ZERO),
+            "no TTL index with expireAfterSeconds 0 on e"
+        );
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+/// The 16 MB limit is enforced before anything is sent, with the typed error naming the limit.
+#[test]
+fn oversized_documents_are_refused_before_sending() {
+    let server = server();
+    let store =
+        MongoStorage::open_blocking(options(&server, "limit")).unwrap_or_else(|e| panic!("{e}"));
+    let error = KvStorage::set(&store, "k", &vec![0; MAX_VALUE_LEN + 1], None).err();
+    assert!(
+        matches!(error, Some(Error::ValueTooLarge { max, .. }) if max == MAX_VALUE_LEN),
+        "{error:?}"
+    );
+    assert_eq!(KvStorage::len(&store).unwrap_or(1), 0);
+}

@@ -1,0 +1,90 @@
+//! The stored document and the filters shared by both stores.
+//!
+//! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
+
+use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
+use storage_core::{Error, Record, Result, Timestamp};
+
+/// BSON's document limit.
+pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
+/// Room kept for the key (at most 1024 bytes), field names, and BSON framing.
+const DOCUMENT_OVERHEAD: usize = 2048;
+/// The largest value a [`MongoStorage`](crate::MongoStorage) document holds.
+pub const MAX_VALUE_LEN: usize = MAX_DOCUMENT - DOCUMENT_OVERHEAD;
+
+/// An entry's document.
+pub(crate) fn entry(key: &str, value: &[u8], expires_at: Option<Timestamp>) -> Document {
+    let mut document = doc! {
+        "_id": key,
+        "v": Binary { subtype: BinarySubtype::Generic, bytes: value.to_vec() },
+    };
+    if let Some(at) = expires_at {
+        document.insert("e", DateTime::from_millis(at.as_millis()));
+    }
+    document
+}
+
+/// Matches documents that are live at `now`.
+pub(crate) fn live(now: Timestamp) -> Document {
+    doc! { "$or": [ { "e": { "$exists": false } }, { "e": { "$gt": DateTime::from_millis(now.as_millis()) } } ] }
+}
+
+/// Matches documents that have expired at `now`.
+pub(crate) fn expired(now: Timestamp) -> Document {
+    doc! { "e": { "$lte": DateTime::from_millis(now.as_millis()) } }
+}
+
+/// `filter` restricted to live documents.
+pub(crate) fn and_live(mut filter: Document, now: Timestamp) -> Document {
+    filter.extend(live(now));
+    filter
+}
+
+/// The key of a document.
+pub(crate) fn key(document: &Document) -> Result<String> {
+    match document.get("_id") {
+        Some(Bson::String(key)) => Ok(key.clone()),
+        other => Err(Error::corrupt(
+            "?",
+            format!("document _id is not a string: {other:?}"),
+        )),
+    }
+}
+
+/// The expiry of a document.
+pub(crate) fn expiry(document: &Document) -> Option<Timestamp> {
+    match document.get("e") {
+        Some(Bson::DateTime(at)) => Some(Timestamp::from_millis(at.timestamp_millis())),
+        _ => None,
+    }
+}
+
+/// The value of a document.
+pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
+    match document.remove("v") {
+        Some(Bson::Binary(binary)) => Ok(binary.bytes),
+        other => Err(Error::corrupt(
+            key,
+            format!(
+                "document value is not binary: {:?}",
+                other.map(|b| b.element_type())
+            ),
+        )),
+    }
+}
+
+/// A scanned document as a record.
+pub(crate) fn record(mut document: Document, with_value: bool) -> Result<Record> {
+    let key = key(&document)?;
+    let expires_at = expiry(&document);
+    let value = if with_value {
+        Some(value(&key, &mut document)?)
+    } else {
+        None
+    };
+    Ok(Record {
+        key,
+        value,
+        expires_at,
+    })
+}
