@@ -116,11 +116,7 @@ impl GridFsStorage {
                 continue;
             };
             let key = file.filename.unwrap_or_default();
-            let index = self
-                .keys
-                .find_one(doc! { "_id": &key })
-                .await
-                .map_err(mongo_error("purge_expired"))?;
+            let index = self.index_of(&key, "purge_expired").await?;
             if index.as_ref().and_then(file_id) != Some(id) {
                 self.delete_file(Some(id)).await;
                 purged += 1;
@@ -185,18 +181,18 @@ impl GridFsStorage {
         index
     }
 
+    /// The length recorded in a pointer.
+    fn length(index: &Document) -> usize {
+        usize::try_from(index.get_i64("n").unwrap_or(0)).unwrap_or(0)
+    }
+
     /// Reads the live entry of `key`, following the pointer again if the file was replaced.
     async fn read(&self, key: &str, index: Option<Document>) -> Result<Option<Entry>> {
         let mut index = index;
         for _ in 0..READ_ATTEMPTS {
             let current = match index.take() {
                 Some(index) => index,
-                None => match self
-                    .keys
-                    .find_one(doc! { "_id": key })
-                    .await
-                    .map_err(mongo_error("get"))?
-                {
+                None => match self.index_of(key, "get").await? {
                     Some(found) => found,
                     None => return Ok(None),
                 },
@@ -207,8 +203,7 @@ impl GridFsStorage {
             let Some(file) = file_id(&current) else {
                 return Err(Error::corrupt(key, "GridFS index entry without a file id"));
             };
-            let length = usize::try_from(current.get_i64("n").unwrap_or(0)).unwrap_or(0);
-            match self.download(file, length).await {
+            match self.download(file, Self::length(&current)).await {
                 Ok(value) => {
                     return Ok(Some(Entry {
                         value,
@@ -216,11 +211,7 @@ impl GridFsStorage {
                     }))
                 }
                 Err(error) => {
-                    let now = self
-                        .keys
-                        .find_one(doc! { "_id": key })
-                        .await
-                        .map_err(mongo_error("get"))?;
+                    let now = self.index_of(key, "get").await?;
                     if now.as_ref().and_then(file_id) == Some(file) {
                         return Err(error);
                     }
@@ -279,16 +270,21 @@ impl GridFsStorage {
         Ok(records)
     }
 
-    async fn take(&self, key: &str) -> Result<Option<Document>> {
+    /// Removes the pointer of `key` (live or expired) and returns it.
+    async fn take_index(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
         check_key(key)?;
-        let taken = self
-            .keys
+        self.keys
             .find_one_and_delete(doc! { "_id": key })
             .await
-            .map_err(mongo_error("delete"))?;
-        Ok(taken
-            .filter(|index| live_at(index, Timestamp::now()))
-            .or(None))
+            .map_err(mongo_error(operation))
+    }
+
+    /// The pointer of `key`, live or expired.
+    async fn index_of(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
+        self.keys
+            .find_one(doc! { "_id": key })
+            .await
+            .map_err(mongo_error(operation))
     }
 }
 
@@ -363,36 +359,31 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        check_key(key)?;
-        let taken = self
-            .keys
-            .find_one_and_delete(doc! { "_id": key })
-            .await
-            .map_err(mongo_error("delete"))?;
-        let Some(taken) = taken else { return Ok(false) };
+        let Some(taken) = self.take_index(key, "delete").await? else {
+            return Ok(false);
+        };
         self.delete_file(file_id(&taken)).await;
         Ok(live_at(&taken, Timestamp::now()))
     }
 
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let Some(taken) = self.take(key).await? else {
+        let Some(taken) = self.take_index(key, "pop").await? else {
             return Ok(None);
         };
-        let file = file_id(&taken)
-            .ok_or_else(|| Error::corrupt(key, "GridFS index entry without a file id"))?;
-        let length = usize::try_from(taken.get_i64("n").unwrap_or(0)).unwrap_or(0);
-        let value = self.download(file, length).await;
-        self.delete_file(Some(file)).await;
-        value.map(Some)
+        let file = file_id(&taken);
+        let value = match file {
+            Some(file) if live_at(&taken, Timestamp::now()) => {
+                Some(self.download(file, Self::length(&taken)).await)
+            }
+            _ => None,
+        };
+        self.delete_file(file).await;
+        value.transpose()
     }
 
     async fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         check_key(key)?;
-        let index = self
-            .keys
-            .find_one(doc! { "_id": key })
-            .await
-            .map_err(mongo_error("expiry"))?;
+        let index = self.index_of(key, "expiry").await?;
         Ok(index
             .filter(|index| live_at(index, Timestamp::now()))
             .map(|index| Expiry::from_option(document::expiry(&index))))
