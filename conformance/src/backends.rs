@@ -459,3 +459,133 @@ mod mongo {
         }
     }
 }
+
+#[cfg(feature = "dynamo")]
+pub use dynamo::{start_dynalite, Dynamo};
+#[cfg(feature = "dynamo")]
+mod dynamo {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use storage_core::{AsyncKvStorage, KvStorage};
+    use storage_dynamo::{DynamoOptions, DynamoStorage};
+
+    use crate::servers::{find_program, free_port, ServerProcess};
+
+    const HOW_TO_GET: &str = "Install it with `./scripts/test.sh` (which runs `npm install dynalite@4` into \
+        .tools/dynalite and links .tools/bin/dynalite), or point the tests at another endpoint with \
+        STORAGE_TEST_DYNAMO_ENDPOINT (`aws` for AWS itself with the standard credential chain).";
+
+    const TABLE: &str = "kv_conformance";
+
+    /// Starts dynalite (npm `dynalite@4`) on a free port; returns it and its endpoint URL.
+    pub fn start_dynalite() -> Result<(ServerProcess, String), String> {
+        let program = find_program("dynalite", HOW_TO_GET)?;
+        let port = free_port()?;
+        let args: Vec<String> = [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--createTableMs",
+            "0",
+            "--deleteTableMs",
+            "0",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let ready = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        let server = ServerProcess::start(&program, &args, port, Duration::from_secs(30), ready)?;
+        Ok((server, format!("http://127.0.0.1:{port}")))
+    }
+
+    /// [`DynamoStorage`] namespaces of one table on dynalite started by the tests, or on the
+    /// endpoint of `STORAGE_TEST_DYNAMO_ENDPOINT`.
+    pub struct Dynamo {
+        endpoint: Option<String>,
+        runtime: tokio::runtime::Runtime,
+        server: Mutex<Option<ServerProcess>>,
+    }
+
+    impl Dynamo {
+        /// Starts (or finds) the server and creates the table.
+        pub fn new() -> Result<Self, String> {
+            let (server, endpoint) = match std::env::var("STORAGE_TEST_DYNAMO_ENDPOINT") {
+                Ok(endpoint) if endpoint == "aws" => (None, None),
+                Ok(endpoint) => (None, Some(endpoint)),
+                Err(_) => {
+                    let (server, endpoint) = start_dynalite()?;
+                    (Some(server), Some(endpoint))
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let backend = Dynamo {
+                endpoint,
+                runtime,
+                server: Mutex::new(server),
+            };
+            let options = backend.options("setup").create_table(true);
+            backend
+                .runtime
+                .block_on(DynamoStorage::connect(options))
+                .map_err(|e| format!("cannot create the test table: {e}"))?;
+            Ok(backend)
+        }
+
+        /// Options for `namespace` of the test table.
+        pub fn options(&self, namespace: &str) -> DynamoOptions {
+            let mut options = DynamoOptions::new(TABLE).namespace(namespace);
+            if let Some(endpoint) = &self.endpoint {
+                options = options
+                    .endpoint_url(endpoint)
+                    .region("us-east-1")
+                    .credentials("test", "test");
+            }
+            options
+        }
+    }
+
+    impl Drop for Dynamo {
+        fn drop(&mut self) {
+            if let Some(server) = self
+                .server
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                server.stop();
+            }
+        }
+    }
+
+    impl crate::Backend for Dynamo {
+        fn name(&self) -> String {
+            format!("dynamodb at {}", self.endpoint.as_deref().unwrap_or("aws"))
+        }
+
+        fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
+            Ok(Arc::new(DynamoStorage::open_blocking(
+                self.options(namespace),
+            )?))
+        }
+
+        fn open_async(&self, namespace: &str) -> storage_core::Result<Arc<dyn AsyncKvStorage>> {
+            Ok(Arc::new(self.runtime.block_on(DynamoStorage::connect(
+                self.options(namespace),
+            ))?))
+        }
+
+        fn persistent(&self) -> bool {
+            true
+        }
+
+        fn short_ttl(&self) -> Duration {
+            Duration::from_millis(300)
+        }
+    }
+}

@@ -44,3 +44,9 @@ conformance::conformance_tests!(
     conformance::backends::Mongo::new(conformance::backends::MongoKind::GridFs)
         .unwrap_or_else(|e| panic!("{e}"))
 );
+
+#[cfg(feature = "dynamo")]
+conformance::conformance_tests!(
+    dynamo,
+    conformance::backends::Dynamo::new().unwrap_or_else(|e| panic!("{e}"))
+);

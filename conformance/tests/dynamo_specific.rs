@@ -1,0 +1,99 @@
+//! DynamoDB-only behaviour: the item-size limit at its worst case, the TTL attribute in epoch
+//! seconds beside the exact expiry, idempotent table creation.
+#![cfg(feature = "dynamo")]
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use conformance::backends::Dynamo;
+use storage_core::{AsyncKvStorage, Error, MAX_KEY_LEN};
+use storage_dynamo::DynamoStorage;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The longest key with a TTL and a value of exactly `max_value_len` is accepted by the server:
+/// the size computation (attribute names included) never lets through an item DynamoDB refuses.
+#[test]
+fn the_largest_allowed_item_fits_dynamodb() {
+    let backend = Dynamo::new().unwrap_or_else(|e| panic!("{e}"));
+    runtime().block_on(async {
+        let store = DynamoStorage::connect(backend.options("dynamo_size"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let key = "k".repeat(MAX_KEY_LEN);
+        let max = store.max_value_len();
+        assert!(max > 400_000 && max < 400 * 1024, "limit {max}");
+        let value = vec![7u8; max];
+        store
+            .set(&key, &value, Some(Duration::from_secs(600)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.get(&key).await.unwrap_or_default().map(|v| v.len()),
+            Some(max)
+        );
+        let error = store.set(&key, &vec![7u8; max + 1], None).await.err();
+        assert!(
+            matches!(error, Some(Error::ValueTooLarge { max: m, .. }) if m == max),
+            "{error:?}"
+        );
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+/// Items carry `ttl` in whole epoch seconds (rounded up, for DynamoDB's TTL) and `e` in ms
+/// (for exact reads); creating an existing table again is fine.
+#[test]
+fn items_carry_ttl_seconds_and_exact_expiry() {
+    let backend = Dynamo::new().unwrap_or_else(|e| panic!("{e}"));
+    runtime().block_on(async {
+        let store = DynamoStorage::connect(backend.options("dynamo_ttl").create_table(true))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .create_table()
+            .await
+            .unwrap_or_else(|e| panic!("creating an existing table: {e}"));
+        store
+            .set("k", b"v", Some(Duration::from_millis(90_500)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let expiry = store.expiry("k").await.unwrap_or_else(|e| panic!("{e}"));
+        let Some(storage_core::Expiry::At(at)) = expiry else {
+            panic!("no expiry: {expiry:?}")
+        };
+        let left = at.remaining();
+        assert!(
+            left <= Duration::from_millis(90_500) && left > Duration::from_secs(89),
+            "{left:?}"
+        );
+        let raw = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .key("ns", AttributeValue::S("dynamo_ttl".into()))
+            .key("k", AttributeValue::B(Blob::new(b"k".to_vec())))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let item = raw.item.unwrap_or_default();
+        assert_eq!(
+            item.get("e"),
+            Some(&AttributeValue::N(at.as_millis().to_string())),
+            "exact expiry in ms"
+        );
+        assert_eq!(
+            item.get("ttl"),
+            Some(&AttributeValue::N(at.as_secs_ceil().to_string())),
+            "TTL in epoch seconds"
+        );
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
