@@ -127,7 +127,7 @@ mod fs {
 pub use redis::{start_redis, Redis, RedisKind};
 #[cfg(feature = "redis")]
 mod redis {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use storage_core::{AsyncKvStorage, KvStorage};
@@ -154,7 +154,10 @@ mod redis {
     pub struct Redis {
         url: String,
         kind: RedisKind,
-        servers: Mutex<Vec<ServerProcess>>,
+        /// The servers this backend started; they stop when it is dropped or the process exits.
+        _servers: Vec<ServerProcess>,
+        /// The cluster's node files.
+        _dir: Option<tempfile::TempDir>,
     }
 
     fn wait_ping(port: u16) -> bool {
@@ -200,7 +203,8 @@ mod redis {
                 return Ok(Redis {
                     url,
                     kind,
-                    servers: Mutex::default(),
+                    _servers: Vec::new(),
+                    _dir: None,
                 });
             }
             let dir = std::env::temp_dir();
@@ -209,7 +213,8 @@ mod redis {
             Ok(Redis {
                 url: format!("redis://127.0.0.1:{port}/0"),
                 kind,
-                servers: Mutex::new(vec![server]),
+                _servers: vec![server],
+                _dir: None,
             })
         }
 
@@ -219,11 +224,12 @@ mod redis {
                 return Ok(Redis {
                     url,
                     kind,
-                    servers: Mutex::default(),
+                    _servers: Vec::new(),
+                    _dir: None,
                 });
             }
             let cli = find_program("redis-cli", HOW_TO_GET)?;
-            let dir = tempfile::tempdir().map_err(|e| e.to_string())?.keep();
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
             let mut servers = Vec::new();
             let mut nodes = Vec::new();
             for _ in 0..3 {
@@ -237,7 +243,7 @@ mod redis {
                     "--cluster-node-timeout",
                     "3000",
                 ];
-                servers.push(start_redis(port, &extra, &dir)?);
+                servers.push(start_redis(port, &extra, dir.path())?);
                 nodes.push(format!("127.0.0.1:{port}"));
             }
             let created = std::process::Command::new(cli)
@@ -265,7 +271,8 @@ mod redis {
             Ok(Redis {
                 url: format!("redis+cluster://{}", nodes.join(",")),
                 kind,
-                servers: Mutex::new(servers),
+                _servers: servers,
+                _dir: Some(dir),
             })
         }
 
@@ -276,19 +283,6 @@ mod redis {
 
         fn options(&self, namespace: &str) -> storage_core::Result<RedisOptions> {
             Ok(RedisOptions::from_url(&self.url)?.namespace(namespace))
-        }
-    }
-
-    impl Drop for Redis {
-        fn drop(&mut self) {
-            for server in self
-                .servers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter_mut()
-            {
-                server.stop();
-            }
         }
     }
 
@@ -323,7 +317,7 @@ mod redis {
 pub use mongo::{start_secantus, Mongo, MongoKind};
 #[cfg(feature = "mongo")]
 mod mongo {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use storage_core::{AsyncKvStorage, KvStorage};
@@ -374,7 +368,8 @@ mod mongo {
         url: String,
         kind: MongoKind,
         runtime: tokio::runtime::Runtime,
-        server: Mutex<Option<ServerProcess>>,
+        /// The server this backend started; it stops when it is dropped or the process exits.
+        _server: Option<ServerProcess>,
     }
 
     impl Mongo {
@@ -387,16 +382,12 @@ mod mongo {
                     (Some(server), url)
                 }
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
+            let runtime = crate::servers::runtime()?;
             Ok(Mongo {
                 url,
                 kind,
                 runtime,
-                server: Mutex::new(server),
+                _server: server,
             })
         }
 
@@ -409,19 +400,6 @@ mod mongo {
             MongoOptions::new(&self.url)
                 .database("kv_conformance")
                 .namespace(namespace)
-        }
-    }
-
-    impl Drop for Mongo {
-        fn drop(&mut self) {
-            if let Some(server) = self
-                .server
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
-                server.stop();
-            }
         }
     }
 
@@ -464,7 +442,7 @@ mod mongo {
 pub use dynamo::{start_dynalite, Dynamo};
 #[cfg(feature = "dynamo")]
 mod dynamo {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use storage_core::{AsyncKvStorage, KvStorage};
@@ -505,7 +483,8 @@ mod dynamo {
     pub struct Dynamo {
         endpoint: Option<String>,
         runtime: tokio::runtime::Runtime,
-        server: Mutex<Option<ServerProcess>>,
+        /// The server this backend started; it stops when it is dropped or the process exits.
+        _server: Option<ServerProcess>,
     }
 
     impl Dynamo {
@@ -519,15 +498,11 @@ mod dynamo {
                     (Some(server), Some(endpoint))
                 }
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
+            let runtime = crate::servers::runtime()?;
             let backend = Dynamo {
                 endpoint,
                 runtime,
-                server: Mutex::new(server),
+                _server: server,
             };
             let options = backend.options("setup").create_table(true);
             backend
@@ -547,19 +522,6 @@ mod dynamo {
                     .credentials("test", "test");
             }
             options
-        }
-    }
-
-    impl Drop for Dynamo {
-        fn drop(&mut self) {
-            if let Some(server) = self
-                .server
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
-                server.stop();
-            }
         }
     }
 

@@ -10,6 +10,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A small runtime for backends whose async stores must outlive one test's runtime.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> Result<u16, String> {
     TcpListener::bind("127.0.0.1:0")

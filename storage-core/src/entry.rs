@@ -39,6 +39,23 @@ pub struct Record {
     pub expires_at: Option<Timestamp>,
 }
 
+impl Record {
+    /// A record of a stored item: `value` extracts the value (only called when `with_value`).
+    pub fn from_parts(
+        key: String,
+        expires_at: Option<crate::Timestamp>,
+        with_value: bool,
+        value: impl FnOnce(&str) -> crate::Result<Vec<u8>>,
+    ) -> crate::Result<Self> {
+        let value = if with_value { Some(value(&key)?) } else { None };
+        Ok(Record {
+            key,
+            value,
+            expires_at,
+        })
+    }
+}
+
 /// What a scan returns for each entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanMode {

@@ -131,17 +131,9 @@ pub(crate) fn value(key: &str, item: &mut Item) -> Result<Vec<u8>> {
 
 /// An item as a record.
 pub(crate) fn record(mut item: Item, with_value: bool) -> Result<Record> {
-    let key = key(&item)?;
     let expires_at = expiry(&item);
-    let value = if with_value {
-        Some(value(&key, &mut item)?)
-    } else {
-        None
-    };
-    Ok(Record {
-        key,
-        value,
-        expires_at,
+    Record::from_parts(key(&item)?, expires_at, with_value, |key| {
+        value(key, &mut item)
     })
 }
 

@@ -75,16 +75,8 @@ pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
 
 /// A scanned document as a record.
 pub(crate) fn record(mut document: Document, with_value: bool) -> Result<Record> {
-    let key = key(&document)?;
     let expires_at = expiry(&document);
-    let value = if with_value {
-        Some(value(&key, &mut document)?)
-    } else {
-        None
-    };
-    Ok(Record {
-        key,
-        value,
-        expires_at,
+    Record::from_parts(key(&document)?, expires_at, with_value, |key| {
+        value(key, &mut document)
     })
 }
