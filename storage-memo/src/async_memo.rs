@@ -1,0 +1,221 @@
+//! [`AsyncMemo`]: the async face, background refreshes as tokio tasks.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use storage_core::{AsyncKvStorage, Postcard, Serializer};
+
+use crate::cached::Lookup;
+use crate::core::{CallKeys, MemoCore};
+use crate::error::{panic_message, MemoError};
+use crate::options::MemoOptions;
+use crate::stats::{Counter, Counters, MemoStats};
+
+/// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
+/// [`Memo`](crate::Memo), with background refreshes spawned on the current tokio runtime.
+pub struct AsyncMemo<T, C = Postcard> {
+    store: Arc<dyn AsyncKvStorage>,
+    core: Arc<MemoCore<T, C>>,
+}
+
+impl<T, C> Clone for AsyncMemo<T, C> {
+    fn clone(&self) -> Self {
+        AsyncMemo {
+            store: self.store.clone(),
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<T> AsyncMemo<T, Postcard>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    /// A cache in `store`, serialized with postcard.
+    pub fn new(store: Arc<dyn AsyncKvStorage>, options: MemoOptions) -> Self {
+        Self::with_serializer(store, options, Postcard)
+    }
+}
+
+impl<T, C> AsyncMemo<T, C>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    C: Serializer + 'static,
+{
+    /// A cache in `store`, serialized with `serializer`.
+    pub fn with_serializer(
+        store: Arc<dyn AsyncKvStorage>,
+        options: MemoOptions,
+        serializer: C,
+    ) -> Self {
+        AsyncMemo {
+            store,
+            core: Arc::new(MemoCore {
+                options,
+                serializer,
+                counters: Counters::default(),
+                default: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The value returned at once for a missing key when the cache does not wait (set once).
+    pub fn default_value(self, value: T) -> Self {
+        let _ = self.core.default.set(value);
+        self
+    }
+
+    /// This cache's counters.
+    pub fn stats(&self) -> MemoStats {
+        self.core.counters.snapshot()
+    }
+
+    /// Sets every counter to zero.
+    pub fn reset_stats(&self) {
+        self.core.counters.reset();
+    }
+
+    /// Runs `f` without the cache.
+    pub async fn bypass<E, Fut: Future<Output = Result<T, E>>>(
+        &self,
+        f: impl FnOnce() -> Fut,
+    ) -> Result<T, E> {
+        f().await
+    }
+
+    /// Forgets the cached value of `args`.
+    pub async fn invalidate<A: Serialize + ?Sized>(&self, args: &A) -> storage_core::Result<bool> {
+        let keys = self.core.keys(args)?;
+        self.store.delete(&keys.value).await
+    }
+
+    /// The cached result for `args`; see [`Memo::call`](crate::Memo::call).
+    pub async fn call<A, F, Fut, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
+    where
+        A: Serialize + ?Sized,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        if !self.core.options.enabled {
+            return f().await.map_err(MemoError::Function);
+        }
+        let keys = self.core.keys(args)?;
+        match self
+            .core
+            .lookup(&keys.value, self.store.get(&keys.value).await?)?
+        {
+            Lookup::Fresh(value) => Ok(value),
+            Lookup::Stale(value) => {
+                self.refresh_in_background(keys, f).await;
+                Ok(value)
+            }
+            Lookup::Missing => {
+                self.core.counters.add(Counter::Missed);
+                if self.core.options.wait {
+                    self.core.counters.add(Counter::Wait);
+                    return self.compute_waiting(&keys, f).await;
+                }
+                self.refresh_in_background(keys, f).await;
+                self.core.counters.add(Counter::Default);
+                self.core.default.get().cloned().ok_or(MemoError::NoDefault)
+            }
+        }
+    }
+
+    async fn lock(&self, keys: &CallKeys) -> storage_core::Result<bool> {
+        self.store
+            .set_if_absent(&keys.lock, b"", Some(self.core.options.lock_ttl()))
+            .await
+    }
+
+    async fn compute<Fut, E>(&self, keys: &CallKeys, future: Fut) -> Result<T, MemoError<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.core.counters.add(Counter::Refresh);
+        let outcome = match AssertUnwindSafe(future).catch_unwind().await {
+            Ok(Ok(value)) => match self.core.encode(&value) {
+                Ok(bytes) => self
+                    .store
+                    .set(&keys.value, &bytes, Some(self.core.options.expire))
+                    .await
+                    .map(|()| value)
+                    .map_err(MemoError::Storage),
+                Err(error) => Err(MemoError::Storage(error)),
+            },
+            Ok(Err(error)) => Err(MemoError::Function(error)),
+            Err(panic) => Err(MemoError::Panicked(panic_message(panic.as_ref()))),
+        };
+        let counter = if outcome.is_ok() {
+            Counter::Success
+        } else {
+            Counter::Failed
+        };
+        self.core.counters.add(counter);
+        outcome
+    }
+
+    async fn refresh_in_background<F, Fut, E>(&self, keys: CallKeys, f: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        if !matches!(self.lock(&keys).await, Ok(true)) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.core.counters.add(Counter::Failed);
+            let _ = self.store.delete(&keys.lock).await;
+            return;
+        };
+        let memo = self.clone();
+        drop(runtime.spawn(async move {
+            let current = memo.store.get(&keys.value).await;
+            if let Ok(Lookup::Fresh(_)) = current.and_then(|b| memo.core.lookup(&keys.value, b)) {
+                let _ = memo.store.delete(&keys.lock).await;
+                return;
+            }
+            if memo.compute(&keys, f()).await.is_ok() {
+                let _ = memo.store.delete(&keys.lock).await;
+            }
+        }));
+    }
+
+    async fn compute_waiting<F, Fut, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            if self.lock(keys).await? {
+                let current = self.store.get(&keys.value).await?;
+                if let Lookup::Fresh(value) | Lookup::Stale(value) =
+                    self.core.lookup(&keys.value, current)?
+                {
+                    self.store.delete(&keys.lock).await?;
+                    return Ok(value);
+                }
+                let outcome = self.compute(keys, f()).await;
+                self.store.delete(&keys.lock).await?;
+                return outcome;
+            }
+            self.core.counters.add(Counter::Sleep);
+            tokio::time::sleep(self.core.poll_interval(attempt)).await;
+            attempt += 1;
+            let current = self.store.get(&keys.value).await?;
+            if let Lookup::Fresh(value) | Lookup::Stale(value) =
+                self.core.lookup(&keys.value, current)?
+            {
+                return Ok(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! A function-result cache with two TTLs over any [`KvStorage`](storage_core::KvStorage): the
+//! Rust counterpart of Python's `rediscache`, for every backend of this family and typed values.
+//!
+//! - **refresh**: after it a value is stale: returned at once, and one refresh runs in the
+//!   background (stale-while-revalidate);
+//! - **expire**: after it the value is gone;
+//! - **single flight**: a refresh takes a lock entry with `set_if_absent` whose lifetime is the
+//!   **retry** duration, so across threads and processes sharing the store one refresh runs per
+//!   stale window, and a crashed refresher is replaced after `retry`;
+//! - a **missing** value is waited for (one computation shared by every waiter) or answered with a
+//!   default while it is computed in the background;
+//! - **failures** (errors, panics) are counted, never cached, and the stale value keeps being
+//!   served until it expires;
+//! - **stats** per cache, a **bypass**, an `enabled` switch, any [`Serializer`](storage_core::Serializer)
+//!   and any layer (e.g. [`Signed`](storage_core::Signed)) underneath.
+//!
+//! [`Memo`] is the blocking face (background refreshes on threads), [`AsyncMemo`] the async one
+//! (tokio tasks); [`Memoized`] wraps a function.
+#![deny(missing_docs)]
+
+mod async_memo;
+mod cached;
+mod core;
+mod error;
+mod memo;
+mod memoized;
+mod options;
+mod stats;
+
+pub use async_memo::AsyncMemo;
+pub use error::MemoError;
+pub use memo::Memo;
+pub use memoized::Memoized;
+pub use options::MemoOptions;
+pub use stats::MemoStats;

@@ -1,0 +1,234 @@
+//! [`Memo`]: the blocking face, background refreshes on threads.
+
+use std::fmt::Display;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use storage_core::{KvStorage, Postcard, Serializer};
+
+use crate::cached::Lookup;
+use crate::core::{CallKeys, MemoCore};
+use crate::error::{panic_message, MemoError};
+use crate::options::MemoOptions;
+use crate::stats::{Counter, Counters, MemoStats};
+
+/// A function-result cache over any [`KvStorage`], for blocking code.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use storage_core::MemoryStorage;
+/// use storage_memo::{Memo, MemoOptions};
+///
+/// let memo: Memo<u64> = Memo::new(
+///     Arc::new(MemoryStorage::new()),
+///     MemoOptions::new("square", Duration::from_secs(60), Duration::from_secs(3600)),
+/// );
+/// let n = 12u64;
+/// let square = memo.call(&n, move || Ok::<_, std::io::Error>(n * n))?;
+/// assert_eq!(square, 144);
+/// assert_eq!(memo.stats().success, 1);
+/// # Ok::<(), storage_memo::MemoError<std::io::Error>>(())
+/// ```
+pub struct Memo<T, C = Postcard> {
+    store: Arc<dyn KvStorage>,
+    core: Arc<MemoCore<T, C>>,
+}
+
+impl<T, C> Clone for Memo<T, C> {
+    fn clone(&self) -> Self {
+        Memo {
+            store: self.store.clone(),
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<T> Memo<T, Postcard>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    /// A cache in `store`, serialized with postcard.
+    pub fn new(store: Arc<dyn KvStorage>, options: MemoOptions) -> Self {
+        Self::with_serializer(store, options, Postcard)
+    }
+}
+
+impl<T, C> Memo<T, C>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    C: Serializer + 'static,
+{
+    /// A cache in `store`, serialized with `serializer`.
+    pub fn with_serializer(store: Arc<dyn KvStorage>, options: MemoOptions, serializer: C) -> Self {
+        Memo {
+            store,
+            core: Arc::new(MemoCore {
+                options,
+                serializer,
+                counters: Counters::default(),
+                default: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The value returned at once for a missing key when the cache does not wait (set once).
+    pub fn default_value(self, value: T) -> Self {
+        let _ = self.core.default.set(value);
+        self
+    }
+
+    /// This cache's counters.
+    pub fn stats(&self) -> MemoStats {
+        self.core.counters.snapshot()
+    }
+
+    /// Sets every counter to zero.
+    pub fn reset_stats(&self) {
+        self.core.counters.reset();
+    }
+
+    /// Runs `f` without the cache.
+    pub fn bypass<E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        f()
+    }
+
+    /// Forgets the cached value of `args`.
+    pub fn invalidate<A: Serialize + ?Sized>(&self, args: &A) -> storage_core::Result<bool> {
+        let keys = self.core.keys(args)?;
+        self.store.delete(&keys.value)
+    }
+
+    /// The cached result for `args`, computing it with `f` as the options say: fresh values at
+    /// once; stale values at once with one background refresh; missing values after waiting for
+    /// one computation shared by every caller (or the default at once, when not waiting).
+    pub fn call<A, F, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
+    where
+        A: Serialize + ?Sized,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        if !self.core.options.enabled {
+            return f().map_err(MemoError::Function);
+        }
+        let keys = self.core.keys(args)?;
+        match self
+            .core
+            .lookup(&keys.value, self.store.get(&keys.value)?)?
+        {
+            Lookup::Fresh(value) => Ok(value),
+            Lookup::Stale(value) => {
+                self.refresh_in_background(keys, f);
+                Ok(value)
+            }
+            Lookup::Missing => {
+                self.core.counters.add(Counter::Missed);
+                if self.core.options.wait {
+                    self.core.counters.add(Counter::Wait);
+                    return self.compute_waiting(&keys, f);
+                }
+                self.refresh_in_background(keys, f);
+                self.core.counters.add(Counter::Default);
+                self.core.default.get().cloned().ok_or(MemoError::NoDefault)
+            }
+        }
+    }
+
+    /// Takes the refresh lock; `false` if another caller holds it.
+    fn lock(&self, keys: &CallKeys) -> storage_core::Result<bool> {
+        self.store
+            .set_if_absent(&keys.lock, b"", Some(self.core.options.lock_ttl()))
+    }
+
+    /// Runs `f`, stores its value, counts the outcome.
+    fn compute<F, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        self.core.counters.add(Counter::Refresh);
+        let outcome = match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(value)) => {
+                let stored = self.core.encode(&value).and_then(|bytes| {
+                    self.store
+                        .set(&keys.value, &bytes, Some(self.core.options.expire))
+                });
+                stored.map(|()| value).map_err(MemoError::Storage)
+            }
+            Ok(Err(error)) => Err(MemoError::Function(error)),
+            Err(panic) => Err(MemoError::Panicked(panic_message(panic.as_ref()))),
+        };
+        let counter = if outcome.is_ok() {
+            Counter::Success
+        } else {
+            Counter::Failed
+        };
+        self.core.counters.add(counter);
+        outcome
+    }
+
+    fn refresh_in_background<F, E>(&self, keys: CallKeys, f: F)
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        if !matches!(self.lock(&keys), Ok(true)) {
+            return;
+        }
+        let memo = self.clone();
+        let lock = keys.lock.clone();
+        let spawned = std::thread::Builder::new()
+            .name("memo-refresh".into())
+            .spawn(move || {
+                // Another caller may have refreshed between our lookup and our lock.
+                if let Ok(Lookup::Fresh(_)) = memo
+                    .store
+                    .get(&keys.value)
+                    .and_then(|b| memo.core.lookup(&keys.value, b))
+                {
+                    let _ = memo.store.delete(&keys.lock);
+                    return;
+                }
+                // A failed refresh keeps the lock: the next try comes after the retry duration.
+                if memo.compute(&keys, f).is_ok() {
+                    let _ = memo.store.delete(&keys.lock);
+                }
+            });
+        if spawned.is_err() {
+            self.core.counters.add(Counter::Failed);
+            let _ = self.store.delete(&lock);
+        }
+    }
+
+    fn compute_waiting<F, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        let mut attempt = 0;
+        loop {
+            if self.lock(keys)? {
+                if let Lookup::Fresh(value) | Lookup::Stale(value) = self
+                    .core
+                    .lookup(&keys.value, self.store.get(&keys.value)?)?
+                {
+                    self.store.delete(&keys.lock)?;
+                    return Ok(value);
+                }
+                let outcome = self.compute(keys, f);
+                // Released on failure too, so the callers waiting with us try at once.
+                self.store.delete(&keys.lock)?;
+                return outcome;
+            }
+            self.core.counters.add(Counter::Sleep);
+            std::thread::sleep(self.core.poll_interval(attempt));
+            attempt += 1;
+            if let Lookup::Fresh(value) | Lookup::Stale(value) = self
+                .core
+                .lookup(&keys.value, self.store.get(&keys.value)?)?
+            {
+                return Ok(value);
+            }
+        }
+    }
+}

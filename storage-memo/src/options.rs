@@ -1,0 +1,63 @@
+//! [`MemoOptions`]: the two TTLs, the retry duration, and what to do when there is no value.
+
+use std::time::Duration;
+
+/// How a [`Memo`](crate::Memo) caches.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MemoOptions {
+    /// Prefix of every key of this cache (its "function name").
+    pub name: String,
+    /// After this, a value is stale: it is still returned, and one refresh runs in the background.
+    pub refresh: Duration,
+    /// After this, a value is gone (the entry's TTL).
+    pub expire: Duration,
+    /// Lifetime of the refresh lock: a refresher that crashed is replaced after it (default:
+    /// `refresh`).
+    pub retry: Option<Duration>,
+    /// With no value: wait for the computation (`true`, the default) or return the default at
+    /// once and compute in the background.
+    pub wait: bool,
+    /// `false` turns caching off: every call runs the function (for tests).
+    pub enabled: bool,
+}
+
+impl MemoOptions {
+    /// A cache named `name` (the key prefix) refreshing after `refresh` and expiring after
+    /// `expire`.
+    pub fn new(name: impl Into<String>, refresh: Duration, expire: Duration) -> Self {
+        MemoOptions {
+            name: name.into(),
+            refresh,
+            expire: expire.max(refresh),
+            retry: None,
+            wait: true,
+            enabled: true,
+        }
+    }
+
+    /// The lock lifetime.
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Whether callers wait for a missing value.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Turns caching on or off.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// The effective lock lifetime.
+    pub(crate) fn lock_ttl(&self) -> Duration {
+        self.retry
+            .unwrap_or(self.refresh)
+            .max(Duration::from_millis(1))
+    }
+}

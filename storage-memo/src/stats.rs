@@ -1,0 +1,92 @@
+//! Per-cache counters, correct under concurrency.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a cache has done since it was made or last reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoStats {
+    /// Computations started by this cache (foreground or background).
+    pub refresh: u64,
+    /// Callers that waited for a missing value.
+    pub wait: u64,
+    /// Sleeps while waiting for a computation running elsewhere.
+    pub sleep: u64,
+    /// Computations that returned an error or panicked.
+    pub failed: u64,
+    /// Lookups that found no live value.
+    pub missed: u64,
+    /// Computations that stored a value.
+    pub success: u64,
+    /// Calls answered with the default because the value was missing and `wait` is off.
+    pub default: u64,
+}
+
+/// The live counters.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    refresh: AtomicU64,
+    wait: AtomicU64,
+    sleep: AtomicU64,
+    failed: AtomicU64,
+    missed: AtomicU64,
+    success: AtomicU64,
+    default: AtomicU64,
+}
+
+/// One of the counters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    Refresh,
+    Wait,
+    Sleep,
+    Failed,
+    Missed,
+    Success,
+    Default,
+}
+
+impl Counters {
+    fn cell(&self, counter: Counter) -> &AtomicU64 {
+        match counter {
+            Counter::Refresh => &self.refresh,
+            Counter::Wait => &self.wait,
+            Counter::Sleep => &self.sleep,
+            Counter::Failed => &self.failed,
+            Counter::Missed => &self.missed,
+            Counter::Success => &self.success,
+            Counter::Default => &self.default,
+        }
+    }
+
+    pub(crate) fn add(&self, counter: Counter) {
+        self.cell(counter).fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> MemoStats {
+        let get = |counter| self.cell(counter).load(Ordering::Relaxed);
+        MemoStats {
+            refresh: get(Counter::Refresh),
+            wait: get(Counter::Wait),
+            sleep: get(Counter::Sleep),
+            failed: get(Counter::Failed),
+            missed: get(Counter::Missed),
+            success: get(Counter::Success),
+            default: get(Counter::Default),
+        }
+    }
+
+    pub(crate) fn reset(&self) {
+        for counter in [
+            Counter::Refresh,
+            Counter::Wait,
+            Counter::Sleep,
+            Counter::Failed,
+            Counter::Missed,
+            Counter::Success,
+            Counter::Default,
+        ] {
+            self.cell(counter).store(0, Ordering::Relaxed);
+        }
+    }
+}
