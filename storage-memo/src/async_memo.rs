@@ -10,76 +10,21 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use storage_core::{AsyncKvStorage, Postcard, Serializer};
 
+use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::{CallKeys, MemoCore};
+use crate::core::CallKeys;
 use crate::error::{panic_message, MemoError};
-use crate::options::MemoOptions;
-use crate::stats::{Counter, Counters, MemoStats};
+use crate::stats::Counter;
 
 /// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
 /// [`Memo`](crate::Memo), with background refreshes spawned on the current tokio runtime.
-pub struct AsyncMemo<T, C = Postcard> {
-    store: Arc<dyn AsyncKvStorage>,
-    core: Arc<MemoCore<T, C>>,
-}
-
-impl<T, C> Clone for AsyncMemo<T, C> {
-    fn clone(&self) -> Self {
-        AsyncMemo {
-            store: self.store.clone(),
-            core: self.core.clone(),
-        }
-    }
-}
-
-impl<T> AsyncMemo<T, Postcard>
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    /// A cache in `store`, serialized with postcard.
-    pub fn new(store: Arc<dyn AsyncKvStorage>, options: MemoOptions) -> Self {
-        Self::with_serializer(store, options, Postcard)
-    }
-}
+pub type AsyncMemo<T, C = Postcard> = MemoCache<Arc<dyn AsyncKvStorage>, T, C>;
 
 impl<T, C> AsyncMemo<T, C>
 where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     C: Serializer + 'static,
 {
-    /// A cache in `store`, serialized with `serializer`.
-    pub fn with_serializer(
-        store: Arc<dyn AsyncKvStorage>,
-        options: MemoOptions,
-        serializer: C,
-    ) -> Self {
-        AsyncMemo {
-            store,
-            core: Arc::new(MemoCore {
-                options,
-                serializer,
-                counters: Counters::default(),
-                default: std::sync::OnceLock::new(),
-            }),
-        }
-    }
-
-    /// The value returned at once for a missing key when the cache does not wait (set once).
-    pub fn default_value(self, value: T) -> Self {
-        let _ = self.core.default.set(value);
-        self
-    }
-
-    /// This cache's counters.
-    pub fn stats(&self) -> MemoStats {
-        self.core.counters.snapshot()
-    }
-
-    /// Sets every counter to zero.
-    pub fn reset_stats(&self) {
-        self.core.counters.reset();
-    }
-
     /// Runs `f` without the cache.
     pub async fn bypass<E, Fut: Future<Output = Result<T, E>>>(
         &self,

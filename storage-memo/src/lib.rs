@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod async_memo;
+mod cache;
 mod cached;
 mod core;
 mod error;
@@ -28,6 +29,7 @@ mod options;
 mod stats;
 
 pub use async_memo::AsyncMemo;
+pub use cache::MemoCache;
 pub use error::MemoError;
 pub use memo::Memo;
 pub use memoized::Memoized;

@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use storage_core::{KvStorage, Postcard, Serializer};
 
+use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::{CallKeys, MemoCore};
+use crate::core::CallKeys;
 use crate::error::{panic_message, MemoError};
-use crate::options::MemoOptions;
-use crate::stats::{Counter, Counters, MemoStats};
+use crate::stats::Counter;
 
 /// A function-result cache over any [`KvStorage`], for blocking code.
 ///
@@ -32,64 +32,13 @@ use crate::stats::{Counter, Counters, MemoStats};
 /// assert_eq!(memo.stats().success, 1);
 /// # Ok::<(), storage_memo::MemoError<std::io::Error>>(())
 /// ```
-pub struct Memo<T, C = Postcard> {
-    store: Arc<dyn KvStorage>,
-    core: Arc<MemoCore<T, C>>,
-}
-
-impl<T, C> Clone for Memo<T, C> {
-    fn clone(&self) -> Self {
-        Memo {
-            store: self.store.clone(),
-            core: self.core.clone(),
-        }
-    }
-}
-
-impl<T> Memo<T, Postcard>
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    /// A cache in `store`, serialized with postcard.
-    pub fn new(store: Arc<dyn KvStorage>, options: MemoOptions) -> Self {
-        Self::with_serializer(store, options, Postcard)
-    }
-}
+pub type Memo<T, C = Postcard> = MemoCache<Arc<dyn KvStorage>, T, C>;
 
 impl<T, C> Memo<T, C>
 where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     C: Serializer + 'static,
 {
-    /// A cache in `store`, serialized with `serializer`.
-    pub fn with_serializer(store: Arc<dyn KvStorage>, options: MemoOptions, serializer: C) -> Self {
-        Memo {
-            store,
-            core: Arc::new(MemoCore {
-                options,
-                serializer,
-                counters: Counters::default(),
-                default: std::sync::OnceLock::new(),
-            }),
-        }
-    }
-
-    /// The value returned at once for a missing key when the cache does not wait (set once).
-    pub fn default_value(self, value: T) -> Self {
-        let _ = self.core.default.set(value);
-        self
-    }
-
-    /// This cache's counters.
-    pub fn stats(&self) -> MemoStats {
-        self.core.counters.snapshot()
-    }
-
-    /// Sets every counter to zero.
-    pub fn reset_stats(&self) {
-        self.core.counters.reset();
-    }
-
     /// Runs `f` without the cache.
     pub fn bypass<E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         f()
