@@ -16,6 +16,9 @@ pub(crate) struct Pool {
 struct PoolState {
     idle: Vec<Connection>,
     created: usize,
+    /// Callers blocked in `checkout`; a check-in wakes one only when there is one (a
+    /// `notify_one` is a system call even with nobody waiting).
+    waiting: usize,
 }
 
 impl Pool {
@@ -28,6 +31,7 @@ impl Pool {
             state: Mutex::new(PoolState {
                 idle: vec![first],
                 created: 1,
+                waiting: 0,
             }),
             returned: Condvar::new(),
             max: max.max(1),
@@ -62,16 +66,19 @@ impl Pool {
                 }
                 return opened;
             }
+            state.waiting += 1;
             state = self.returned.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.waiting -= 1;
         }
     }
 
     fn checkin(&self, conn: Connection) {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .idle
-            .push(conn);
-        self.returned.notify_one();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.idle.push(conn);
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.returned.notify_one();
+        }
     }
 }
