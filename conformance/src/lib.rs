@@ -70,7 +70,7 @@ pub trait Backend: Send + Sync {
     /// A TTL that is long compared to one operation and short enough to wait for; the model
     /// waits it out to see entries expire. Raise it for slow backends.
     fn short_ttl(&self) -> Duration {
-        Duration::from_millis(100)
+        Duration::from_millis(150)
     }
 }
 
