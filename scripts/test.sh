@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need, then the format check,
-# clippy with warnings as errors, and every test of every crate with every backend.
+# clippy with warnings as errors, the docs, and every test of every crate with every backend.
 #
 #   ./scripts/test.sh
 #
@@ -54,6 +54,9 @@ cargo fmt --all -- --check
 
 echo "== clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+echo "== docs (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --quiet
 
 echo "== tests"
 cargo test --workspace --all-features

@@ -50,3 +50,10 @@ conformance::conformance_tests!(
     dynamo,
     conformance::backends::Dynamo::new().unwrap_or_else(|e| panic!("{e}"))
 );
+
+#[cfg(feature = "redis")]
+conformance::conformance_tests!(
+    redis_cluster_hash,
+    conformance::backends::Redis::cluster(conformance::backends::RedisKind::Hash)
+        .unwrap_or_else(|e| panic!("{e}"))
+);

@@ -1,8 +1,8 @@
 //! Keyset pagination: turns "give me up to N entries after key K" into a streaming scan.
 //!
-//! Backends with ordered keys (memory, SQLite, MongoDB) implement [`KvStorage::scan`]
-//! (crate::KvStorage::scan) with it, so a scan holds no lock or cursor between pages and
-//! memory stays bounded by the page size.
+//! Backends with ordered keys (memory, SQLite, MongoDB, DynamoDB) implement
+//! [`KvStorage::scan`](crate::KvStorage::scan) with it, so a scan holds no lock or cursor
+//! between pages and memory stays bounded by the page size.
 
 use crate::entry::Record;
 use crate::error::Result;
