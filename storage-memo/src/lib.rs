@@ -15,7 +15,8 @@
 //!   and any layer (e.g. [`Signed`](storage_core::Signed)) underneath.
 //!
 //! [`Memo`] is the blocking face (background refreshes on threads), [`AsyncMemo`] the async one
-//! (tokio tasks); [`Memoized`] wraps a function.
+//! (tokio tasks); [`Memoized`] wraps a function and [`memoize!`] defines one, like the Python
+//! decorator.
 #![deny(missing_docs)]
 
 mod async_memo;
@@ -23,6 +24,7 @@ mod cache;
 mod cached;
 mod core;
 mod error;
+mod macros;
 mod memo;
 mod memoized;
 mod options;
