@@ -199,9 +199,9 @@ fn expiry_is_a_bson_date_with_a_ttl_index() {
     });
 }
 
-/// The 16 MB limit is enforced before anything is sent, with the typed error naming the limit.
+/// The 16 MB limit: the typed error names it and nothing is written.
 #[test]
-fn oversized_documents_are_refused_before_sending() {
+fn oversized_documents_are_refused_with_the_limit_and_nothing_written() {
     let server = server();
     let store =
         MongoStorage::open_blocking(options(&server, "limit")).unwrap_or_else(|e| panic!("{e}"));

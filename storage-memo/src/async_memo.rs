@@ -12,8 +12,8 @@ use storage_core::{AsyncKvStorage, Postcard, Serializer};
 
 use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::CallKeys;
-use crate::error::{panic_message, MemoError};
+use crate::core::{computed, CallKeys, Step};
+use crate::error::MemoError;
 use crate::stats::Counter;
 
 /// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
@@ -51,24 +51,19 @@ where
             return f().await.map_err(MemoError::Function);
         }
         let keys = self.core.keys(args)?;
-        match self
+        let lookup = self
             .core
-            .lookup(&keys.value, self.store.get(&keys.value).await?)?
-        {
-            Lookup::Fresh(value) => Ok(value),
-            Lookup::Stale(value) => {
+            .lookup(&keys.value, self.store.get(&keys.value).await?)?;
+        match self.core.step(lookup) {
+            Step::Return(value) => Ok(value),
+            Step::ReturnAndRefresh(value) => {
                 self.refresh_in_background(keys, f).await;
                 Ok(value)
             }
-            Lookup::Missing => {
-                self.core.counters.add(Counter::Missed);
-                if self.core.options.wait {
-                    self.core.counters.add(Counter::Wait);
-                    return self.compute_waiting(&keys, f).await;
-                }
+            Step::Wait => self.compute_waiting(&keys, f).await,
+            Step::DefaultAndRefresh => {
                 self.refresh_in_background(keys, f).await;
-                self.core.counters.add(Counter::Default);
-                self.core.default.get().cloned().ok_or(MemoError::NoDefault)
+                self.core.default_value()
             }
         }
     }
@@ -84,26 +79,19 @@ where
         Fut: Future<Output = Result<T, E>>,
     {
         self.core.counters.add(Counter::Refresh);
-        let outcome = match AssertUnwindSafe(future).catch_unwind().await {
-            Ok(Ok(value)) => match self.core.encode(&value) {
-                Ok(bytes) => self
-                    .store
-                    .set(&keys.value, &bytes, Some(self.core.options.expire))
-                    .await
-                    .map(|()| value)
-                    .map_err(MemoError::Storage),
-                Err(error) => Err(MemoError::Storage(error)),
-            },
-            Ok(Err(error)) => Err(MemoError::Function(error)),
-            Err(panic) => Err(MemoError::Panicked(panic_message(panic.as_ref()))),
+        let outcome = match computed(AssertUnwindSafe(future).catch_unwind().await) {
+            Ok(value) => self.store_value(keys, value).await,
+            Err(error) => Err(error),
         };
-        let counter = if outcome.is_ok() {
-            Counter::Success
-        } else {
-            Counter::Failed
-        };
-        self.core.counters.add(counter);
-        outcome
+        self.core.count(outcome)
+    }
+
+    async fn store_value<E>(&self, keys: &CallKeys, value: T) -> Result<T, MemoError<E>> {
+        let bytes = self.core.encode(&value)?;
+        self.store
+            .set(&keys.value, &bytes, Some(self.core.options.expire))
+            .await?;
+        Ok(value)
     }
 
     async fn refresh_in_background<F, Fut, E>(&self, keys: CallKeys, f: F)

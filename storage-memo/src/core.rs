@@ -7,8 +7,9 @@ use serde::Serialize;
 use storage_core::{Result, Serializer, Timestamp};
 
 use crate::cached::{call_key, classify, decode, encode, lock_key, Lookup};
+use crate::error::{panic_message, MemoError};
 use crate::options::MemoOptions;
-use crate::stats::Counters;
+use crate::stats::{Counter, Counters};
 
 /// Shared state of a cache.
 pub(crate) struct MemoCore<T, C> {
@@ -16,6 +17,30 @@ pub(crate) struct MemoCore<T, C> {
     pub serializer: C,
     pub counters: Counters,
     pub default: std::sync::OnceLock<T>,
+}
+
+/// What a call does after its lookup.
+pub(crate) enum Step<T> {
+    /// Return this value.
+    Return(T),
+    /// Return this (stale) value and refresh in the background.
+    ReturnAndRefresh(T),
+    /// Wait for the one computation of the missing value.
+    Wait,
+    /// Return the default and compute in the background.
+    DefaultAndRefresh,
+}
+
+/// A computation's result as `catch_unwind` gives it.
+pub(crate) type Caught<T, E> = std::thread::Result<std::result::Result<T, E>>;
+
+/// A computation's value, or why there is none (its error or its panic).
+pub(crate) fn computed<T, E>(caught: Caught<T, E>) -> std::result::Result<T, MemoError<E>> {
+    match caught {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(MemoError::Function(error)),
+        Err(panic) => Err(MemoError::Panicked(panic_message(panic.as_ref()))),
+    }
 }
 
 /// The keys of one call.
@@ -43,6 +68,43 @@ impl<T: Serialize + DeserializeOwned + Clone, C: Serializer> MemoCore<T, C> {
 
     pub(crate) fn encode(&self, value: &T) -> Result<Vec<u8>> {
         encode(&self.serializer, value)
+    }
+
+    /// Decides what a call does with `lookup`, counting misses, waits and defaults.
+    pub(crate) fn step(&self, lookup: Lookup<T>) -> Step<T> {
+        match lookup {
+            Lookup::Fresh(value) => Step::Return(value),
+            Lookup::Stale(value) => Step::ReturnAndRefresh(value),
+            Lookup::Missing => {
+                self.counters.add(Counter::Missed);
+                if self.options.wait {
+                    self.counters.add(Counter::Wait);
+                    Step::Wait
+                } else {
+                    self.counters.add(Counter::Default);
+                    Step::DefaultAndRefresh
+                }
+            }
+        }
+    }
+
+    /// The default value, or the error saying there is none.
+    pub(crate) fn default_value<E>(&self) -> std::result::Result<T, MemoError<E>> {
+        self.default.get().cloned().ok_or(MemoError::NoDefault)
+    }
+
+    /// Counts a finished computation (stored or not) and passes its outcome on.
+    pub(crate) fn count<E>(
+        &self,
+        outcome: std::result::Result<T, MemoError<E>>,
+    ) -> std::result::Result<T, MemoError<E>> {
+        let counter = if outcome.is_ok() {
+            Counter::Success
+        } else {
+            Counter::Failed
+        };
+        self.counters.add(counter);
+        outcome
     }
 
     /// How long to sleep before look `attempt` while another caller computes.

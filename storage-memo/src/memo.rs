@@ -10,8 +10,8 @@ use storage_core::{KvStorage, Postcard, Serializer};
 
 use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::CallKeys;
-use crate::error::{panic_message, MemoError};
+use crate::core::{computed, CallKeys, Step};
+use crate::error::MemoError;
 use crate::stats::Counter;
 
 /// A function-result cache over any [`KvStorage`], for blocking code.
@@ -63,24 +63,19 @@ where
             return f().map_err(MemoError::Function);
         }
         let keys = self.core.keys(args)?;
-        match self
+        let lookup = self
             .core
-            .lookup(&keys.value, self.store.get(&keys.value)?)?
-        {
-            Lookup::Fresh(value) => Ok(value),
-            Lookup::Stale(value) => {
+            .lookup(&keys.value, self.store.get(&keys.value)?)?;
+        match self.core.step(lookup) {
+            Step::Return(value) => Ok(value),
+            Step::ReturnAndRefresh(value) => {
                 self.refresh_in_background(keys, f);
                 Ok(value)
             }
-            Lookup::Missing => {
-                self.core.counters.add(Counter::Missed);
-                if self.core.options.wait {
-                    self.core.counters.add(Counter::Wait);
-                    return self.compute_waiting(&keys, f);
-                }
+            Step::Wait => self.compute_waiting(&keys, f),
+            Step::DefaultAndRefresh => {
                 self.refresh_in_background(keys, f);
-                self.core.counters.add(Counter::Default);
-                self.core.default.get().cloned().ok_or(MemoError::NoDefault)
+                self.core.default_value()
             }
         }
     }
@@ -97,24 +92,13 @@ where
         F: FnOnce() -> Result<T, E>,
     {
         self.core.counters.add(Counter::Refresh);
-        let outcome = match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(Ok(value)) => {
-                let stored = self.core.encode(&value).and_then(|bytes| {
-                    self.store
-                        .set(&keys.value, &bytes, Some(self.core.options.expire))
-                });
-                stored.map(|()| value).map_err(MemoError::Storage)
-            }
-            Ok(Err(error)) => Err(MemoError::Function(error)),
-            Err(panic) => Err(MemoError::Panicked(panic_message(panic.as_ref()))),
-        };
-        let counter = if outcome.is_ok() {
-            Counter::Success
-        } else {
-            Counter::Failed
-        };
-        self.core.counters.add(counter);
-        outcome
+        let outcome = computed(catch_unwind(AssertUnwindSafe(f))).and_then(|value| {
+            let bytes = self.core.encode(&value)?;
+            self.store
+                .set(&keys.value, &bytes, Some(self.core.options.expire))?;
+            Ok(value)
+        });
+        self.core.count(outcome)
     }
 
     fn refresh_in_background<F, E>(&self, keys: CallKeys, f: F)

@@ -42,22 +42,27 @@ impl Plan {
         self.cmds.is_empty()
     }
 
-    fn pipeline<'a>(&self, cmds: impl Iterator<Item = &'a Cmd>) -> redis::Pipeline {
-        let mut pipe = redis::pipe();
-        for cmd in cmds {
-            pipe.add_command(cmd.clone());
-        }
-        pipe
+    /// The commands as one pipeline (moved, not copied: values can be large).
+    fn into_pipeline(self) -> redis::Pipeline {
+        pipeline(self.cmds.into_iter().map(|(cmd, _)| cmd))
     }
 
-    /// Command indexes grouped by hash slot, in slot order.
-    fn by_slot(&self) -> BTreeMap<u16, Vec<usize>> {
-        let mut groups: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-        for (index, (_, key)) in self.cmds.iter().enumerate() {
-            groups.entry(slot(key)).or_default().push(index);
+    /// The commands grouped by hash slot, each with its index in the plan.
+    fn by_slot(self) -> BTreeMap<u16, Vec<(usize, Cmd)>> {
+        let mut groups: BTreeMap<u16, Vec<(usize, Cmd)>> = BTreeMap::new();
+        for (index, (cmd, key)) in self.cmds.into_iter().enumerate() {
+            groups.entry(slot(&key)).or_default().push((index, cmd));
         }
         groups
     }
+}
+
+fn pipeline(cmds: impl Iterator<Item = Cmd>) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for cmd in cmds {
+        pipe.add_command(cmd);
+    }
+    pipe
 }
 
 /// The nodes a namespace-wide SCAN must visit: the server, or every cluster master.
@@ -152,19 +157,17 @@ impl SyncConn {
     }
 
     /// Runs `plan`; replies in command order.
-    pub(crate) fn run(&self, operation: &'static str, plan: &Plan) -> Result<Vec<Value>> {
+    pub(crate) fn run(&self, operation: &'static str, plan: Plan) -> Result<Vec<Value>> {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
         let mut link = self.checkout()?;
         let replies = match &mut link {
-            SyncLink::Single(conn) => plan
-                .pipeline(plan.cmds.iter().map(|(cmd, _)| cmd))
-                .query::<Vec<Value>>(conn),
+            SyncLink::Single(conn) => plan.into_pipeline().query::<Vec<Value>>(conn),
             SyncLink::Cluster(conn) => {
                 let mut pipe = redis::cluster::cluster_pipe();
-                for (cmd, _) in &plan.cmds {
-                    pipe.add_command(cmd.clone());
+                for (cmd, _) in plan.cmds {
+                    pipe.add_command(cmd);
                 }
                 pipe.query::<Vec<Value>>(conn.as_mut())
             }
@@ -194,9 +197,8 @@ impl SyncConn {
         if !self.options.cluster {
             return Ok(vec![self.options.nodes[0].clone()]);
         }
-        let mut plan = Plan::default();
-        plan.push(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
-        let reply = self.run("cluster slots", &plan)?;
+        let plan = Plan::one(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
+        let reply = self.run("cluster slots", plan)?;
         masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
     }
 
@@ -276,7 +278,7 @@ impl AsyncConn {
     }
 
     /// Runs `plan`; replies in command order.
-    pub(crate) async fn run(&self, operation: &'static str, plan: &Plan) -> Result<Vec<Value>> {
+    pub(crate) async fn run(&self, operation: &'static str, plan: Plan) -> Result<Vec<Value>> {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
@@ -284,7 +286,7 @@ impl AsyncConn {
         let work = async {
             match link {
                 AsyncLink::Single(mut conn) => plan
-                    .pipeline(plan.cmds.iter().map(|(cmd, _)| cmd))
+                    .into_pipeline()
                     .query_async::<Vec<Value>>(&mut conn)
                     .await
                     .map_err(redis_error(operation)),
@@ -302,7 +304,7 @@ impl AsyncConn {
             return Ok(vec![self.options.nodes[0].clone()]);
         }
         let plan = Plan::one(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
-        let reply = self.run("cluster slots", &plan).await?;
+        let reply = self.run("cluster slots", plan).await?;
         masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
     }
 
@@ -322,18 +324,25 @@ impl AsyncConn {
 /// Runs a plan on a cluster: one pipeline per hash slot, all sent concurrently.
 async fn run_by_slot(
     operation: &'static str,
-    plan: &Plan,
+    plan: Plan,
     conn: redis::cluster_async::ClusterConnection,
 ) -> Result<Vec<Value>> {
-    let groups = plan.by_slot();
-    let sends = groups.values().map(|indexes| {
-        let mut conn = conn.clone();
-        let pipe = plan.pipeline(indexes.iter().map(|&i| &plan.cmds[i].0));
-        async move { pipe.query_async::<Vec<Value>>(&mut conn).await }
-    });
+    let count = plan.cmds.len();
+    let mut all_indexes = Vec::new();
+    let sends: Vec<_> = plan
+        .by_slot()
+        .into_values()
+        .map(|group| {
+            let (indexes, cmds): (Vec<usize>, Vec<Cmd>) = group.into_iter().unzip();
+            all_indexes.push(indexes);
+            let mut conn = conn.clone();
+            let pipe = pipeline(cmds.into_iter());
+            async move { pipe.query_async::<Vec<Value>>(&mut conn).await }
+        })
+        .collect();
     let replies = try_join_all(sends).await.map_err(redis_error(operation))?;
-    let mut ordered = vec![Value::Nil; plan.cmds.len()];
-    for (indexes, replies) in groups.values().zip(replies) {
+    let mut ordered = vec![Value::Nil; count];
+    for (indexes, replies) in all_indexes.iter().zip(replies) {
         if replies.len() != indexes.len() {
             return Err(unexpected(
                 operation,

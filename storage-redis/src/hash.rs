@@ -63,7 +63,7 @@ impl RedisHashStorage {
             Some(native) => *native,
             None => *self.native.get_or_init_with_result(|| {
                 Ok(HashOps::decode_probe(
-                    self.sync.run("probe", &HashOps::probe_native_ttl())?,
+                    self.sync.run("probe", HashOps::probe_native_ttl())?,
                 ))
             })?,
         };
@@ -75,7 +75,7 @@ impl RedisHashStorage {
             Some(native) => *native,
             None => {
                 let probe = HashOps::decode_probe(
-                    self.conn.run("probe", &HashOps::probe_native_ttl()).await?,
+                    self.conn.run("probe", HashOps::probe_native_ttl()).await?,
                 );
                 *self.native.get_or_init(|| probe)
             }
@@ -113,7 +113,7 @@ impl KvStorage for RedisHashStorage {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        HashOps::decode_get(key, self.sync.run("get", &self.ops_sync()?.get(key))?)
+        HashOps::decode_get(key, self.sync.run("get", self.ops_sync()?.get(key))?)
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
@@ -123,7 +123,7 @@ impl KvStorage for RedisHashStorage {
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         Self::check(key, value)?;
         let plan = self.ops_sync()?.set_if_absent(key, value, ttl)?;
-        HashOps::decode_flag("set_if_absent", self.sync.run("set_if_absent", &plan)?)
+        HashOps::decode_flag("set_if_absent", self.sync.run("set_if_absent", plan)?)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -132,7 +132,7 @@ impl KvStorage for RedisHashStorage {
 
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
-        let replies = self.sync.run("pop", &self.ops_sync()?.take(&[key]))?;
+        let replies = self.sync.run("pop", self.ops_sync()?.take(&[key]))?;
         Ok(HashOps::decode_take(&[key], replies)?.pop().flatten())
     }
 
@@ -141,15 +141,14 @@ impl KvStorage for RedisHashStorage {
     }
 
     fn clear(&self) -> Result<()> {
-        self.sync.run("clear", &self.ops_sync()?.clear()).map(drop)
+        self.sync.run("clear", self.ops_sync()?.clear()).map(drop)
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().try_for_each(|key| check_key(key))?;
         HashOps::decode_many(
             keys,
-            self.sync
-                .run("get_many", &self.ops_sync()?.get_many(keys))?,
+            self.sync.run("get_many", self.ops_sync()?.get_many(keys))?,
         )
     }
 
@@ -159,13 +158,13 @@ impl KvStorage for RedisHashStorage {
             .try_for_each(|e| Self::check(e.key, e.value))?;
         KvStorage::check_entries(self, entries)?;
         self.sync
-            .run("set", &self.ops_sync()?.set_entries(entries)?)
+            .run("set", self.ops_sync()?.set_entries(entries)?)
             .map(drop)
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<usize> {
         keys.iter().try_for_each(|key| check_key(key))?;
-        let replies = self.sync.run("delete", &self.ops_sync()?.take(keys))?;
+        let replies = self.sync.run("delete", self.ops_sync()?.take(keys))?;
         Ok(HashOps::decode_take(keys, replies)?
             .iter()
             .flatten()
@@ -190,11 +189,11 @@ impl KvStorage for RedisHashStorage {
             if batch.len() == PURGE_BATCH {
                 purged += HashOps::decode_flag_count(
                     self.sync
-                        .run("purge_expired", &ops.purge(&std::mem::take(&mut batch)))?,
+                        .run("purge_expired", ops.purge(&std::mem::take(&mut batch)))?,
                 )?;
             }
         }
-        purged += HashOps::decode_flag_count(self.sync.run("purge_expired", &ops.purge(&batch))?)?;
+        purged += HashOps::decode_flag_count(self.sync.run("purge_expired", ops.purge(&batch))?)?;
         Ok(purged)
     }
 }
@@ -212,7 +211,7 @@ impl AsyncKvStorage for RedisHashStorage {
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         let plan = self.ops_async().await?.get(key);
-        HashOps::decode_get(key, self.conn.run("get", &plan).await?)
+        HashOps::decode_get(key, self.conn.run("get", plan).await?)
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
@@ -222,10 +221,7 @@ impl AsyncKvStorage for RedisHashStorage {
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         Self::check(key, value)?;
         let plan = self.ops_async().await?.set_if_absent(key, value, ttl)?;
-        HashOps::decode_flag(
-            "set_if_absent",
-            self.conn.run("set_if_absent", &plan).await?,
-        )
+        HashOps::decode_flag("set_if_absent", self.conn.run("set_if_absent", plan).await?)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -236,7 +232,7 @@ impl AsyncKvStorage for RedisHashStorage {
         check_key(key)?;
         let plan = self.ops_async().await?.take(&[key]);
         Ok(
-            HashOps::decode_take(&[key], self.conn.run("pop", &plan).await?)?
+            HashOps::decode_take(&[key], self.conn.run("pop", plan).await?)?
                 .pop()
                 .flatten(),
         )
@@ -249,13 +245,13 @@ impl AsyncKvStorage for RedisHashStorage {
 
     async fn clear(&self) -> Result<()> {
         let plan = self.ops_async().await?.clear();
-        self.conn.run("clear", &plan).await.map(drop)
+        self.conn.run("clear", plan).await.map(drop)
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().try_for_each(|key| check_key(key))?;
         let plan = self.ops_async().await?.get_many(keys);
-        HashOps::decode_many(keys, self.conn.run("get_many", &plan).await?)
+        HashOps::decode_many(keys, self.conn.run("get_many", plan).await?)
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
@@ -264,14 +260,14 @@ impl AsyncKvStorage for RedisHashStorage {
             .try_for_each(|e| Self::check(e.key, e.value))?;
         AsyncKvStorage::check_entries(self, entries)?;
         let plan = self.ops_async().await?.set_entries(entries)?;
-        self.conn.run("set", &plan).await.map(drop)
+        self.conn.run("set", plan).await.map(drop)
     }
 
     async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
         keys.iter().try_for_each(|key| check_key(key))?;
         let plan = self.ops_async().await?.take(keys);
         Ok(
-            HashOps::decode_take(keys, self.conn.run("delete", &plan).await?)?
+            HashOps::decode_take(keys, self.conn.run("delete", plan).await?)?
                 .iter()
                 .flatten()
                 .count(),
@@ -295,11 +291,11 @@ impl AsyncKvStorage for RedisHashStorage {
             }
             if batch.len() == PURGE_BATCH {
                 let plan = ops.purge(&std::mem::take(&mut batch));
-                purged += HashOps::decode_flag_count(self.conn.run("purge_expired", &plan).await?)?;
+                purged += HashOps::decode_flag_count(self.conn.run("purge_expired", plan).await?)?;
             }
         }
         purged +=
-            HashOps::decode_flag_count(self.conn.run("purge_expired", &ops.purge(&batch)).await?)?;
+            HashOps::decode_flag_count(self.conn.run("purge_expired", ops.purge(&batch)).await?)?;
         Ok(purged)
     }
 }

@@ -128,12 +128,12 @@ pub(crate) fn scan_sync<'a>(
                     None => return Ok(None),
                 }
             } else {
-                conn.run("scan", &Plan::one(cmd, key))?
+                conn.run("scan", Plan::one(cmd, key))?
                     .pop()
                     .unwrap_or(Value::Nil)
             };
             let items = progress.absorb(source.as_ref(), reply)?;
-            let replies = conn.run("scan", &source.follow_up(&items, mode))?;
+            let replies = conn.run("scan", source.follow_up(&items, mode))?;
             progress
                 .pending
                 .extend(source.records(items, replies, mode)?);
@@ -200,13 +200,13 @@ pub(crate) async fn scan_async<'a>(
                             None => return Ok(None),
                         }
                     } else {
-                        conn.run("scan", &Plan::one(cmd, key))
+                        conn.run("scan", Plan::one(cmd, key))
                             .await?
                             .pop()
                             .unwrap_or(Value::Nil)
                     };
                     let items = progress.absorb(source.as_ref(), reply)?;
-                    let replies = conn.run("scan", &source.follow_up(&items, mode)).await?;
+                    let replies = conn.run("scan", source.follow_up(&items, mode)).await?;
                     progress
                         .pending
                         .extend(source.records(items, replies, mode)?);

@@ -77,13 +77,13 @@ impl RedisStorage {
     /// Checks the connection of the sync face (`PING`).
     pub fn ping(&self) -> Result<()> {
         let plan = crate::conn::Plan::one(redis::cmd("PING"), Vec::new());
-        self.sync.run("ping", &plan).map(drop)
+        self.sync.run("ping", plan).map(drop)
     }
 
     /// Checks the connection of the async face (`PING`).
     pub async fn ping_async(&self) -> Result<()> {
         let plan = crate::conn::Plan::one(redis::cmd("PING"), Vec::new());
-        self.conn.run("ping", &plan).await.map(drop)
+        self.conn.run("ping", plan).await.map(drop)
     }
 
     fn check(key: &str, value: &[u8]) -> Result<()> {
@@ -106,18 +106,18 @@ impl KvStorage for RedisStorage {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        KeyOps::decode_entry(self.sync.run("get", &self.ops.get_entry(key))?)
+        KeyOps::decode_entry(self.sync.run("get", self.ops.get_entry(key))?)
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
-        KeyOps::decode_get(self.sync.run("get", &self.ops.get(key))?)
+        KeyOps::decode_get(self.sync.run("get", self.ops.get(key))?)
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         Self::check(key, value)?;
         self.sync
-            .run("set", &self.ops.set(key, value, ttl, false)?)
+            .run("set", self.ops.set(key, value, ttl, false)?)
             .map(drop)
     }
 
@@ -125,23 +125,23 @@ impl KvStorage for RedisStorage {
         Self::check(key, value)?;
         KeyOps::decode_set_if_absent(
             self.sync
-                .run("set_if_absent", &self.ops.set(key, value, ttl, true)?)?,
+                .run("set_if_absent", self.ops.set(key, value, ttl, true)?)?,
         )
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
-        Ok(KeyOps::decode_deleted(self.sync.run("delete", &self.ops.delete(key))?)? > 0)
+        Ok(KeyOps::decode_deleted(self.sync.run("delete", self.ops.delete(key))?)? > 0)
     }
 
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
-        KeyOps::decode_pop(self.sync.run("pop", &self.ops.pop(key))?)
+        KeyOps::decode_pop(self.sync.run("pop", self.ops.pop(key))?)
     }
 
     fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         check_key(key)?;
-        KeyOps::decode_expiry(self.sync.run("expiry", &self.ops.expiry(key))?)
+        KeyOps::decode_expiry(self.sync.run("expiry", self.ops.expiry(key))?)
     }
 
     fn contains(&self, key: &str) -> Result<bool> {
@@ -158,27 +158,27 @@ impl KvStorage for RedisStorage {
             batch.push(self.ops.layout.server_key(&record?.key));
             if batch.len() == CLEAR_BATCH {
                 self.sync
-                    .run("clear", &KeyOps::unlink(std::mem::take(&mut batch)))?;
+                    .run("clear", KeyOps::unlink(std::mem::take(&mut batch)))?;
             }
         }
-        self.sync.run("clear", &KeyOps::unlink(batch)).map(drop)
+        self.sync.run("clear", KeyOps::unlink(batch)).map(drop)
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        KeyOps::decode_many(self.sync.run("get_many", &self.ops.get_many(keys))?)
+        KeyOps::decode_many(self.sync.run("get_many", self.ops.get_many(keys))?)
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         KvStorage::check_entries(self, entries)?;
         self.sync
-            .run("set_many", &self.ops.set_many(entries)?)
+            .run("set_many", self.ops.set_many(entries)?)
             .map(drop)
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<usize> {
         check_keys(keys)?;
-        KeyOps::decode_deleted(self.sync.run("delete_many", &self.ops.delete_many(keys))?)
+        KeyOps::decode_deleted(self.sync.run("delete_many", self.ops.delete_many(keys))?)
     }
 }
 
@@ -194,39 +194,39 @@ impl AsyncKvStorage for RedisStorage {
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        KeyOps::decode_entry(self.conn.run("get", &self.ops.get_entry(key)).await?)
+        KeyOps::decode_entry(self.conn.run("get", self.ops.get_entry(key)).await?)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
-        KeyOps::decode_get(self.conn.run("get", &self.ops.get(key)).await?)
+        KeyOps::decode_get(self.conn.run("get", self.ops.get(key)).await?)
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         Self::check(key, value)?;
         let plan = self.ops.set(key, value, ttl, false)?;
-        self.conn.run("set", &plan).await.map(drop)
+        self.conn.run("set", plan).await.map(drop)
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         Self::check(key, value)?;
         let plan = self.ops.set(key, value, ttl, true)?;
-        KeyOps::decode_set_if_absent(self.conn.run("set_if_absent", &plan).await?)
+        KeyOps::decode_set_if_absent(self.conn.run("set_if_absent", plan).await?)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
-        Ok(KeyOps::decode_deleted(self.conn.run("delete", &self.ops.delete(key)).await?)? > 0)
+        Ok(KeyOps::decode_deleted(self.conn.run("delete", self.ops.delete(key)).await?)? > 0)
     }
 
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
-        KeyOps::decode_pop(self.conn.run("pop", &self.ops.pop(key)).await?)
+        KeyOps::decode_pop(self.conn.run("pop", self.ops.pop(key)).await?)
     }
 
     async fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         check_key(key)?;
-        KeyOps::decode_expiry(self.conn.run("expiry", &self.ops.expiry(key)).await?)
+        KeyOps::decode_expiry(self.conn.run("expiry", self.ops.expiry(key)).await?)
     }
 
     async fn contains(&self, key: &str) -> Result<bool> {
@@ -244,32 +244,32 @@ impl AsyncKvStorage for RedisStorage {
             batch.push(self.ops.layout.server_key(&record.key));
             if batch.len() == CLEAR_BATCH {
                 self.conn
-                    .run("clear", &KeyOps::unlink(std::mem::take(&mut batch)))
+                    .run("clear", KeyOps::unlink(std::mem::take(&mut batch)))
                     .await?;
             }
         }
         self.conn
-            .run("clear", &KeyOps::unlink(batch))
+            .run("clear", KeyOps::unlink(batch))
             .await
             .map(drop)
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        KeyOps::decode_many(self.conn.run("get_many", &self.ops.get_many(keys)).await?)
+        KeyOps::decode_many(self.conn.run("get_many", self.ops.get_many(keys)).await?)
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         AsyncKvStorage::check_entries(self, entries)?;
         let plan = self.ops.set_many(entries)?;
-        self.conn.run("set_many", &plan).await.map(drop)
+        self.conn.run("set_many", plan).await.map(drop)
     }
 
     async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
         check_keys(keys)?;
         KeyOps::decode_deleted(
             self.conn
-                .run("delete_many", &self.ops.delete_many(keys))
+                .run("delete_many", self.ops.delete_many(keys))
                 .await?,
         )
     }

@@ -89,7 +89,13 @@ pub fn set_if_absent_has_one_winner(backend: &dyn Backend) -> CheckResult {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Ok(false)))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(storage_core::Error::Config(
+                            "a contender thread panicked".into(),
+                        ))
+                    })
+                })
                 .collect()
         });
         let mut winners = Vec::new();
