@@ -27,9 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
     let dir = tempfile::tempdir()?;
-    let redis = conformance::backends::Redis::standalone(conformance::backends::RedisKind::PerKey)?;
-    let (_mongo_server, mongo_url) = conformance::backends::start_secantus()?;
-    let dynamo = conformance::backends::Dynamo::new()?;
+    let redis = test_support::redis()?;
+    let mongo = test_support::mongo()?;
+    let mongo_url = mongo.url();
+    let dynamo = test_support::dynamo()?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
         let value = vec![0xA5u8; size];
@@ -61,14 +62,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let raw = raw_redis::RawRedis::new(redis.url(), true)?;
         rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
 
-        let options = storage_mongo::MongoOptions::new(&mongo_url)
+        let options = storage_mongo::MongoOptions::new(mongo_url)
             .database("kv_bench")
             .namespace("ours");
         let ours = storage_mongo::MongoStorage::open_blocking(options)?;
-        let raw = raw_mongo::RawMongo::new(&mongo_url)?;
+        let raw = raw_mongo::RawMongo::new(mongo_url)?;
         rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
 
-        let ours = storage_dynamo::DynamoStorage::open_blocking(dynamo.options("ours"))?;
+        let ours =
+            storage_dynamo::DynamoStorage::open_blocking(dynamo_options(dynamo.url(), "ours"))?;
         let raw = raw_dynamo::RawDynamo::new(ours.inner().client().clone(), ours.inner().table())?;
         rows.extend(compare("dynamodb", &ours, &raw, &value, scale * 0.25)?);
     }
@@ -163,4 +165,18 @@ fn compare(
     )?;
     row("set_many(100)", a, b, batches);
     Ok(rows)
+}
+
+/// Options for `namespace` of the bench table at `endpoint` (`aws` for AWS itself).
+fn dynamo_options(endpoint: &str, namespace: &str) -> storage_dynamo::DynamoOptions {
+    let options = storage_dynamo::DynamoOptions::new("kv_bench")
+        .namespace(namespace)
+        .create_table(true);
+    match endpoint {
+        "aws" => options,
+        endpoint => options
+            .endpoint_url(endpoint)
+            .region("us-east-1")
+            .credentials("test", "test"),
+    }
 }

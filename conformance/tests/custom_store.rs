@@ -1,39 +1,82 @@
 //! The suite run on a store written outside the family, implementing only the six required
-//! methods, and proof that the suite has teeth: deliberately broken variants fail it.
+//! methods through the public API, and proof that the suite has teeth: each planted bug fails the
+//! check made for it, in every run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use conformance::checks::run_named;
+use conformance::{Backend, Capabilities, ExpiryRemoval};
 use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::paginate;
 use storage_core::time::expiry_from_ttl;
 use storage_core::{Entry, KvStorage, Record, RecordIter, Result, ScanMode, Timestamp};
 
-/// Bugs to plant in the toy store.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-struct Bugs {
-    len_counts_expired: bool,
-    delete_many_skips_last: bool,
+/// A bug to plant in the toy store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bug {
+    None,
+    LenCountsExpired,
+    IsEmptyCountsExpired,
+    ScanListsExpired,
+    NamespacePrefixWithoutSeparator,
+    ClearClearsEveryNamespace,
+    SetIfAbsentChecksThenSets,
+    SetIfAbsentDropsTtl,
+    PopDoesNotDelete,
+    DeleteManySkipsLast,
+    UpdateDropsTtl,
+    TtlRoundedUpToSeconds,
+    TtlRoundedDownToSeconds,
+    PurgeRemovesLiveEntries,
 }
 
+/// Every namespace's entries, in one sorted map keyed by `namespace/key`.
 type Table = Arc<Mutex<BTreeMap<String, Entry>>>;
 
-/// A custom store: a sorted map in a mutex, the six required methods and nothing else (plus the
-/// two planted bugs when asked).
+/// A custom store: one namespace of a shared sorted map in a mutex, the six required methods
+/// (plus the overrides a planted bug needs).
 struct ToyStore {
     table: Table,
-    bugs: Bugs,
+    prefix: String,
+    bug: Bug,
 }
 
 impl ToyStore {
-    fn live(&self, key: &str) -> Option<Entry> {
-        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        table
-            .get(key)
-            .filter(|e| !e.is_expired_at(Timestamp::now()))
-            .cloned()
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn expires_at(&self, ttl: Option<Duration>) -> Result<Option<Timestamp>> {
+        let ttl = match (self.bug, ttl) {
+            (Bug::TtlRoundedUpToSeconds, Some(ttl)) => {
+                Some(Duration::from_secs(ttl.as_millis().div_ceil(1000) as u64))
+            }
+            (Bug::TtlRoundedDownToSeconds, Some(ttl)) => {
+                Some(Duration::from_secs(ttl.as_secs().max(1)))
+            }
+            (_, ttl) => ttl,
+        };
+        expiry_from_ttl(ttl, Timestamp::now())
+    }
+
+    fn visible(&self, entry: &Entry, now: Timestamp) -> bool {
+        self.bug == Bug::ScanListsExpired || !entry.is_expired_at(now)
+    }
+
+    fn count(&self, with_expired: bool) -> usize {
+        let now = Timestamp::now();
+        self.lock()
+            .range::<str, _>((Bound::Included(self.prefix.as_str()), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&self.prefix))
+            .filter(|(_, e)| with_expired || self.visible(e, now))
+            .count()
     }
 }
 
@@ -48,62 +91,74 @@ impl KvStorage for ToyStore {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        Ok(self.live(key))
+        let now = Timestamp::now();
+        Ok(self
+            .lock()
+            .get(&self.full_key(key))
+            .filter(|e| !e.is_expired_at(now))
+            .cloned())
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry("toy", key, value, self.max_value_len())?;
-        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
         let entry = Entry {
             value: value.to_vec(),
-            expires_at,
+            expires_at: self.expires_at(ttl)?,
         };
-        self.table
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), entry);
+        self.lock().insert(self.full_key(key), entry);
         Ok(())
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         check_entry("toy", key, value, self.max_value_len())?;
+        let ttl = if self.bug == Bug::SetIfAbsentDropsTtl {
+            None
+        } else {
+            ttl
+        };
+        if self.bug == Bug::SetIfAbsentChecksThenSets {
+            if self.get_entry(key)?.is_some() {
+                return Ok(false);
+            }
+            self.set(key, value, ttl)?;
+            return Ok(true);
+        }
         let now = Timestamp::now();
-        let expires_at = expiry_from_ttl(ttl, now)?;
-        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        if table.get(key).is_some_and(|e| !e.is_expired_at(now)) {
+        let expires_at = self.expires_at(ttl)?;
+        let mut table = self.lock();
+        let full_key = self.full_key(key);
+        if table.get(&full_key).is_some_and(|e| !e.is_expired_at(now)) {
             return Ok(false);
         }
-        table.insert(
-            key.to_owned(),
-            Entry {
-                value: value.to_vec(),
-                expires_at,
-            },
-        );
+        let entry = Entry {
+            value: value.to_vec(),
+            expires_at,
+        };
+        table.insert(full_key, entry);
         Ok(true)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
-        let removed = self
-            .table
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        let removed = self.lock().remove(&self.full_key(key));
         Ok(removed.is_some_and(|e| !e.is_expired_at(Timestamp::now())))
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
         Ok(paginate(100, move |after, limit| {
             let now = Timestamp::now();
-            let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-            let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+            let table = self.lock();
+            let start = match after {
+                Some(key) => Bound::Excluded(self.full_key(key)),
+                None => Bound::Included(self.prefix.clone()),
+            };
             Ok(table
-                .range::<str, _>((start, Bound::Unbounded))
-                .filter(|(_, e)| !e.is_expired_at(now))
+                .range::<String, _>((start, Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(&self.prefix))
+                .filter(|(_, e)| self.visible(e, now))
                 .take(limit)
                 .map(|(k, e)| Record {
-                    key: k.clone(),
+                    key: k[self.prefix.len()..].to_owned(),
                     value: mode.values().then(|| e.value.clone()),
                     expires_at: e.expires_at,
                 })
@@ -112,28 +167,38 @@ impl KvStorage for ToyStore {
     }
 
     fn clear(&self) -> Result<()> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let everything = self.bug == Bug::ClearClearsEveryNamespace;
+        self.lock()
+            .retain(|k, _| !everything && !k.starts_with(&self.prefix));
         Ok(())
     }
 
     fn len(&self) -> Result<usize> {
-        if self.bugs.len_counts_expired {
-            return Ok(self.table.lock().unwrap_or_else(|e| e.into_inner()).len());
+        Ok(self.count(self.bug == Bug::LenCountsExpired))
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.count(self.bug == Bug::IsEmptyCountsExpired) == 0)
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        if self.bug == Bug::PopDoesNotDelete {
+            return self.get(key);
         }
-        let mut count = 0;
-        for record in self.scan(ScanMode::KeysOnly)? {
-            record?;
-            count += 1;
-        }
-        Ok(count)
+        check_key(key)?;
+        let now = Timestamp::now();
+        Ok(self
+            .lock()
+            .remove(&self.full_key(key))
+            .filter(|e| !e.is_expired_at(now))
+            .map(|e| e.value))
     }
 
     fn delete_many(&self, keys: &[&str]) -> Result<usize> {
         keys.iter().try_for_each(|key| check_key(key))?;
-        let keys = if self.bugs.delete_many_skips_last && !keys.is_empty() {
-            &keys[..keys.len() - 1]
-        } else {
-            keys
+        let keys = match (self.bug, keys) {
+            (Bug::DeleteManySkipsLast, [first @ .., _]) => first,
+            _ => keys,
         };
         let mut deleted = 0;
         for key in keys {
@@ -141,83 +206,175 @@ impl KvStorage for ToyStore {
         }
         Ok(deleted)
     }
+
+    fn update(&self, other: &dyn KvStorage) -> Result<usize> {
+        if self.bug != Bug::UpdateDropsTtl {
+            let items: Vec<Record> = other.scan(ScanMode::WithValues)?.collect::<Result<_>>()?;
+            let mut copied = 0;
+            for record in items {
+                let Some(ttl) =
+                    storage_core::time::remaining_ttl(record.expires_at, Timestamp::now())
+                else {
+                    continue;
+                };
+                self.set(&record.key, &record.value.unwrap_or_default(), ttl)?;
+                copied += 1;
+            }
+            return Ok(copied);
+        }
+        let mut copied = 0;
+        for item in other.items()? {
+            let (key, value) = item?;
+            self.set(&key, &value, None)?;
+            copied += 1;
+        }
+        Ok(copied)
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        let now = Timestamp::now();
+        let mut table = self.lock();
+        let before = table.len();
+        let everything = self.bug == Bug::PurgeRemovesLiveEntries;
+        table.retain(|k, e| !(k.starts_with(&self.prefix) && (everything || e.is_expired_at(now))));
+        Ok(before - table.len())
+    }
 }
 
-/// Namespaces of toy stores.
-#[derive(Default)]
+/// Namespaces of toy stores, all in one shared map.
 struct ToyBackend {
-    tables: Mutex<HashMap<String, Table>>,
-    bugs: Bugs,
+    table: Table,
+    bug: Bug,
 }
 
 impl ToyBackend {
-    fn with_bugs(bugs: Bugs) -> Self {
+    fn with_bug(bug: Bug) -> Self {
         ToyBackend {
-            tables: Mutex::default(),
-            bugs,
+            table: Table::default(),
+            bug,
         }
     }
 }
 
-impl conformance::Backend for ToyBackend {
+impl Backend for ToyBackend {
     fn name(&self) -> String {
-        "toy".into()
+        format!("toy store with bug {:?}", self.bug)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            persistent: true,
+            expiry: ExpiryRemoval::Purge,
+        }
     }
 
     fn open(&self, namespace: &str) -> Result<Arc<dyn KvStorage>> {
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        let table = tables.entry(namespace.to_owned()).or_default().clone();
+        storage_core::Namespace::new(namespace)?;
+        let separator = if self.bug == Bug::NamespacePrefixWithoutSeparator {
+            ""
+        } else {
+            "/"
+        };
         Ok(Arc::new(ToyStore {
-            table,
-            bugs: self.bugs,
+            table: self.table.clone(),
+            prefix: format!("{namespace}{separator}"),
+            bug: self.bug,
         }))
     }
 }
 
-conformance::conformance_tests!(correct_custom_store, ToyBackend::default());
+conformance::conformance_tests!(correct_custom_store, ToyBackend::with_bug(Bug::None));
 
 #[test]
 fn whole_suite_passes_with_one_call() {
-    let outcome = conformance::run_all(&ToyBackend::default());
+    let outcome = conformance::run_all(&ToyBackend::with_bug(Bug::None));
     assert!(outcome.is_ok(), "{}", outcome.err().unwrap_or_default());
 }
 
-#[test]
-fn suite_catches_len_counting_expired_entries() {
-    let broken = ToyBackend::with_bugs(Bugs {
-        len_counts_expired: true,
-        ..Bugs::default()
-    });
-    let report = conformance::run_all(&broken).err().unwrap_or_default();
-    assert!(
-        report.contains("ttl_hides_expired_entries_from_every_read"),
-        "explicit TTL check missed the bug:\n{report}"
-    );
-    let model = conformance::checks::model_based_with_cases(&broken, 256);
-    assert!(
-        model.is_err(),
-        "the model-based test missed len counting expired entries"
-    );
-    println!(
-        "model-based report for the planted bug:\n{}",
-        model.err().unwrap_or_default()
-    );
+/// Asserts that the check `check` fails on a store with `bug`.
+fn caught(bug: Bug, check: &str) {
+    let outcome = run_named(&ToyBackend::with_bug(bug), check);
+    match outcome {
+        Err(report) => println!("{bug:?} caught by {check}:\n{report}"),
+        Ok(verdict) => panic!("{check} missed the planted bug {bug:?} ({verdict:?})"),
+    }
 }
 
+/// One test per planted bug, naming the check built to catch it.
+macro_rules! planted {
+    ($($test:ident: $bug:ident => $check:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            caught(Bug::$bug, stringify!($check));
+        }
+    )*};
+}
+
+planted! {
+    len_counting_expired_entries: LenCountsExpired => expired_entries_are_not_counted;
+    len_counting_expired_entries_in_the_ttl_check: LenCountsExpired => ttl_hides_expired_entries_from_every_read;
+    is_empty_counting_expired_entries: IsEmptyCountsExpired => expired_entries_are_not_counted;
+    scans_listing_expired_entries: ScanListsExpired => expired_entries_are_not_counted;
+    namespaces_prefixed_without_a_separator: NamespacePrefixWithoutSeparator => namespaces_are_isolated;
+    clear_leaving_its_namespace: ClearClearsEveryNamespace => namespaces_are_isolated;
+    set_if_absent_checking_then_setting: SetIfAbsentChecksThenSets => set_if_absent_has_one_winner;
+    set_if_absent_checking_then_setting_on_the_async_face: SetIfAbsentChecksThenSets => set_if_absent_has_one_winner_async;
+    set_if_absent_dropping_the_ttl: SetIfAbsentDropsTtl => set_if_absent_keeps_the_ttl;
+    pop_not_deleting: PopDoesNotDelete => pop_removes_the_entry;
+    delete_many_skipping_a_key: DeleteManySkipsLast => delete_many_removes_every_listed_key;
+    delete_many_skipping_a_key_in_bulk: DeleteManySkipsLast => bulk_operations;
+    update_dropping_ttls: UpdateDropsTtl => update_copies_remaining_ttl;
+    ttl_rounded_up_to_seconds: TtlRoundedUpToSeconds => ttl_is_kept_to_the_millisecond;
+    ttl_rounded_down_to_seconds: TtlRoundedDownToSeconds => ttl_is_kept_to_the_millisecond;
+    purge_removing_live_entries: PurgeRemovesLiveEntries => purge_expired_removes_only_expired;
+}
+
+/// The model-based test, given enough sequences, finds bugs on its own too, and reports a seed
+/// that replays them.
 #[test]
-fn suite_catches_delete_many_skipping_a_key() {
-    let broken = ToyBackend::with_bugs(Bugs {
-        delete_many_skips_last: true,
-        ..Bugs::default()
-    });
-    let report = conformance::run_all(&broken).err().unwrap_or_default();
-    assert!(
-        report.contains("bulk_operations"),
-        "explicit bulk check missed the bug:\n{report}"
+fn model_catches_planted_bugs_and_names_the_seed() {
+    for bug in [
+        Bug::LenCountsExpired,
+        Bug::DeleteManySkipsLast,
+        Bug::PopDoesNotDelete,
+    ] {
+        let report = conformance::checks::model_based_with_cases(&ToyBackend::with_bug(bug), 256)
+            .err()
+            .unwrap_or_else(|| panic!("the model-based test missed {bug:?}"));
+        assert!(
+            report.contains("CONFORMANCE_SEED="),
+            "the report does not say how to replay: {report}"
+        );
+    }
+}
+
+/// The same seed draws the same sequences: a failure replays.
+#[test]
+fn a_seed_replays_the_same_failure() {
+    let run = conformance::ModelRun {
+        face: conformance::FaceKind::Sync,
+        cases: 64,
+        seed: 42,
+    };
+    let first = conformance::run_model(&ToyBackend::with_bug(Bug::PopDoesNotDelete), run);
+    let second = conformance::run_model(&ToyBackend::with_bug(Bug::PopDoesNotDelete), run);
+    let minimal = |report: &str| {
+        report
+            .lines()
+            .find(|line| line.contains("minimal failing input"))
+            .map(str::to_owned)
+    };
+    let (first, second) = (
+        first.err().unwrap_or_default(),
+        second.err().unwrap_or_default(),
     );
-    let model = conformance::checks::model_based_with_cases(&broken, 256);
     assert!(
-        model.is_err(),
-        "the model-based test missed delete_many skipping a key"
+        minimal(&first).is_some(),
+        "seed 42 found no failure: {first}"
+    );
+    assert_eq!(
+        minimal(&first),
+        minimal(&second),
+        "the same seed shrank to different sequences"
     );
 }

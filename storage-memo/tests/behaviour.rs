@@ -4,22 +4,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
-use conformance::backends::{Redis, RedisKind};
 use storage_core::{AsyncAdapter, AsyncKvStorage, Error, KvStorage, MemoryStorage, Signed, Signer};
 use storage_memo::{AsyncMemo, Memo, MemoError, MemoOptions, MemoStats, Memoized};
 use storage_redis::RedisStorage;
 use storage_sqlite::{SqliteOptions, SqliteStorage};
+use test_support::TestServer;
 
 type Failure = std::io::Error;
 
-fn redis() -> &'static Redis {
-    static REDIS: OnceLock<Redis> = OnceLock::new();
-    REDIS.get_or_init(|| Redis::standalone(RedisKind::PerKey).unwrap_or_else(|e| panic!("{e}")))
+fn redis() -> &'static TestServer {
+    static REDIS: OnceLock<TestServer> = OnceLock::new();
+    REDIS.get_or_init(|| test_support::redis().unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// One store of each real backend, each in a namespace of its own.
 fn stores(label: &str) -> Vec<(&'static str, Arc<dyn KvStorage>)> {
-    let namespace = conformance::unique_namespace(label);
+    let namespace = test_support::unique_name(label);
     let sqlite = SqliteStorage::open(SqliteOptions::temp_dir().namespace(&namespace))
         .unwrap_or_else(|e| panic!("{e}"));
     let redis = RedisStorage::from_url(redis().url(), &namespace).unwrap_or_else(|e| panic!("{e}"));
@@ -347,7 +347,7 @@ fn the_async_face_behaves_the_same() {
         .build();
     let runtime = runtime.unwrap_or_else(|e| panic!("{e}"));
     runtime.block_on(async {
-        let namespace = conformance::unique_namespace("async_memo");
+        let namespace = test_support::unique_name("async_memo");
         let redis: Arc<dyn AsyncKvStorage> = Arc::new(RedisStorage::from_url(redis().url(), &namespace).unwrap_or_else(|e| panic!("{e}")));
         let memory: Arc<dyn AsyncKvStorage> = Arc::new(AsyncAdapter::new(MemoryStorage::new()));
         for (backend, store) in [("redis", redis), ("memory", memory)] {

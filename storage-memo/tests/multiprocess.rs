@@ -8,7 +8,6 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use conformance::backends::{Redis, RedisKind};
 use storage_core::KvStorage;
 use storage_memo::{Memo, MemoOptions};
 use storage_redis::RedisStorage;
@@ -205,7 +204,7 @@ fn killed_refresher_is_replaced_after_retry(spec: &str) -> Result<(), String> {
 
 fn parent() -> Result<usize, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let redis = Redis::standalone(RedisKind::PerKey)?;
+    let redis = test_support::redis()?;
     let specs = [
         format!("sqlite:{}", dir.path().join("memo.sqlite").display()),
         format!("redis:{}", redis.url()),

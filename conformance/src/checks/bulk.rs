@@ -52,6 +52,47 @@ pub fn bulk_operations(backend: &dyn Backend) -> CheckResult {
     store.clear().ctx("clear")
 }
 
+/// `delete_many` removes every key it is given, wherever it stands in the list, on both faces,
+/// and leaves the others.
+pub fn delete_many_removes_every_listed_key(backend: &dyn Backend) -> CheckResult {
+    let namespace = crate::unique_namespace("delete_many");
+    let store = backend.open(&namespace).ctx("open")?;
+    let async_store = backend.open_async(&namespace).ctx("open_async")?;
+    let keys: Vec<String> = (0..12).map(|i| format!("d{i}")).collect();
+    let entries: Vec<(&str, &[u8])> = keys.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
+    store.set_many(&entries, None).ctx("set_many")?;
+    store.set("kept", b"k", None).ctx("set")?;
+    let first: Vec<&str> = keys[..6].iter().map(String::as_str).collect();
+    ensure!(
+        store.delete_many(&first).ctx("delete_many")? == 6,
+        "delete_many of 6 live keys did not count 6"
+    );
+    let second: Vec<&str> = keys[6..].iter().map(String::as_str).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let deleted = runtime
+        .block_on(async_store.delete_many(&second))
+        .ctx("async delete_many")?;
+    ensure!(
+        deleted == 6,
+        "async delete_many of 6 live keys counted {deleted}"
+    );
+    for key in &keys {
+        ensure!(
+            !store.contains(key).ctx("contains")?,
+            "delete_many left {key:?} behind"
+        );
+    }
+    ensure!(
+        collect("keys", store.keys())? == vec!["kept".to_owned()],
+        "delete_many removed a key it was not given, or left one"
+    );
+    store.clear().ctx("clear")
+}
+
 /// Bulk calls of 1200 keys (more than any one SQL statement or request carries) work.
 pub fn large_bulk_operations(backend: &dyn Backend) -> CheckResult {
     let store = fresh(backend, "bulk_large")?;

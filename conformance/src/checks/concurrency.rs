@@ -1,7 +1,6 @@
-//! Concurrency checks: many threads at once; `set_if_absent` races have one winner.
+//! Concurrency checks: many threads writing and reading at once.
 
-use std::sync::{Arc, Barrier};
-use std::time::Duration;
+use std::sync::Arc;
 
 use storage_core::KvStorage;
 
@@ -56,65 +55,5 @@ pub fn concurrent_writers_and_readers(backend: &dyn Backend) -> CheckResult {
         "lost writes: len {len}, expected {}",
         THREADS * WRITES_PER_THREAD
     );
-    store.clear().ctx("clear")
-}
-
-/// Of many threads calling `set_if_absent` on one key at once, exactly one wins and its value is
-/// the one stored; also when the key holds an expired entry.
-pub fn set_if_absent_has_one_winner(backend: &dyn Backend) -> CheckResult {
-    let store = fresh(backend, "sia_race")?;
-    const CONTENDERS: usize = 12;
-    for round in 0..8 {
-        let key = format!("lock:{round}");
-        if round % 2 == 1 {
-            store
-                .set(&key, b"expired holder", Some(Duration::from_millis(1)))
-                .ctx("set")?;
-            std::thread::sleep(Duration::from_millis(15));
-        }
-        let barrier = Barrier::new(CONTENDERS);
-        let results: Vec<storage_core::Result<bool>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..CONTENDERS)
-                .map(|c| {
-                    let (store, barrier, key) = (store.clone(), &barrier, &key);
-                    scope.spawn(move || {
-                        barrier.wait();
-                        store.set_if_absent(
-                            key,
-                            format!("winner {c}").as_bytes(),
-                            Some(Duration::from_secs(60)),
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(storage_core::Error::Config(
-                            "a contender thread panicked".into(),
-                        ))
-                    })
-                })
-                .collect()
-        });
-        let mut winners = Vec::new();
-        for (c, result) in results.into_iter().enumerate() {
-            if result.ctx("set_if_absent")? {
-                winners.push(c);
-            }
-        }
-        ensure!(
-            winners.len() == 1,
-            "round {round}: {} winners ({winners:?}), expected exactly one",
-            winners.len()
-        );
-        let stored = store.get(&key).ctx("get")?;
-        let expected = format!("winner {}", winners[0]).into_bytes();
-        ensure!(
-            stored == Some(expected),
-            "round {round}: stored value is not the winner's"
-        );
-    }
     store.clear().ctx("clear")
 }

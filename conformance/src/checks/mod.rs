@@ -1,6 +1,7 @@
-//! The explicit checks of the suite, and [`run_all`].
+//! The explicit checks of the suite, the one list of every check, and [`run_all`].
 
 mod async_face;
+mod atomic;
 mod bulk;
 mod concurrency;
 mod layers;
@@ -8,13 +9,17 @@ mod limits;
 mod namespaces;
 mod ttl;
 
-pub use crate::model::{model_based, model_based_with_cases};
+pub use crate::model::{model_based, model_based_async, model_based_with_cases};
 pub use async_face::{async_face, async_face_concurrent_tasks, stores_work_as_trait_objects};
-pub use bulk::{
-    bulk_operations, iteration_streams_many_entries, large_bulk_operations,
-    update_copies_remaining_ttl,
+pub use atomic::{
+    pop_removes_the_entry, set_if_absent_has_one_winner, set_if_absent_has_one_winner_async,
+    set_if_absent_keeps_the_ttl,
 };
-pub use concurrency::{concurrent_writers_and_readers, set_if_absent_has_one_winner};
+pub use bulk::{
+    bulk_operations, delete_many_removes_every_listed_key, iteration_streams_many_entries,
+    large_bulk_operations, update_copies_remaining_ttl,
+};
+pub use concurrency::concurrent_writers_and_readers;
 pub use layers::{
     corrupt_bytes_through_codec, tampered_bytes_through_signing, typed_over_signed_round_trip,
 };
@@ -22,67 +27,134 @@ pub use limits::{
     every_key_up_to_the_limit_works, long_keys_are_refused, values_over_the_limit_are_refused,
 };
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
-pub use ttl::{invalid_ttls_are_refused, ttl_hides_expired_entries_from_every_read};
+pub use ttl::{
+    expired_entries_are_not_counted, invalid_ttls_are_refused, purge_expired_removes_only_expired,
+    ttl_hides_expired_entries_from_every_read, ttl_is_kept_to_the_millisecond,
+};
 
-use crate::{Backend, CheckResult};
+use crate::{Backend, Capabilities, CheckResult};
+
+/// The one list of the suite's checks, each with the capability it needs. [`CHECKS`] and the
+/// tests of [`conformance_tests!`](crate::conformance_tests) are both made from it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_checks {
+    (@expand tests [$($args:tt)*] $($list:tt)*) => {
+        $crate::conformance_tests!(@emit_tests [$($args)*] $($list)*);
+    };
+    (@expand list [] $($check:ident : $needs:ident),* $(,)?) => {
+        /// Every check of the suite, in the order [`run_all`] runs them:
+        ///
+        $( #[doc = concat!("- [`", stringify!($check), "`](", stringify!($check), ")")] )*
+        pub const CHECKS: &[Check] = &[
+            $( Check { name: stringify!($check), run: $check, needs: Needs::$needs } ),*
+        ];
+    };
+    (@$mode:ident [$($args:tt)*]) => {
+        $crate::__with_checks!(@expand $mode [$($args)*]
+            model_based: Nothing,
+            model_based_async: Nothing,
+            ttl_hides_expired_entries_from_every_read: Nothing,
+            expired_entries_are_not_counted: Nothing,
+            ttl_is_kept_to_the_millisecond: Nothing,
+            invalid_ttls_are_refused: Nothing,
+            purge_expired_removes_only_expired: Nothing,
+            namespaces_are_isolated: Nothing,
+            entries_persist_across_reopen: Persistence,
+            concurrent_writers_and_readers: Nothing,
+            set_if_absent_has_one_winner: Nothing,
+            set_if_absent_has_one_winner_async: Nothing,
+            set_if_absent_keeps_the_ttl: Nothing,
+            pop_removes_the_entry: Nothing,
+            every_key_up_to_the_limit_works: Nothing,
+            long_keys_are_refused: Nothing,
+            values_over_the_limit_are_refused: Nothing,
+            bulk_operations: Nothing,
+            delete_many_removes_every_listed_key: Nothing,
+            large_bulk_operations: Nothing,
+            update_copies_remaining_ttl: Nothing,
+            iteration_streams_many_entries: Nothing,
+            corrupt_bytes_through_codec: Nothing,
+            tampered_bytes_through_signing: Nothing,
+            typed_over_signed_round_trip: Nothing,
+            async_face: Nothing,
+            async_face_concurrent_tasks: Nothing,
+            stores_work_as_trait_objects: Nothing,
+        );
+    };
+}
+
+__with_checks!(@list []);
+
+/// A capability a check needs; a backend without it skips the check, and says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Runs on every backend.
+    Nothing,
+    /// [`Capabilities::persistent`].
+    Persistence,
+}
+
+impl Needs {
+    /// Why a backend with `capabilities` skips a check that needs this, if it does.
+    pub fn unmet(self, capabilities: &Capabilities) -> Option<&'static str> {
+        match self {
+            Needs::Nothing => None,
+            Needs::Persistence => (!capabilities.persistent)
+                .then_some("the backend says it is not persistent (Capabilities::persistent)"),
+        }
+    }
+}
 
 /// A named check of the suite.
-pub type Check = (&'static str, fn(&dyn Backend) -> CheckResult);
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    /// Its name, the same as its function's and its test's.
+    pub name: &'static str,
+    /// The check.
+    pub run: fn(&dyn Backend) -> CheckResult,
+    /// The capability it needs.
+    pub needs: Needs,
+}
 
-/// Every check of the suite, in the order [`run_all`] runs them.
-pub const CHECKS: &[Check] = &[
-    ("model_based", model_based),
-    (
-        "ttl_hides_expired_entries_from_every_read",
-        ttl_hides_expired_entries_from_every_read,
-    ),
-    ("invalid_ttls_are_refused", invalid_ttls_are_refused),
-    ("namespaces_are_isolated", namespaces_are_isolated),
-    (
-        "entries_persist_across_reopen",
-        entries_persist_across_reopen,
-    ),
-    (
-        "concurrent_writers_and_readers",
-        concurrent_writers_and_readers,
-    ),
-    ("set_if_absent_has_one_winner", set_if_absent_has_one_winner),
-    (
-        "every_key_up_to_the_limit_works",
-        every_key_up_to_the_limit_works,
-    ),
-    ("long_keys_are_refused", long_keys_are_refused),
-    (
-        "values_over_the_limit_are_refused",
-        values_over_the_limit_are_refused,
-    ),
-    ("bulk_operations", bulk_operations),
-    ("large_bulk_operations", large_bulk_operations),
-    ("update_copies_remaining_ttl", update_copies_remaining_ttl),
-    (
-        "iteration_streams_many_entries",
-        iteration_streams_many_entries,
-    ),
-    ("corrupt_bytes_through_codec", corrupt_bytes_through_codec),
-    (
-        "tampered_bytes_through_signing",
-        tampered_bytes_through_signing,
-    ),
-    ("typed_over_signed_round_trip", typed_over_signed_round_trip),
-    ("async_face", async_face),
-    ("async_face_concurrent_tasks", async_face_concurrent_tasks),
-    ("stores_work_as_trait_objects", stores_work_as_trait_objects),
-];
+/// How a check ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It ran and passed.
+    Passed,
+    /// It does not apply to the backend, for this reason.
+    Skipped(&'static str),
+}
 
-/// Runs every check against `backend`; `Err` lists each failed check with its report.
+impl Check {
+    /// Runs the check on `backend`, or skips it (printing why) when the backend lacks what it
+    /// needs. `Err` is the report, naming the backend and the check.
+    pub fn run_on(&self, backend: &dyn Backend) -> Result<Verdict, String> {
+        if let Some(reason) = self.needs.unmet(&backend.capabilities()) {
+            println!("skipped {} on {}: {reason}", self.name, backend.name());
+            return Ok(Verdict::Skipped(reason));
+        }
+        (self.run)(backend)
+            .map(|()| Verdict::Passed)
+            .map_err(|report| format!("{} failed {}:\n{report}", backend.name(), self.name))
+    }
+}
+
+/// Runs the check called `name` on `backend` (see [`Check::run_on`]).
+pub fn run_named(backend: &dyn Backend, name: &str) -> Result<Verdict, String> {
+    CHECKS
+        .iter()
+        .find(|check| check.name == name)
+        .ok_or_else(|| format!("no check is called {name}"))?
+        .run_on(backend)
+}
+
+/// Runs every check against `backend`; `Err` lists each failed check with its report. Skipped
+/// checks are printed with their reason.
 pub fn run_all(backend: &dyn Backend) -> CheckResult {
     let failures: Vec<String> = CHECKS
         .iter()
-        .filter_map(|(name, check)| {
-            check(backend)
-                .err()
-                .map(|report| format!("{name}: {report}"))
-        })
+        .filter_map(|check| check.run_on(backend).err())
         .collect();
     if failures.is_empty() {
         Ok(())

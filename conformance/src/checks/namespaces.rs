@@ -1,56 +1,119 @@
-//! Scope checks: namespaces never see each other; persistent stores survive a reopen.
+//! Scope checks: namespaces never see each other, even when their names are prefixes of each
+//! other or differ only by a separator; persistent stores survive a reopen.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use storage_core::KvStorage;
 
 use super::collect;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
 
-/// Two namespaces of one backend never see, count or clear each other's entries.
+/// Suffixes that make names which a store prefixing keys without a separator, or escaping
+/// separators carelessly, would confuse with the base name.
+const SUFFIXES: &[&str] = &["", "b", "_b", "-b", ":b", "_", "-", "bb"];
+
+/// Namespaces whose names are prefixes of each other or differ only by a separator (`a`, `ab`,
+/// `a_b`, `a-b`, `a:b` where the backend accepts the name, …) never see, count or clear each
+/// other's entries, not even keys that would collide if the name and key were simply joined.
 pub fn namespaces_are_isolated(backend: &dyn Backend) -> CheckResult {
-    let (name_a, name_b) = (unique_namespace("iso_a"), unique_namespace("iso_b"));
-    let a = backend.open(&name_a).ctx("open")?;
-    let b = backend.open(&name_b).ctx("open")?;
-    a.set("shared", b"from a", None).ctx("set")?;
-    a.set("only a", b"1", None).ctx("set")?;
-    b.set("shared", b"from b", None).ctx("set")?;
+    let base = unique_namespace("iso");
+    let mut spaces: Vec<(String, Arc<dyn KvStorage>)> = Vec::new();
+    for suffix in SUFFIXES {
+        let name = format!("{base}{suffix}");
+        match backend.open(&name) {
+            Ok(store) => spaces.push((name, store)),
+            // A name the backend refuses (e.g. with ':') is no namespace to confuse.
+            Err(storage_core::Error::InvalidNamespace { .. }) if !suffix.is_empty() => {}
+            Err(error) => return Err(format!("open namespace {name:?}: {error}")),
+        }
+    }
     ensure!(
-        a.get("shared").ctx("get")? == Some(b"from a".to_vec()),
-        "namespace a sees b's value"
+        spaces.len() >= 4,
+        "fewer than 4 of the namespace names {SUFFIXES:?} were accepted"
     );
+    // Each namespace writes "k" and, for every longer name `base + s`, the key that joined
+    // without a separator collides with that namespace's "k": (base, s + "k") ~ (base + s, "k").
+    let mut own: Vec<BTreeSet<String>> = Vec::new();
+    for (name, store) in &spaces {
+        let mut keys = BTreeSet::from(["k".to_owned(), String::new()]);
+        for (other, _) in &spaces {
+            if let Some(rest) = other.strip_prefix(name.as_str()).filter(|r| !r.is_empty()) {
+                keys.insert(format!("{rest}k"));
+                keys.insert(format!(":{rest}:k"));
+            }
+        }
+        for key in &keys {
+            store
+                .set(key, format!("{name}/{key}").as_bytes(), None)
+                .ctx("set")?;
+        }
+        own.push(keys);
+    }
+    for ((name, store), keys) in spaces.iter().zip(&own) {
+        see_only_own(name, store.as_ref(), keys)?;
+    }
+    // A second store of one namespace shares its entries.
+    let (first_name, _) = &spaces[0];
+    let again = backend.open(first_name).ctx("open")?;
     ensure!(
-        b.get("shared").ctx("get")? == Some(b"from b".to_vec()),
-        "namespace b sees a's value"
-    );
-    ensure!(
-        !b.contains("only a").ctx("contains")?,
-        "namespace b sees a's key"
-    );
-    ensure!(
-        a.len().ctx("len")? == 2 && b.len().ctx("len")? == 1,
-        "len counts another namespace"
-    );
-    ensure!(
-        collect("keys", b.keys())? == vec!["shared".to_owned()],
-        "keys lists another namespace"
-    );
-    b.clear().ctx("clear")?;
-    ensure!(
-        a.len().ctx("len")? == 2,
-        "clear of one namespace removed another's entries"
-    );
-    let again = backend.open(&name_a).ctx("open")?;
-    ensure!(
-        again.get("only a").ctx("get")? == Some(b"1".to_vec()),
+        again.get("k").ctx("get")? == Some(format!("{first_name}/k").into_bytes()),
         "a second store of one namespace does not share its entries"
     );
-    a.clear().ctx("clear")
+    // Clearing each namespace in turn leaves every other one whole.
+    for cleared in 0..spaces.len() {
+        spaces[cleared].1.clear().ctx("clear")?;
+        ensure!(
+            spaces[cleared].1.is_empty().ctx("is_empty")?,
+            "clear left entries in {:?}",
+            spaces[cleared].0
+        );
+        for ((name, store), keys) in spaces.iter().zip(&own).skip(cleared + 1) {
+            see_only_own(name, store.as_ref(), keys)
+                .map_err(|e| format!("after clearing {:?}: {e}", spaces[cleared].0))?;
+        }
+    }
+    Ok(())
+}
+
+/// The namespace `name` holds exactly `keys`, each with its own value, by every read.
+fn see_only_own(name: &str, store: &dyn KvStorage, keys: &BTreeSet<String>) -> CheckResult {
+    let listed: BTreeSet<String> = collect("keys", store.keys())?.into_iter().collect();
+    ensure!(
+        &listed == keys,
+        "namespace {name:?} lists {listed:?}, but holds {keys:?}"
+    );
+    let len = store.len().ctx("len")?;
+    ensure!(
+        len == keys.len(),
+        "namespace {name:?} counts {len} entries, holds {}",
+        keys.len()
+    );
+    for (key, value) in collect("items", store.items())? {
+        ensure!(
+            value == format!("{name}/{key}").into_bytes(),
+            "namespace {name:?} yields another namespace's value under {key:?}"
+        );
+    }
+    for key in keys {
+        ensure!(
+            store.get(key).ctx("get")? == Some(format!("{name}/{key}").into_bytes()),
+            "namespace {name:?} reads another namespace's value under {key:?}"
+        );
+    }
+    for probe in ["bk", "b:k", "_bk", "-bk", "bbk", ":b:k"] {
+        if !keys.contains(probe) {
+            ensure!(
+                !store.contains(probe).ctx("contains")?,
+                "namespace {name:?} sees {probe:?}, written in another namespace"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// For persistent backends: entries, and their TTLs, survive dropping every store and reopening.
 pub fn entries_persist_across_reopen(backend: &dyn Backend) -> CheckResult {
-    if !backend.persistent() {
-        return Ok(());
-    }
     let namespace = unique_namespace("persist");
     {
         let store = backend.open(&namespace).ctx("open")?;
@@ -59,7 +122,7 @@ pub fn entries_persist_across_reopen(backend: &dyn Backend) -> CheckResult {
             .set("ttl", b"value", Some(std::time::Duration::from_secs(3600)))
             .ctx("set")?;
     }
-    let store: std::sync::Arc<dyn KvStorage> = backend.open(&namespace).ctx("reopen")?;
+    let store: Arc<dyn KvStorage> = backend.open(&namespace).ctx("reopen")?;
     ensure!(
         store.get("kept").ctx("get")? == Some(b"value".to_vec()),
         "entry lost across reopen"

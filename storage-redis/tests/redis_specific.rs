@@ -1,15 +1,13 @@
 //! Redis-only behaviour: recovery after the server goes away, namespace prefixes that never
 //! match foreign keys, cluster-wide scans, construction from an existing client.
-#![cfg(feature = "redis")]
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use conformance::backends::{start_redis, Redis, RedisKind};
-use conformance::servers::{free_port, resp_command};
 use storage_core::{AsyncKvStorage, Error, KvStorage};
 use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
+use test_support::start_redis;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -48,9 +46,8 @@ fn stores(port: u16) -> Vec<Faces> {
 /// objects (both faces) work again.
 #[test]
 fn stores_fail_typed_and_recover_when_the_server_restarts() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let port = free_port().unwrap_or_else(|e| panic!("{e}"));
-    let mut server = start_redis(port, &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let mut server = start_redis(None).unwrap_or_else(|e| panic!("{e}"));
+    let port = server.port;
     let rt = runtime();
     let stores = stores(port);
     for (name, sync, asynchronous) in &stores {
@@ -125,7 +122,7 @@ fn stores_fail_typed_and_recover_when_the_server_restarts() {
     }
     std::thread::sleep(Duration::from_millis(200));
 
-    let _server = start_redis(port, &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let _server = start_redis(Some(port)).unwrap_or_else(|e| panic!("{e}"));
     let deadline = Instant::now() + Duration::from_secs(15);
     for (name, sync, asynchronous) in &stores {
         loop {
@@ -158,7 +155,7 @@ fn stores_fail_typed_and_recover_when_the_server_restarts() {
 /// characters or glob metacharacters.
 #[test]
 fn namespace_prefix_is_exact() {
-    let redis = Redis::standalone(RedisKind::PerKey).unwrap_or_else(|e| panic!("{e}"));
+    let redis = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
     let client = redis::Client::open(redis.url()).unwrap_or_else(|e| panic!("{e}"));
     let mut raw = client.get_connection().unwrap_or_else(|e| panic!("{e}"));
     let foreign = ["kv:ns_exact2:a", "kv:ns_exactX", "kv:ns_exac:t", "other"];
@@ -187,38 +184,74 @@ fn namespace_prefix_is_exact() {
     }
 }
 
-/// On a cluster, entries spread over every master, and len / keys / clear see all of them.
+/// On a cluster, entries spread over every master, and len / keys / clear see all of them. Only
+/// this test's namespace is looked at: the servers may hold other keys.
 #[test]
 fn cluster_scans_cover_every_master() {
-    let redis = Redis::cluster(RedisKind::PerKey).unwrap_or_else(|e| panic!("{e}"));
+    let redis = test_support::redis_cluster().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = test_support::unique_name("spread");
     let store = RedisStorage::new(
         RedisOptions::from_url(redis.url())
             .unwrap_or_else(|e| panic!("{e}"))
-            .namespace("spread"),
+            .namespace(&namespace),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let keys: Vec<String> = (0..300).map(|i| format!("key-{i}")).collect();
     let entries: Vec<(&str, &[u8])> = keys.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
     KvStorage::set_many(&store, &entries, None).unwrap_or_else(|e| panic!("{e}"));
-    let ports: Vec<u16> = redis
+    let pattern = format!("kv:{namespace}:*");
+    let nodes: Vec<String> = redis
         .url()
         .trim_start_matches("redis+cluster://")
         .split(',')
-        .filter_map(|n| n.rsplit(':').next()?.parse().ok())
+        .map(str::to_owned)
         .collect();
-    for port in &ports {
-        let size = resp_command(*port, "DBSIZE");
-        assert!(
-            !size.starts_with(":0"),
-            "master on port {port} holds no entry ({size:?})"
-        );
+    let ours_on = |node: &str| -> usize {
+        let client =
+            redis::Client::open(format!("redis://{node}")).unwrap_or_else(|e| panic!("{e}"));
+        let mut connection = client
+            .get_connection()
+            .unwrap_or_else(|e| panic!("{node}: {e}"));
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query(&mut connection)
+            .unwrap_or_else(|e| panic!("{node}: {e}"));
+        keys.len()
+    };
+    let masters: Vec<&String> = nodes
+        .iter()
+        .filter(|node| {
+            let client =
+                redis::Client::open(format!("redis://{node}")).unwrap_or_else(|e| panic!("{e}"));
+            let mut connection = client
+                .get_connection()
+                .unwrap_or_else(|e| panic!("{node}: {e}"));
+            let role: Vec<redis::Value> = redis::cmd("ROLE")
+                .query(&mut connection)
+                .unwrap_or_default();
+            matches!(role.first(), Some(redis::Value::BulkString(r)) if r == b"master")
+        })
+        .collect();
+    assert!(
+        masters.len() >= 2,
+        "the cluster has fewer than 2 masters: {nodes:?}"
+    );
+    let mut total = 0;
+    for node in &masters {
+        let held = ours_on(node);
+        assert!(held > 0, "master {node} holds none of the 300 entries");
+        total += held;
     }
+    assert_eq!(total, 300, "the masters hold {total} of the 300 entries");
     assert_eq!(KvStorage::len(&store).unwrap_or_default(), 300);
+    assert_eq!(
+        KvStorage::keys(&store)
+            .map(|k| k.count())
+            .unwrap_or_default(),
+        300
+    );
     KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
-    for port in &ports {
-        assert!(
-            resp_command(*port, "DBSIZE").starts_with(":0"),
-            "clear() left keys on port {port}"
-        );
+    for node in &masters {
+        assert_eq!(ours_on(node), 0, "clear() left entries on {node}");
     }
 }

@@ -1,17 +1,16 @@
 //! MongoDB-only behaviour: GridFS with large values and concurrent replacement, the TTL index
 //! and its Date field, the document limit enforced before sending.
-#![cfg(feature = "mongo")]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use conformance::backends::{Mongo, MongoKind};
 use mongodb::bson::{doc, Bson, Document};
 use storage_core::{AsyncKvStorage, Error, KvStorage};
 use storage_mongo::{GridFsStorage, MongoOptions, MongoStorage, MAX_VALUE_LEN};
+use test_support::TestServer;
 
-fn server() -> Mongo {
-    Mongo::new(MongoKind::Documents).unwrap_or_else(|e| panic!("{e}"))
+fn server() -> TestServer {
+    test_support::mongo().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -22,7 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn options(server: &Mongo, namespace: &str) -> MongoOptions {
+fn options(server: &TestServer, namespace: &str) -> MongoOptions {
     MongoOptions::new(server.url())
         .database("kv_mongo_specific")
         .namespace(namespace)

@@ -1,14 +1,29 @@
 //! DynamoDB-only behaviour: the item-size limit at its worst case, the TTL attribute in epoch
 //! seconds beside the exact expiry, idempotent table creation.
-#![cfg(feature = "dynamo")]
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use conformance::backends::Dynamo;
 use storage_core::{AsyncKvStorage, Error, MAX_KEY_LEN};
+use storage_dynamo::DynamoOptions;
 use storage_dynamo::DynamoStorage;
+use test_support::TestServer;
+
+/// Options for `namespace` of the test table at the test endpoint (dynalite, or the one of
+/// `STORAGE_TEST_DYNAMO_ENDPOINT`; `aws` for AWS itself).
+fn options(server: &TestServer, namespace: &str) -> DynamoOptions {
+    let options = DynamoOptions::new("kv_dynamo_specific")
+        .namespace(namespace)
+        .create_table(true);
+    match server.url() {
+        "aws" => options,
+        endpoint => options
+            .endpoint_url(endpoint)
+            .region("us-east-1")
+            .credentials("test", "test"),
+    }
+}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -22,9 +37,9 @@ fn runtime() -> tokio::runtime::Runtime {
 /// the size computation (attribute names included) never lets through an item DynamoDB refuses.
 #[test]
 fn the_largest_allowed_item_fits_dynamodb() {
-    let backend = Dynamo::new().unwrap_or_else(|e| panic!("{e}"));
+    let server = test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
     runtime().block_on(async {
-        let store = DynamoStorage::connect(backend.options("dynamo_size"))
+        let store = DynamoStorage::connect(options(&server, "dynamo_size"))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let key = "k".repeat(MAX_KEY_LEN);
@@ -52,9 +67,9 @@ fn the_largest_allowed_item_fits_dynamodb() {
 /// (for exact reads); creating an existing table again is fine.
 #[test]
 fn items_carry_ttl_seconds_and_exact_expiry() {
-    let backend = Dynamo::new().unwrap_or_else(|e| panic!("{e}"));
+    let server = test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
     runtime().block_on(async {
-        let store = DynamoStorage::connect(backend.options("dynamo_ttl").create_table(true))
+        let store = DynamoStorage::connect(options(&server, "dynamo_ttl"))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         store

@@ -1,0 +1,239 @@
+//! Atomic and destructive writes: `set_if_absent` has one winner under contention on both faces
+//! and keeps its TTL; `pop` removes what it returns.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use storage_core::{Error, KvStorage};
+
+use super::fresh;
+use crate::window::Window;
+use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
+
+/// Threads (or tasks) racing in each round.
+const CONTENDERS: usize = 8;
+/// Rounds of a race.
+const ROUNDS: usize = 12;
+/// Keys every contender claims in one round, in the same order, so that they collide on each.
+const KEYS_PER_ROUND: usize = 24;
+
+fn race_key(round: usize, key: usize) -> String {
+    format!("race:{round}:{key}")
+}
+
+fn claim(contender: usize) -> Vec<u8> {
+    format!("winner {contender}").into_bytes()
+}
+
+/// Checks one round's outcome: `won[c][k]` says whether contender `c` won key `k`.
+fn judge_round(store: &dyn KvStorage, round: usize, won: &[Vec<bool>]) -> CheckResult {
+    for key in 0..KEYS_PER_ROUND {
+        let winners: Vec<usize> = (0..won.len()).filter(|c| won[*c][key]).collect();
+        let name = race_key(round, key);
+        ensure!(
+            winners.len() == 1,
+            "{name}: {} of {} contenders won set_if_absent ({winners:?}), expected exactly one",
+            winners.len(),
+            won.len()
+        );
+        let stored = store.get(&name).ctx("get")?;
+        ensure!(
+            stored == Some(claim(winners[0])),
+            "{name}: the stored value is not the winner's"
+        );
+    }
+    Ok(())
+}
+
+/// Before odd rounds, every key of the round holds an expired entry: the race is the same.
+fn prepare_round(store: &dyn KvStorage, round: usize) -> CheckResult {
+    if round % 2 == 0 {
+        return Ok(());
+    }
+    let tiny = Duration::from_millis(1);
+    let (written, window) = Window::around(tiny, || {
+        (0..KEYS_PER_ROUND)
+            .try_for_each(|key| store.set(&race_key(round, key), b"expired holder", Some(tiny)))
+    });
+    written.ctx("set")?;
+    window.wait_until_gone();
+    Ok(())
+}
+
+/// Of many threads released together calling `set_if_absent` on the same keys, exactly one wins
+/// each key and its value is the one stored, over free keys and over expired entries, in every
+/// round. A store that checks, then sets, loses such a race.
+pub fn set_if_absent_has_one_winner(backend: &dyn Backend) -> CheckResult {
+    let store = fresh(backend, "sia_race")?;
+    for round in 0..ROUNDS {
+        prepare_round(store.as_ref(), round)?;
+        let barrier = Barrier::new(CONTENDERS);
+        let outcomes: Vec<Result<Vec<bool>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..CONTENDERS)
+                .map(|c| {
+                    let (store, barrier) = (store.clone(), &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        (0..KEYS_PER_ROUND)
+                            .map(|key| {
+                                store
+                                    .set_if_absent(
+                                        &race_key(round, key),
+                                        &claim(c),
+                                        Some(Duration::from_secs(600)),
+                                    )
+                                    .ctx("set_if_absent")
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a contender thread panicked".into()))
+                })
+                .collect()
+        });
+        let won = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        judge_round(store.as_ref(), round, &won).map_err(|e| format!("round {round}: {e}"))?;
+    }
+    store.clear().ctx("clear")
+}
+
+/// [`set_if_absent_has_one_winner`] on the async face: many tasks of a multi-thread runtime.
+pub fn set_if_absent_has_one_winner_async(backend: &dyn Backend) -> CheckResult {
+    let namespace = unique_namespace("sia_race_async");
+    let store = backend.open_async(&namespace).ctx("open_async")?;
+    let sync = backend.open(&namespace).ctx("open")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(CONTENDERS.min(4))
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    for round in 0..ROUNDS {
+        prepare_round(sync.as_ref(), round)?;
+        let won: Vec<Vec<bool>> = runtime.block_on(async {
+            let start = Arc::new(tokio::sync::Barrier::new(CONTENDERS));
+            let tasks: Vec<_> = (0..CONTENDERS)
+                .map(|c| {
+                    let (store, start) = (store.clone(), start.clone());
+                    tokio::spawn(async move {
+                        start.wait().await;
+                        let mut won = Vec::with_capacity(KEYS_PER_ROUND);
+                        for key in 0..KEYS_PER_ROUND {
+                            let claimed = store
+                                .set_if_absent(
+                                    &race_key(round, key),
+                                    &claim(c),
+                                    Some(Duration::from_secs(600)),
+                                )
+                                .await?;
+                            won.push(claimed);
+                        }
+                        Ok::<_, Error>(won)
+                    })
+                })
+                .collect();
+            let mut won = Vec::with_capacity(CONTENDERS);
+            for task in tasks {
+                let outcome = task
+                    .await
+                    .map_err(|e| format!("a contender task failed: {e}"))?;
+                won.push(outcome.ctx("set_if_absent")?);
+            }
+            Ok::<_, String>(won)
+        })?;
+        judge_round(sync.as_ref(), round, &won).map_err(|e| format!("round {round}: {e}"))?;
+    }
+    sync.clear().ctx("clear")
+}
+
+/// `set_if_absent` stores the TTL it is given: over a free key and over an expired entry, the
+/// entry it writes reports an expiry and is gone once the TTL has certainly passed.
+pub fn set_if_absent_keeps_the_ttl(backend: &dyn Backend) -> CheckResult {
+    let store = fresh(backend, "sia_ttl")?;
+    let short = backend.short_ttl();
+    let tiny = Duration::from_millis(1);
+    let (written, expired) = Window::around(tiny, || store.set("was expired", b"old", Some(tiny)));
+    written.ctx("set")?;
+    expired.wait_until_gone();
+    let (won, window) = Window::around(short, || -> storage_core::Result<(bool, bool)> {
+        Ok((
+            store.set_if_absent("free", b"1", Some(short))?,
+            store.set_if_absent("was expired", b"2", Some(short))?,
+        ))
+    });
+    let (free, over_expired) = won.ctx("set_if_absent")?;
+    ensure!(
+        free && over_expired,
+        "set_if_absent lost on a free or expired key"
+    );
+    store
+        .set_if_absent("hour", b"3", Some(Duration::from_secs(3600)))
+        .ctx("set_if_absent")?;
+    match store
+        .expiry("hour")
+        .ctx("expiry")?
+        .and_then(storage_core::Expiry::ttl)
+    {
+        Some(left) => ensure!(
+            left > Duration::from_secs(3000) && left <= Duration::from_secs(3600),
+            "set_if_absent with a 1 h TTL: {left:?} left"
+        ),
+        None => return Err("set_if_absent dropped a 1 h TTL: the entry never expires".into()),
+    }
+    window.wait_until_gone();
+    for key in ["free", "was expired"] {
+        ensure!(
+            store.get(key).ctx("get")?.is_none(),
+            "an entry written by set_if_absent with a short TTL outlived it ({key:?})"
+        );
+    }
+    store.clear().ctx("clear")
+}
+
+/// `pop` returns the value and removes the entry: a second `pop`, `get`, `contains` and `len` see
+/// nothing, on both faces.
+pub fn pop_removes_the_entry(backend: &dyn Backend) -> CheckResult {
+    let namespace = unique_namespace("pop");
+    let store = backend.open(&namespace).ctx("open")?;
+    let async_store = backend.open_async(&namespace).ctx("open_async")?;
+    store.set("a", b"1", None).ctx("set")?;
+    store
+        .set("b", b"2", Some(Duration::from_secs(3600)))
+        .ctx("set")?;
+    ensure!(
+        store.pop("a").ctx("pop")? == Some(b"1".to_vec()),
+        "pop returned the wrong value"
+    );
+    ensure!(
+        store.pop("a").ctx("pop")?.is_none(),
+        "a second pop found the entry again"
+    );
+    ensure!(
+        store.get("a").ctx("get")?.is_none(),
+        "get sees a popped entry"
+    );
+    ensure!(
+        !store.contains("a").ctx("contains")?,
+        "contains sees a popped entry"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let popped = runtime.block_on(async_store.pop("b")).ctx("async pop")?;
+    ensure!(
+        popped == Some(b"2".to_vec()),
+        "async pop returned the wrong value"
+    );
+    ensure!(
+        store.get("b").ctx("get")?.is_none(),
+        "get sees an entry popped by the async face"
+    );
+    ensure!(store.len().ctx("len")? == 0, "len counts popped entries");
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `redis-server`: a standalone server and a 3-master cluster.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::process::{Launch, ServerProcess};
+use crate::tools::{find_program, REDIS_HOW_TO_GET};
+use crate::TestServer;
+
+/// How long one `redis-server` may take to answer PING.
+const READY_WITHIN: Duration = Duration::from_secs(60);
+/// How long a new cluster may take to reach `cluster_state:ok` on every node.
+const CLUSTER_OK_WITHIN: Duration = Duration::from_secs(120);
+/// How many times a whole cluster is built again before giving up.
+const CLUSTER_ATTEMPTS: usize = 3;
+
+/// A standalone server without persistence: the one of `STORAGE_TEST_REDIS_URL`, or one started
+/// on a free port.
+pub fn redis() -> Result<TestServer, String> {
+    if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_URL") {
+        return Ok(TestServer::existing(url));
+    }
+    let server = start_redis(None)?;
+    Ok(TestServer {
+        url: format!("redis://127.0.0.1:{}/0", server.port),
+        processes: vec![server],
+    })
+}
+
+/// Starts a standalone `redis-server` without persistence: on `port` exactly (once), or on a
+/// free port (with retries) when `None`.
+pub fn start_redis(port: Option<u16>) -> Result<ServerProcess, String> {
+    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+    let args = |ports: &[u16], dir: &Path| server_args(ports[0], dir, &[]);
+    let launch = Launch {
+        name: "redis-server",
+        program: &program,
+        ports: 1,
+        args: &args,
+        ready: &answers_ping,
+        within: READY_WITHIN,
+    };
+    match port {
+        Some(port) => ServerProcess::start_on(&launch, &[port]),
+        None => ServerProcess::launch(&launch),
+    }
+}
+
+/// A 3-master cluster without replicas: the one of `STORAGE_TEST_REDIS_CLUSTER_URL`
+/// (`redis+cluster://host:port,host:port,…`), or one started on free ports.
+pub fn redis_cluster() -> Result<TestServer, String> {
+    if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_CLUSTER_URL") {
+        return Ok(TestServer::existing(url));
+    }
+    let mut failures = Vec::new();
+    for attempt in 1..=CLUSTER_ATTEMPTS {
+        match start_cluster() {
+            Ok(cluster) => return Ok(cluster),
+            Err(failure) => failures.push(format!("attempt {attempt}: {failure}")),
+        }
+    }
+    Err(format!(
+        "the test Redis Cluster could not be built in {CLUSTER_ATTEMPTS} attempts:\n{}",
+        failures.join("\n")
+    ))
+}
+
+fn start_cluster() -> Result<TestServer, String> {
+    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+    let cli = find_program("redis-cli", REDIS_HOW_TO_GET)?;
+    // Each node gets two free ports: clients use the first, the cluster bus the second (by
+    // default the bus is port + 10000, which may be taken or past 65535).
+    let args = |ports: &[u16], dir: &Path| {
+        let bus = ports[1].to_string();
+        let config = format!("nodes-{}.conf", ports[0]);
+        server_args(
+            ports[0],
+            dir,
+            &[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                &config,
+                "--cluster-node-timeout",
+                "5000",
+                "--cluster-port",
+                &bus,
+            ],
+        )
+    };
+    let launch = Launch {
+        name: "redis-server (cluster node)",
+        program: &program,
+        ports: 2,
+        args: &args,
+        ready: &answers_ping,
+        within: READY_WITHIN,
+    };
+    let servers = (0..3)
+        .map(|_| ServerProcess::launch(&launch))
+        .collect::<Result<Vec<_>, _>>()?;
+    let nodes: Vec<String> = servers
+        .iter()
+        .map(|s| format!("127.0.0.1:{}", s.port))
+        .collect();
+    let created = std::process::Command::new(cli)
+        .args(["--cluster", "create"])
+        .args(&nodes)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .map_err(|e| format!("redis-cli --cluster create: {e}"))?;
+    if !created.status.success() {
+        return Err(format!(
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&created.stdout),
+            String::from_utf8_lossy(&created.stderr)
+        ));
+    }
+    let started = Instant::now();
+    while !servers
+        .iter()
+        .all(|s| resp_command(s.port, "CLUSTER INFO").contains("cluster_state:ok"))
+    {
+        if started.elapsed() > CLUSTER_OK_WITHIN {
+            let logs: Vec<String> = servers
+                .iter()
+                .map(|s| format!("node on port {}:\n{}", s.port, s.log_tail()))
+                .collect();
+            return Err(format!(
+                "the cluster did not reach cluster_state:ok within {CLUSTER_OK_WITHIN:?}:\n{}",
+                logs.join("\n")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(TestServer {
+        url: format!("redis+cluster://{}", nodes.join(",")),
+        processes: servers,
+    })
+}
+
+fn server_args(port: u16, dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "no",
+        "--dir",
+        &dir.display().to_string(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn answers_ping(port: u16) -> bool {
+    resp_command(port, "PING").starts_with("+PONG")
+}
+
+/// Sends one inline command to a RESP server on 127.0.0.1 and returns the first reply chunk
+/// (or "" when the server does not answer).
+pub fn resp_command(port: u16, command: &str) -> String {
+    let attempt = || -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.write_all(format!("{command}\r\n").as_bytes())?;
+        let mut reply = vec![0u8; 4096];
+        let n = stream.read(&mut reply)?;
+        Ok(String::from_utf8_lossy(&reply[..n]).into_owned())
+    };
+    attempt().unwrap_or_default()
+}

@@ -1,0 +1,32 @@
+//! Where the test servers' programs are found, and what to say when one is missing.
+
+use std::path::PathBuf;
+
+/// How to get `redis-server` and `redis-cli`.
+pub const REDIS_HOW_TO_GET: &str =
+    "Install it with `./scripts/test.sh` (which runs `apt-get install redis-server redis-tools` \
+     when it is missing) or `apt-get install redis-server redis-tools`, or point the tests at a \
+     server with STORAGE_TEST_REDIS_URL / STORAGE_TEST_REDIS_CLUSTER_URL.";
+
+/// How to get SecantusDB.
+pub const MONGO_HOW_TO_GET: &str =
+    "Install it with `./scripts/test.sh` (which installs SecantusDB==0.7.0b3 from PyPI into \
+     .tools/secantus-venv and links .tools/bin/secantusd-py), or point the tests at a MongoDB \
+     server with STORAGE_TEST_MONGO_URL.";
+
+/// How to get dynalite.
+pub const DYNAMO_HOW_TO_GET: &str =
+    "Install it with `./scripts/test.sh` (which runs `npm install dynalite@4` into \
+     .tools/dynalite and links .tools/bin/dynalite), or point the tests at another endpoint \
+     with STORAGE_TEST_DYNAMO_ENDPOINT (`aws` for AWS itself with the standard credential chain).";
+
+/// Finds `program` on the PATH or in the project's `.tools/bin`; the error says how to get it.
+pub fn find_program(program: &str, how_to_get: &str) -> Result<PathBuf, String> {
+    let tools = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(std::iter::once(tools))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| format!("`{program}` was not found. {how_to_get}"))
+}
