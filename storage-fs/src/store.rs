@@ -4,7 +4,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use storage_core::limits::{check_entry, check_key};
@@ -37,16 +37,26 @@ fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
 /// header (key, expiry) and the value. Every write goes to a temporary file in the same
 /// directory that is then renamed over the entry (optionally fsynced first), so a crash or a
 /// kill never leaves a torn value; `delete` and `pop` rename the entry away before reading it,
-/// and `set_if_absent` creates the entry with a hard link, which fails if it exists: all three
-/// are atomic across threads and processes.
+/// and `set_if_absent` decides and writes while it holds the namespace's claim lock (a mutex
+/// within the process, an advisory file lock on `.claim.lock` across processes, released by the
+/// kernel if the holder dies): all three are atomic across threads and processes. A plain `set`
+/// takes no lock, so it is last-writer-wins against everything; it can overwrite an entry that a
+/// racing `set_if_absent` reports as won.
 #[derive(Clone)]
 pub struct FsStorage {
     dir: PathBuf,
     extension: Option<String>,
     fsync: bool,
     max_value_len: usize,
+    /// The namespace's claim lock for `set_if_absent`: the mutex orders this process's threads
+    /// (a file lock is per open file, so threads sharing one would not exclude each other), the
+    /// file lock other processes.
+    claim: Arc<Mutex<File>>,
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
+
+/// The claim lock file in each namespace directory (not an entry: entries are hash-named).
+const CLAIM_LOCK: &str = ".claim.lock";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -65,11 +75,18 @@ impl FsStorage {
         };
         let dir = root.join(namespace.as_str());
         fs::create_dir_all(&dir).map_err(io_error("open"))?;
+        let claim = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(CLAIM_LOCK))
+            .map_err(io_error("open"))?;
         Ok(FsStorage {
             dir,
             extension,
             fsync: options.fsync,
             max_value_len: options.max_value_len,
+            claim: Arc::new(Mutex::new(claim)),
             _temp_dir: temp_dir,
         })
     }
@@ -206,6 +223,15 @@ impl FsStorage {
             .map(|(_, value)| value))
     }
 
+    /// Runs `decide` while holding the namespace's claim lock (see the type's docs).
+    fn with_claim_lock<T>(&self, decide: impl FnOnce() -> Result<T>) -> Result<T> {
+        let file = self.claim.lock().unwrap_or_else(|e| e.into_inner());
+        file.lock().map_err(io_error("set_if_absent"))?;
+        let outcome = decide();
+        file.unlock().map_err(io_error("set_if_absent"))?;
+        outcome
+    }
+
     fn entry_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
         let listing = fs::read_dir(&self.dir).map_err(io_error("scan"))?;
         Ok(listing.filter_map(move |item| match item {
@@ -247,40 +273,23 @@ impl KvStorage for FsStorage {
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
         let temp = self.write_temp(key, value, ttl)?;
-        let outcome = loop {
-            match fs::hard_link(&temp, &path) {
-                Ok(()) => break Ok(true),
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(error) => break Err(io_error("set_if_absent")(error)),
-            }
-            // The entry exists: live means we lost; expired means we may claim it.
-            match self.read_file(&path, Some(key), false) {
-                Ok(None) => continue,
-                Ok(Some((header, _))) if !header.expires_at.is_some_and(|at| at.is_expired()) => {
-                    break Ok(false)
+        let outcome = self.with_claim_lock(|| {
+            match self.read_file(&path, Some(key), false)? {
+                Some((header, _)) if !header.expires_at.is_some_and(|at| at.is_expired()) => {
+                    Ok(false)
                 }
-                Ok(Some(_)) => {}
-                Err(error) => break Err(error),
+                // Expired: replace it in one step.
+                Some(_) => fs::rename(&temp, &path)
+                    .map(|()| true)
+                    .map_err(io_error("set_if_absent")),
+                // Absent: a hard link fails if a plain `set` created the entry meanwhile.
+                None => match fs::hard_link(&temp, &path) {
+                    Ok(()) => Ok(true),
+                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(error) => Err(io_error("set_if_absent")(error)),
+                },
             }
-            let claimed = self.temp_path();
-            match fs::rename(&path, &claimed) {
-                Ok(()) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(error) => break Err(io_error("set_if_absent")(error)),
-            }
-            let still_expired = match self.read_file(&claimed, Some(key), false) {
-                Ok(Some((header, _))) => header.expires_at.is_some_and(|at| at.is_expired()),
-                _ => true,
-            };
-            if !still_expired {
-                // Another writer replaced the expired entry in between: put its value back
-                // (unless an even newer one is already there) and lose the race.
-                let _ = fs::hard_link(&claimed, &path);
-                let _ = fs::remove_file(&claimed);
-                break Ok(false);
-            }
-            let _ = fs::remove_file(&claimed);
-        };
+        });
         let _ = fs::remove_file(&temp);
         if outcome.as_ref().is_ok_and(|won| *won) {
             self.sync_dir()?;
