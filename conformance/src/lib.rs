@@ -1,21 +1,26 @@
 //! The conformance suite: proof that a [`KvStorage`] behaves like every other one.
 //!
-//! It runs model-based property tests (random sequences of every operation, compared step by
-//! step with an in-memory model, shrunk to a minimal failing sequence) and explicit checks (TTL
-//! seen through every read, namespace isolation, persistence, concurrency, `set_if_absent`
-//! races, limits, corrupt and tampered data through the codec and signing layers, the async
-//! face).
+//! It runs model-based property tests (random sequences of every operation on the sync face and
+//! on the async face, compared step by step with a model of what a correct store may hold,
+//! shrunk to a minimal failing sequence) and explicit checks (TTL seen through every read and
+//! kept to the millisecond, expired entries counted nowhere, namespaces whose names are prefixes
+//! of each other, persistence, `set_if_absent` races on both faces, limits, corrupt and tampered
+//! data through the codec and signing layers, …). [`CHECKS`] lists every check.
 //!
 //! To run it on a store of your own, implement [`Backend`] and use the macro:
 //!
 //! ```
 //! use std::sync::Arc;
+//! use conformance::{Capabilities, ExpiryRemoval};
 //! use storage_core::{KvStorage, MemoryDatabase};
 //!
 //! struct MyBackend(MemoryDatabase);
 //!
 //! impl conformance::Backend for MyBackend {
 //!     fn name(&self) -> String { "my-store".into() }
+//!     fn capabilities(&self) -> Capabilities {
+//!         Capabilities { persistent: false, expiry: ExpiryRemoval::Purge }
+//!     }
 //!     fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
 //!         Ok(Arc::new(self.0.open(namespace)?))
 //!     }
@@ -27,6 +32,21 @@
 //! ```
 //!
 //! or call [`run_all`] from one test.
+//!
+//! # Time
+//! No check assumes a speed. A write with a TTL made between two instants expires somewhere in a
+//! window; the model accepts both outcomes for an entry whose window overlaps a call, takes the
+//! one it observed, and fails only on what no timing can explain. Explicit checks wait until an
+//! entry has certainly expired. A slow or busy machine makes runs less decisive, never red.
+//!
+//! # Randomness
+//! The model-based checks draw `CONFORMANCE_CASES` sequences (32 by default) from a random seed,
+//! printed with any failure; `CONFORMANCE_SEED=<seed>` draws the same sequences again, so a
+//! failure replays (timing may still differ, see above).
+//!
+//! # Servers
+//! The backends of this family ([`backends`]) take a URL; the suite starts nothing. The
+//! family's own tests start their servers with the unpublished `test-support` crate.
 #![deny(missing_docs)]
 
 use std::sync::atomic::{AtomicU64, Ordering};

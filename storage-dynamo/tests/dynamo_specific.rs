@@ -25,20 +25,12 @@ fn options(server: &TestServer, namespace: &str) -> DynamoOptions {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 /// The longest key with a TTL and a value of exactly `max_value_len` is accepted by the server:
 /// the size computation (attribute names included) never lets through an item DynamoDB refuses.
 #[test]
 fn the_largest_allowed_item_fits_dynamodb() {
     let server = test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
-    runtime().block_on(async {
+    test_support::runtime().block_on(async {
         let store = DynamoStorage::connect(options(&server, "dynamo_size"))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -68,7 +60,7 @@ fn the_largest_allowed_item_fits_dynamodb() {
 #[test]
 fn items_carry_ttl_seconds_and_exact_expiry() {
     let server = test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
-    runtime().block_on(async {
+    test_support::runtime().block_on(async {
         let store = DynamoStorage::connect(options(&server, "dynamo_ttl"))
             .await
             .unwrap_or_else(|e| panic!("{e}"));

@@ -13,14 +13,6 @@ fn server() -> TestServer {
     test_support::mongo().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn options(server: &TestServer, namespace: &str) -> MongoOptions {
     MongoOptions::new(server.url())
         .database("kv_mongo_specific")
@@ -36,7 +28,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 #[test]
 fn gridfs_holds_values_of_20_mb_and_more() {
     let server = server();
-    let rt = runtime();
+    let rt = test_support::runtime();
     rt.block_on(async {
         let store = GridFsStorage::connect(options(&server, "big"))
             .await
@@ -66,7 +58,7 @@ fn gridfs_holds_values_of_20_mb_and_more() {
 #[test]
 fn gridfs_replacement_is_atomic_for_readers_and_writers() {
     let server = server();
-    let rt = runtime();
+    let rt = test_support::runtime();
     rt.block_on(async {
         let store = Arc::new(
             GridFsStorage::connect(options(&server, "replace"))
@@ -154,7 +146,7 @@ fn gridfs_replacement_is_atomic_for_readers_and_writers() {
 #[test]
 fn expiry_is_a_bson_date_with_a_ttl_index() {
     let server = server();
-    let rt = runtime();
+    let rt = test_support::runtime();
     rt.block_on(async {
         let store = MongoStorage::connect(options(&server, "ttl_index"))
             .await

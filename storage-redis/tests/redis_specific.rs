@@ -9,14 +9,6 @@ use storage_core::{AsyncKvStorage, Error, KvStorage};
 use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
 use test_support::start_redis;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"))
-}
-
 /// A store's name with its two faces.
 type Faces = (String, Arc<dyn KvStorage>, Arc<dyn AsyncKvStorage>);
 
@@ -48,7 +40,7 @@ fn stores(port: u16) -> Vec<Faces> {
 fn stores_fail_typed_and_recover_when_the_server_restarts() {
     let mut server = start_redis(None).unwrap_or_else(|e| panic!("{e}"));
     let port = server.port;
-    let rt = runtime();
+    let rt = test_support::runtime();
     let stores = stores(port);
     for (name, sync, asynchronous) in &stores {
         sync.set("k", b"v", None)

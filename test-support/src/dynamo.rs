@@ -1,10 +1,8 @@
 //! dynalite, a DynamoDB implementation on Node.js.
 
-use std::path::Path;
 use std::time::Duration;
 
-use crate::mongo::accepts_connections;
-use crate::process::{Launch, ServerProcess};
+use crate::process::ServerProcess;
 use crate::tools::{find_program, DYNAMO_HOW_TO_GET};
 use crate::TestServer;
 
@@ -19,31 +17,11 @@ pub fn dynamo() -> Result<TestServer, String> {
         return Ok(TestServer::existing(endpoint));
     }
     let program = find_program("dynalite", DYNAMO_HOW_TO_GET)?;
-    let args = |ports: &[u16], _: &Path| {
-        [
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &ports[0].to_string(),
-            "--createTableMs",
-            "0",
-            "--deleteTableMs",
-            "0",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
-    };
-    let server = ServerProcess::launch(&Launch {
-        name: "dynalite",
-        program: &program,
-        ports: 1,
-        args: &args,
-        ready: &accepts_connections,
-        within: READY_WITHIN,
-    })?;
-    Ok(TestServer {
-        url: format!("http://127.0.0.1:{}", server.port),
-        processes: vec![server],
-    })
+    ServerProcess::launch_listening(
+        "dynalite",
+        &program,
+        &["--createTableMs", "0", "--deleteTableMs", "0"],
+        READY_WITHIN,
+        |port| format!("http://127.0.0.1:{port}"),
+    )
 }

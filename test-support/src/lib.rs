@@ -64,6 +64,16 @@ impl TestServer {
     }
 }
 
+/// A multi-thread tokio runtime for a test's async calls; panics (failing the test) when the
+/// machine cannot start one.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"))
+}
+
 /// A name no other caller of this process gets, derived from `label`: for namespaces, tables
 /// and directories of one test.
 pub fn unique_name(label: &str) -> String {

@@ -51,6 +51,37 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Launches a server that takes `--host 127.0.0.1 --port <port>` and `args`, and is ready
+    /// once it accepts connections; returns it with the URL `url(port)` names.
+    pub(crate) fn launch_listening(
+        name: &str,
+        program: &Path,
+        args: &[&str],
+        within: Duration,
+        url: impl Fn(u16) -> String,
+    ) -> Result<crate::TestServer, String> {
+        let args = |ports: &[u16], _: &Path| {
+            let port = ports[0].to_string();
+            ["--host", "127.0.0.1", "--port", &port]
+                .iter()
+                .chain(args)
+                .map(|s| (*s).to_owned())
+                .collect()
+        };
+        let server = ServerProcess::launch(&Launch {
+            name,
+            program,
+            ports: 1,
+            args: &args,
+            ready: &|port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            within,
+        })?;
+        Ok(crate::TestServer {
+            url: url(server.port),
+            processes: vec![server],
+        })
+    }
+
     /// Starts the server on free ports and waits until it is ready. When an attempt fails (the
     /// port was taken meanwhile, the server exited, or it did not answer in time), tries again on
     /// new ports; after the last attempt the error quotes every attempt and the server's log.
