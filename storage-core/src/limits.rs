@@ -94,6 +94,26 @@ impl Namespace {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name, encoded so that names differing only in case stay different where case is
+    /// ignored (SQLite identifiers, file names on macOS and Windows): each uppercase letter
+    /// becomes `~` and its lowercase (`Ab` → `~ab`, `aB` → `a~b`). A name without uppercase
+    /// letters is unchanged, so existing lowercase names keep their tables and directories.
+    pub fn case_folded(&self) -> std::borrow::Cow<'_, str> {
+        if !self.0.bytes().any(|b| b.is_ascii_uppercase()) {
+            return std::borrow::Cow::Borrowed(&self.0);
+        }
+        let mut folded = String::with_capacity(self.0.len() * 2);
+        for c in self.0.chars() {
+            if c.is_ascii_uppercase() {
+                folded.push('~');
+                folded.push(c.to_ascii_lowercase());
+            } else {
+                folded.push(c);
+            }
+        }
+        std::borrow::Cow::Owned(folded)
+    }
 }
 
 impl Default for Namespace {
@@ -148,6 +168,11 @@ mod tests {
     #[test]
     fn namespaces_are_restricted_to_safe_characters() {
         assert!(Namespace::new("http_cache-2").is_ok());
+        let folded = |name: &str| Namespace::new(name).map(|n| n.case_folded().into_owned());
+        assert_eq!(folded("http_cache").ok().as_deref(), Some("http_cache"));
+        assert_eq!(folded("Ab").ok().as_deref(), Some("~ab"));
+        assert_eq!(folded("aB").ok().as_deref(), Some("a~b"));
+        assert_ne!(folded("Ab").ok(), folded("ab").ok());
         for bad in [
             "",
             "a b",

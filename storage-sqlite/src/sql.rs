@@ -29,9 +29,12 @@ fn live(n: usize) -> String {
 
 impl Sql {
     pub(crate) fn new(namespace: &Namespace) -> Self {
-        // Namespace names are checked to [A-Za-z0-9_-], so quoting cannot be escaped.
-        let t = format!("\"kv_{}\"", namespace.as_str());
-        let index = format!("\"kv_{}_expires_at\"", namespace.as_str());
+        // Namespace names are checked to [A-Za-z0-9_-] (and `~` from case folding), so quoting
+        // cannot be escaped. SQLite ignores case in identifiers: the folded name keeps `Ab` and
+        // `aB` in tables of their own.
+        let name = namespace.case_folded();
+        let t = format!("\"kv_{name}\"");
+        let index = format!("\"kv_{name}_expires_at\"");
         // Positional parameters throughout: binding by name costs a lookup per parameter.
         let page = |values: bool, after: bool| {
             format!(

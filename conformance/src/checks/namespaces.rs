@@ -9,13 +9,16 @@ use storage_core::KvStorage;
 use super::collect;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
 
-/// Suffixes that make names which a store prefixing keys without a separator, or escaping
-/// separators carelessly, would confuse with the base name.
-const SUFFIXES: &[&str] = &["", "b", "_b", "-b", ":b", "_", "-", "bb"];
+/// Suffixes that make names which a store prefixing keys without a separator, escaping
+/// separators carelessly, or ignoring case would confuse with the base name.
+/// `B` and `bB` differ from `b` and `bb` only in case, which SQLite identifiers and the file
+/// names of macOS and Windows ignore.
+const SUFFIXES: &[&str] = &["", "b", "_b", "-b", ":b", "_", "-", "bb", "B", "bB"];
 
 /// Namespaces whose names are prefixes of each other or differ only by a separator (`a`, `ab`,
-/// `a_b`, `a-b`, `a:b` where the backend accepts the name, …) never see, count or clear each
-/// other's entries, not even keys that would collide if the name and key were simply joined.
+/// `a_b`, `a-b`, `a:b` where the backend accepts the name, …) or only in case (`ab`, `aB`) never
+/// see, count or clear each other's entries, not even keys that would collide if the name and key
+/// were simply joined.
 pub fn namespaces_are_isolated(backend: &dyn Backend) -> CheckResult {
     let base = unique_namespace("iso");
     let mut spaces: Vec<(String, Arc<dyn KvStorage>)> = Vec::new();
