@@ -17,4 +17,4 @@ mod keys;
 mod store;
 
 pub use config::{FsOptions, Root, DEFAULT_MAX_VALUE_LEN};
-pub use store::FsStorage;
+pub use store::{FsStorage, ABANDONED_TEMP_AGE};

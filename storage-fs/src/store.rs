@@ -20,6 +20,10 @@ use crate::keys::{file_name, is_entry_file};
 const BACKEND: &str = "fs";
 /// Prefix of temporary files; never an entry name.
 const TEMP_PREFIX: &str = ".tmp.";
+/// How old a temporary file must be before `purge_expired` takes it for the leftover of a
+/// writer that died between writing it and renaming it into place. No live write takes this
+/// long (a write of the largest value is one `write` call and a rename).
+pub const ABANDONED_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
 fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
     move |error| {
@@ -55,6 +59,24 @@ pub struct FsStorage {
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
 
+/// Names Windows reserves for devices, in any case and with any extension.
+const RESERVED_NAMES: &[&str] = &[
+    "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
+    "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// The directory of a namespace: its case-folded name (distinct on case-insensitive file
+/// systems), with `!` before a name Windows reserves (`con` → `!con`). Neither `~` nor `!` is a
+/// namespace character, so no two namespaces share a directory.
+fn directory_name(namespace: &Namespace) -> String {
+    let folded = namespace.case_folded();
+    if RESERVED_NAMES.contains(&folded.as_ref()) {
+        format!("!{folded}")
+    } else {
+        folded.into_owned()
+    }
+}
+
 /// The claim lock file in each namespace directory (not an entry: entries are hash-named).
 const CLAIM_LOCK: &str = ".claim.lock";
 
@@ -73,7 +95,7 @@ impl FsStorage {
                 (dir.path().to_path_buf(), Some(Arc::new(dir)))
             }
         };
-        let dir = root.join(namespace.as_str());
+        let dir = root.join(directory_name(&namespace));
         fs::create_dir_all(&dir).map_err(io_error("open"))?;
         let claim = File::options()
             .create(true)
@@ -223,6 +245,28 @@ impl FsStorage {
             .map(|(_, value)| value))
     }
 
+    /// Removes temporary files older than [`ABANDONED_TEMP_AGE`].
+    fn remove_abandoned_temp_files(&self) -> Result<()> {
+        let listing = fs::read_dir(&self.dir).map_err(io_error("purge_expired"))?;
+        for item in listing {
+            let item = item.map_err(io_error("purge_expired"))?;
+            let abandoned = item
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with(TEMP_PREFIX))
+                && item
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|modified| modified.elapsed().ok())
+                    .is_some_and(|age| age > ABANDONED_TEMP_AGE);
+            if abandoned {
+                let _ = fs::remove_file(item.path());
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `decide` while holding the namespace's claim lock (see the type's docs).
     fn with_claim_lock<T>(&self, decide: impl FnOnce() -> Result<T>) -> Result<T> {
         let file = self.claim.lock().unwrap_or_else(|e| e.into_inner());
@@ -351,9 +395,12 @@ impl KvStorage for FsStorage {
         Ok(())
     }
 
-    /// Removes the files of expired entries. A `set` of the same key racing with the purge can be
-    /// lost; run it when that does not matter (e.g. from a periodic job).
+    /// Removes the files of expired entries, and temporary files older than
+    /// [`ABANDONED_TEMP_AGE`] (left by writers killed between writing and renaming; they are not
+    /// counted). A `set` of the same key racing with the purge can be lost; run it when that
+    /// does not matter (e.g. from a periodic job).
     fn purge_expired(&self) -> Result<usize> {
+        self.remove_abandoned_temp_files()?;
         let mut purged = 0;
         for path in self.entry_files()? {
             let path = path?;

@@ -39,16 +39,19 @@ impl Pool {
         }
     }
 
-    /// Runs `work` with a connection of the pool.
+    /// Runs `work` with a connection of the pool. The connection goes back to the pool however
+    /// `work` ends, a panic included, with any transaction it left open rolled back.
     pub(crate) fn with<R>(&self, work: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
-        let mut conn = self.checkout()?;
-        let result = work(&mut conn);
-        if !conn.is_autocommit() {
-            // A failed call left a transaction open; never hand it to the next caller.
-            let _ = conn.execute_batch("ROLLBACK");
+        let mut lease = Lease {
+            pool: self,
+            conn: Some(self.checkout()?),
+        };
+        match lease.conn.as_mut() {
+            Some(conn) => work(conn),
+            None => Err(storage_core::Error::Config(
+                "a pooled connection vanished while leased".into(),
+            )),
         }
-        self.checkin(conn);
-        result
     }
 
     fn checkout(&self) -> Result<Connection> {
@@ -73,12 +76,31 @@ impl Pool {
     }
 
     fn checkin(&self, conn: Connection) {
+        if !conn.is_autocommit() {
+            // The caller left a transaction open (an error or a panic): never hand it on.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.idle.push(conn);
         let wake = state.waiting > 0;
         drop(state);
         if wake {
             self.returned.notify_one();
+        }
+    }
+}
+
+/// A connection checked out of the pool; dropping it (also while unwinding from a panic) checks
+/// it back in.
+struct Lease<'a> {
+    pool: &'a Pool,
+    conn: Option<Connection>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.checkin(conn);
         }
     }
 }

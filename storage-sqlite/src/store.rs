@@ -82,7 +82,10 @@ impl SqliteStorage {
                     .map_err(|e| Error::backend(BACKEND, "open", false, e))?;
             }
         }
-        let pool_size = if path.is_some() { options.pool_size } else { 1 };
+        // Every connection to `:memory:` (or a `mode=memory` URI) opens a database of its own:
+        // such a path gets one connection, as `in_memory()` does, never a half-shared store.
+        let in_memory = path.as_deref().is_none_or(is_memory_path);
+        let pool_size = if in_memory { 1 } else { options.pool_size };
         let open = {
             let (path, options) = (path.clone(), options.clone());
             move || connect(path.as_deref(), &options)
@@ -161,11 +164,16 @@ impl SqliteStorage {
         self.write_transaction("batch", |tx| work(&SqliteBatch::new(tx, self)))
     }
 
-    /// Rebuilds the database file to reclaim free space (`VACUUM`).
+    /// Rebuilds the database file to reclaim free space (`VACUUM`), and truncates the write-ahead
+    /// log before and after, so that the main file and the `-wal` file both shrink. (`clear()`
+    /// deletes rows and leaves their pages free for reuse; the file shrinks only on `vacuum()`.)
     pub fn vacuum(&self) -> Result<()> {
-        self.db
-            .pool
-            .with(|conn| conn.execute_batch("VACUUM").map_err(db_error("vacuum")))
+        self.db.pool.with(|conn| {
+            conn.execute_batch(
+                "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .map_err(db_error("vacuum"))
+        })
     }
 
     pub(crate) fn sql(&self) -> &Sql {
@@ -253,6 +261,15 @@ pub(crate) fn key_from_db(key: Vec<u8>) -> Result<String> {
     })
 }
 
+/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a `file:` URI
+/// with `:memory:` or `mode=memory`.
+fn is_memory_path(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:"
+        || (text.starts_with("file:")
+            && (text.contains(":memory:") || text.contains("mode=memory")))
+}
+
 /// Opens and configures one connection.
 fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     let conn = match path {
@@ -263,7 +280,7 @@ fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     conn.busy_timeout(options.busy_timeout)
         .map_err(db_error("open"))?;
     conn.set_prepared_statement_cache_capacity(64);
-    let journal = if options.wal && path.is_some() {
+    let journal = if options.wal && !path.is_none_or(is_memory_path) {
         "WAL"
     } else {
         "DELETE"

@@ -107,3 +107,100 @@ fn frozen_format_golden() -> storage_core::Result<()> {
     assert_eq!(store.len()?, 2);
     Ok(())
 }
+
+/// A `:memory:` path (or a `file::memory:` URI) is one in-memory database, whole for every
+/// thread: each pooled connection would otherwise open a private database of its own.
+#[test]
+fn memory_paths_are_one_database_for_every_thread() -> storage_core::Result<()> {
+    for path in [":memory:", "file::memory:"] {
+        let store = SqliteStorage::open(SqliteOptions::path(path).pool_size(4))?;
+        let failures: usize = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..16)
+                .map(|t| {
+                    let store = &store;
+                    scope.spawn(move || {
+                        (0..100)
+                            .filter(|i| store.set(&format!("{t}/{i}"), b"v", None).is_err())
+                            .count()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or(100)).sum()
+        });
+        assert_eq!(failures, 0, "{path}: {failures} of 1600 writes failed");
+        assert_eq!(store.len()?, 1600, "{path}: writes lost");
+    }
+    Ok(())
+}
+
+fn size_on_disk(path: &std::path::Path) -> u64 {
+    let wal = path.with_extension("sqlite-wal");
+    [path.to_path_buf(), wal]
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
+/// In WAL mode (the default) `vacuum()` shrinks the main file and the write-ahead log after most
+/// entries are deleted.
+#[test]
+fn vacuum_shrinks_the_files_in_wal_mode() -> storage_core::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Config(e.to_string()))?;
+    let path = dir.path().join("vacuum.sqlite");
+    let store = SqliteStorage::open(SqliteOptions::path(&path))?;
+    let value = vec![7u8; 2048];
+    let keys: Vec<String> = (0..4000).map(|i| format!("k{i}")).collect();
+    let entries: Vec<(&str, &[u8])> = keys.iter().map(|k| (k.as_str(), &value[..])).collect();
+    store.set_many(&entries, None)?;
+    store.vacuum()?;
+    let full = size_on_disk(&path);
+    assert!(full > 4000 * 2048, "the store holds {full} bytes on disk");
+    let doomed: Vec<&str> = keys[..3600].iter().map(String::as_str).collect();
+    assert_eq!(store.delete_many(&doomed)?, 3600);
+    store.vacuum()?;
+    let main = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let wal = std::fs::metadata(path.with_extension("sqlite-wal")).map_or(0, |m| m.len());
+    assert!(
+        main < full / 5,
+        "after deleting 90% and vacuum the main file is {main} bytes of {full}"
+    );
+    assert!(wal < full / 20, "after vacuum the WAL file is {wal} bytes");
+    assert_eq!(store.len()?, 400);
+    Ok(())
+}
+
+/// A caller's panic inside a batch returns its connection to the pool (rolled back): more
+/// panicking batches than the pool has connections, then normal operations still work.
+#[test]
+fn panicking_batches_do_not_lose_pool_connections() -> storage_core::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Config(e.to_string()))?;
+    let store = SqliteStorage::open(SqliteOptions::path(dir.path().join("p.sqlite")).pool_size(2))?;
+    for i in 0..6 {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.batch(|b| {
+                b.set(&format!("half-done {i}"), b"x", None)?;
+                panic!("caller code panics mid-batch");
+                #[allow(unreachable_code)]
+                Ok(())
+            })
+        }));
+        assert!(outcome.is_err(), "the batch closure did not panic");
+    }
+    let (done, waited) = std::sync::mpsc::channel();
+    let worker = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let outcome = store.set("after", b"1", None).and_then(|()| store.len());
+            let _ = done.send(outcome);
+        })
+    };
+    let outcome = waited
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("a write after panicking batches never got a connection"));
+    assert_eq!(
+        outcome?, 1,
+        "a panicking batch committed its half-done write"
+    );
+    worker.join().unwrap_or_else(|_| panic!("worker panicked"));
+    Ok(())
+}
