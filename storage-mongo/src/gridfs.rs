@@ -64,8 +64,8 @@ fn file_id(index: &Document) -> Option<ObjectId> {
 impl GridFsStorage {
     /// Connects and opens the bucket of `options.namespace`.
     pub async fn connect(options: MongoOptions) -> Result<Self> {
-        let client = options.client().await?;
-        Self::with_client(&client, &options.database, &options.namespace)
+        let (client, database) = options.client().await?;
+        Self::with_client(&client, &database, &options.namespace)
     }
 
     /// Opens the bucket `namespace` in `database` with an existing client.

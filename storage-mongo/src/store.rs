@@ -48,8 +48,8 @@ pub struct MongoStorage {
 impl MongoStorage {
     /// Connects and opens the collection of `options.namespace`, creating its TTL index.
     pub async fn connect(options: MongoOptions) -> Result<Self> {
-        let client = options.client().await?;
-        Self::with_client(&client, &options.database, &options.namespace).await
+        let (client, database) = options.client().await?;
+        Self::with_client(&client, &database, &options.namespace).await
     }
 
     /// Opens `namespace` in `database` with an existing client, creating its TTL index.

@@ -203,3 +203,60 @@ fn oversized_documents_are_refused_with_the_limit_and_nothing_written() {
     );
     assert_eq!(KvStorage::len(&store).unwrap_or(1), 0);
 }
+
+/// `url` with its database path set to `database` (`mongodb://host/db?options`).
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let scheme_end = base.find("://").map_or(0, |at| at + 3);
+    let hosts_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |at| scheme_end + at);
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{}/{database}{query}", &base[..hosts_end])
+}
+
+/// The database named in the connection string is the one used; the option overrides it.
+#[test]
+fn the_connection_strings_database_is_used() {
+    let server = server();
+    let rt = test_support::runtime();
+    rt.block_on(async {
+        let url = with_database(server.url(), "kv_from_uri");
+        let from_uri = MongoStorage::connect(MongoOptions::new(&url).namespace("uri_db"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        from_uri
+            .set("k", b"v", None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let overridden = MongoStorage::connect(
+            MongoOptions::new(&url)
+                .database("kv_from_option")
+                .namespace("uri_db"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        overridden
+            .set("k", b"v", None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let client = mongodb::Client::with_uri_str(server.url())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for database in ["kv_from_uri", "kv_from_option"] {
+            let count = client
+                .database(database)
+                .collection::<Document>("uri_db")
+                .count_documents(doc! {})
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(count, 1, "database {database} holds {count} entries");
+        }
+        from_uri.clear().await.unwrap_or_else(|e| panic!("{e}"));
+        overridden.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
