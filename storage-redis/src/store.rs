@@ -27,8 +27,9 @@ const CLEAR_BATCH: usize = 500;
 /// A [`KvStorage`] and [`AsyncKvStorage`] with one Redis key per entry, `kv:<namespace>:<key>`.
 ///
 /// TTLs are native (`SET … PX`, millisecond precision). Costs: `get`, `set`, `set_if_absent`
-/// (`SET NX`), `delete` (`DEL`), `pop` (`GETDEL`), `contains` (`EXISTS`) are one command;
-/// `get_entry` / `expiry` read `PEXPIRETIME` too; bulk calls are one pipeline (on a cluster,
+/// (`SET NX`), `delete` (`DEL`), `pop` (`GETDEL`), `contains` and `expiry` (`PEXPIRETIME`,
+/// whose answer tells a missing key from a live one) are one command; `get_entry` is one Lua
+/// script (`GET` + `PEXPIRETIME`); bulk calls are one pipeline (on a cluster,
 /// one pipeline per hash slot, sent concurrently); `keys` / `values` / `items` / `len` / `clear`
 /// SCAN every master in batches of 500 (never `KEYS`) plus one pipeline per batch.
 ///
