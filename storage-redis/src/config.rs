@@ -38,7 +38,14 @@ pub struct RedisOptions {
     pub connect_timeout: Duration,
     /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
     pub response_timeout: Duration,
+    /// The most blocking connections the sync face opens for single-key and bulk calls
+    /// (default 8); callers beyond it wait for one to come back, for up to the connect timeout
+    /// plus the response timeout. (Scans open one more per master while they run.)
+    pub max_sync_connections: usize,
 }
+
+/// The default of [`RedisOptions::max_sync_connections`].
+pub const DEFAULT_MAX_SYNC_CONNECTIONS: usize = 8;
 
 impl std::fmt::Debug for RedisOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,6 +57,7 @@ impl std::fmt::Debug for RedisOptions {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("tls", &self.tls)
             .field("namespace", &self.namespace)
+            .field("max_sync_connections", &self.max_sync_connections)
             .finish()
     }
 }
@@ -87,6 +95,7 @@ impl RedisOptions {
             namespace: Namespace::DEFAULT.to_owned(),
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(5),
+            max_sync_connections: DEFAULT_MAX_SYNC_CONNECTIONS,
         }
     }
 
@@ -201,6 +210,12 @@ impl RedisOptions {
     /// The namespace of the store.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
+        self
+    }
+
+    /// The most blocking connections the sync face keeps (default 8, at least 1).
+    pub fn max_sync_connections(mut self, max: usize) -> Self {
+        self.max_sync_connections = max.max(1);
         self
     }
 

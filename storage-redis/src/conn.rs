@@ -5,7 +5,7 @@
 //! replies; only running it differs between the sync and the async connection.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
@@ -116,17 +116,29 @@ enum SyncLink {
     Cluster(Box<ClusterConnection>),
 }
 
-/// Pooled blocking connections; a connection that failed is dropped, the next call reconnects.
+/// Pooled blocking connections, at most `max_sync_connections`; a connection that failed is
+/// dropped (freeing its place), the next call reconnects.
 pub(crate) struct SyncConn {
     options: RedisOptions,
-    idle: Mutex<Vec<SyncLink>>,
+    pool: Mutex<SyncPool>,
+    returned: Condvar,
+}
+
+struct SyncPool {
+    idle: Vec<SyncLink>,
+    /// Connections open, idle or checked out.
+    open: usize,
 }
 
 impl SyncConn {
     pub(crate) fn new(options: RedisOptions) -> Self {
         SyncConn {
             options,
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::new(SyncPool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            returned: Condvar::new(),
         }
     }
 
@@ -140,10 +152,7 @@ impl SyncConn {
         Ok(conn)
     }
 
-    fn checkout(&self) -> Result<SyncLink> {
-        if let Some(link) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-            return Ok(link);
-        }
+    fn connect(&self) -> Result<SyncLink> {
         if self.options.cluster {
             let conn = cluster_client(&self.options)?
                 .get_connection()
@@ -156,12 +165,68 @@ impl SyncConn {
         }
     }
 
+    /// An idle connection, a new one while fewer than the maximum are open, or else the next one
+    /// returned (for up to the connect plus the response timeout).
+    fn checkout(&self, operation: &'static str) -> Result<SyncLink> {
+        let patience = self.options.connect_timeout + self.options.response_timeout;
+        let deadline = std::time::Instant::now() + patience;
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(link) = pool.idle.pop() {
+                return Ok(link);
+            }
+            if pool.open < self.options.max_sync_connections.max(1) {
+                pool.open += 1;
+                drop(pool);
+                let link = self.connect();
+                if link.is_err() {
+                    self.forget_one();
+                }
+                return link;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::backend(
+                    crate::error::BACKEND,
+                    operation,
+                    true,
+                    format!(
+                        "all {} sync connections stayed busy for {patience:?}",
+                        self.options.max_sync_connections
+                    ),
+                ));
+            }
+            pool = self
+                .returned
+                .wait_timeout(pool, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn checkin(&self, link: SyncLink) {
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .idle
+            .push(link);
+        self.returned.notify_one();
+    }
+
+    /// A checked-out connection was dropped: its place is free.
+    fn forget_one(&self) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.open = pool.open.saturating_sub(1);
+        drop(pool);
+        self.returned.notify_one();
+    }
+
     /// Runs `plan`; replies in command order.
     pub(crate) fn run(&self, operation: &'static str, plan: Plan) -> Result<Vec<Value>> {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
-        let mut link = self.checkout()?;
+        let mut link = self.checkout(operation)?;
         let replies = match &mut link {
             SyncLink::Single(conn) => plan.into_pipeline().query::<Vec<Value>>(conn),
             SyncLink::Cluster(conn) => {
@@ -174,18 +239,15 @@ impl SyncConn {
         };
         match replies {
             Ok(replies) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(link);
+                self.checkin(link);
                 Ok(replies)
             }
             Err(error) => {
-                if !crate::error::is_retryable(&error) {
-                    self.idle
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(link);
+                if crate::error::is_retryable(&error) {
+                    drop(link);
+                    self.forget_one();
+                } else {
+                    self.checkin(link);
                 }
                 Err(redis_error(operation)(error))
             }

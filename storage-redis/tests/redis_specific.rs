@@ -247,3 +247,57 @@ fn cluster_scans_cover_every_master() {
         assert_eq!(ours_on(node), 0, "clear() left entries on {node}");
     }
 }
+
+/// The server's count of connected clients.
+fn connected_clients(port: u16) -> usize {
+    test_support::resp_command(port, "INFO clients")
+        .lines()
+        .find_map(|line| line.strip_prefix("connected_clients:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 64 threads on one store with a bound of 8 never make the sync face open more than 8
+/// connections (the server's count, less the probe's own), and every write lands.
+#[test]
+fn the_sync_pool_never_opens_more_than_its_bound() {
+    let server = start_redis(None).unwrap_or_else(|e| panic!("{e}"));
+    let options = RedisOptions::from_url(&format!("redis://127.0.0.1:{}/0", server.port))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .namespace("bounded")
+        .max_sync_connections(8);
+    let store = RedisStorage::new(options).unwrap_or_else(|e| panic!("{e}"));
+    let done = AtomicBool::new(false);
+    let most = std::thread::scope(|scope| {
+        let probe = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(Ordering::Relaxed) {
+                most = most.max(connected_clients(server.port).saturating_sub(1));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            most
+        });
+        let writers: Vec<_> = (0..64)
+            .map(|t| {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..40 {
+                        KvStorage::set(store, &format!("{t}/{i}"), b"v", None)
+                            .unwrap_or_else(|e| panic!("write {t}/{i}: {e}"));
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap_or_else(|_| panic!("a writer failed"));
+        }
+        done.store(true, Ordering::Relaxed);
+        probe.join().unwrap_or(usize::MAX)
+    });
+    assert!(
+        most <= 8,
+        "the sync face had {most} connections open, over its bound of 8"
+    );
+    assert!(most > 0, "the probe never saw the store's connections");
+    assert_eq!(KvStorage::len(&store).unwrap_or_default(), 64 * 40);
+}
