@@ -1,7 +1,9 @@
 //! Prints a table of per-operation latency for each backend beside the raw driver doing the same
 //! work in the same run, and their ratio.
 //!
-//! `cargo run --release -p storage-bench` (`BENCH_SCALE=0.2` for a quick run).
+//! `cargo run --release -p storage-bench [GROUP…]` (`BENCH_SCALE=0.2` for a quick run); the
+//! groups are sqlite, fs, memory, redis, mongodb and dynamodb, all by default, and only the
+//! servers of the groups named are started.
 
 mod raw;
 mod raw_dynamo;
@@ -18,6 +20,9 @@ use storage_sqlite::{SqliteOptions, SqliteStorage};
 use raw::{RawFs, RawMemory, RawSqlite, RawStore};
 use table::{measure, Row};
 
+/// The groups of rows, selected by naming them on the command line (all by default).
+const GROUPS: &[&str] = &["sqlite", "fs", "memory", "redis", "mongodb", "dynamodb"];
+
 const KEYS: usize = 1000;
 const BATCH: usize = 100;
 
@@ -26,53 +31,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
+    let groups: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(unknown) = groups.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+        return Err(format!("unknown group {unknown:?}; the groups are {GROUPS:?}").into());
+    }
+    let wants = |group: &str| groups.is_empty() || groups.iter().any(|g| g == group);
     let dir = tempfile::tempdir()?;
-    let redis = test_support::redis()?;
-    let mongo = test_support::mongo()?;
-    let mongo_url = mongo.url();
-    let dynamo = test_support::dynamo()?;
+    // Only the servers of the groups this run covers are started.
+    let redis = wants("redis").then(test_support::redis).transpose()?;
+    let mongo = wants("mongodb").then(test_support::mongo).transpose()?;
+    let dynamo = wants("dynamodb").then(test_support::dynamo).transpose()?;
     let mut rows = Vec::new();
     for size in [100usize, 10 * 1024] {
         let value = vec![0xA5u8; size];
-        let sqlite_path = dir.path().join(format!("bench-{size}.sqlite"));
-        let ours = SqliteStorage::open(SqliteOptions::path(&sqlite_path).namespace("ours"))?;
-        // A file of its own, so neither side pays for the other's WAL checkpoints.
-        let raw = RawSqlite::open(&dir.path().join(format!("raw-{size}.sqlite")), "raw")?;
-        rows.extend(compare("sqlite", &ours, &raw, &value, scale)?);
-
-        let fs_root = dir.path().join(format!("fs-{size}"));
-        let ours = FsStorage::open(FsOptions::dir(&fs_root).namespace("ours"))?;
-        let raw = RawFs::open(&fs_root.join("raw"))?;
-        rows.extend(compare("fs", &ours, &raw, &value, scale)?);
-
-        let ours = storage_core::MemoryStorage::new();
-        rows.extend(compare(
-            "memory",
-            &ours,
-            &RawMemory::default(),
-            &value,
-            scale,
-        )?);
-
-        // The sync face of each Redis store; KvStorage:: picks it over the async one.
-        let ours = storage_redis::RedisStorage::from_url(redis.url(), "bench")?;
-        let raw = raw_redis::RawRedis::new(redis.url(), false)?;
-        rows.extend(compare("redis", &ours, &raw, &value, scale)?);
-        let ours = storage_redis::RedisHashStorage::from_url(redis.url(), "bench")?;
-        let raw = raw_redis::RawRedis::new(redis.url(), true)?;
-        rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
-
-        let options = storage_mongo::MongoOptions::new(mongo_url)
-            .database("kv_bench")
-            .namespace("ours");
-        let ours = storage_mongo::MongoStorage::open_blocking(options)?;
-        let raw = raw_mongo::RawMongo::new(mongo_url)?;
-        rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
-
-        let ours =
-            storage_dynamo::DynamoStorage::open_blocking(dynamo_options(dynamo.url(), "ours"))?;
-        let raw = raw_dynamo::RawDynamo::new(ours.inner().client().clone(), ours.inner().table())?;
-        rows.extend(compare("dynamodb", &ours, &raw, &value, scale * 0.25)?);
+        if wants("sqlite") {
+            let sqlite_path = dir.path().join(format!("bench-{size}.sqlite"));
+            let ours = SqliteStorage::open(SqliteOptions::path(&sqlite_path).namespace("ours"))?;
+            // A file of its own, so neither side pays for the other's WAL checkpoints.
+            let raw = RawSqlite::open(&dir.path().join(format!("raw-{size}.sqlite")), "raw")?;
+            rows.extend(compare("sqlite", &ours, &raw, &value, scale)?);
+        }
+        if wants("fs") {
+            let fs_root = dir.path().join(format!("fs-{size}"));
+            let ours = FsStorage::open(FsOptions::dir(&fs_root).namespace("ours"))?;
+            let raw = RawFs::open(&fs_root.join("raw"))?;
+            rows.extend(compare("fs", &ours, &raw, &value, scale)?);
+        }
+        if wants("memory") {
+            let ours = storage_core::MemoryStorage::new();
+            let raw = RawMemory::default();
+            rows.extend(compare("memory", &ours, &raw, &value, scale)?);
+        }
+        if let Some(redis) = &redis {
+            // The sync face of each Redis store; KvStorage:: picks it over the async one.
+            let ours = storage_redis::RedisStorage::from_url(redis.url(), "bench")?;
+            let raw = raw_redis::RawRedis::new(redis.url(), false)?;
+            rows.extend(compare("redis", &ours, &raw, &value, scale)?);
+            let ours = storage_redis::RedisHashStorage::from_url(redis.url(), "bench")?;
+            let raw = raw_redis::RawRedis::new(redis.url(), true)?;
+            rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
+        }
+        if let Some(mongo) = &mongo {
+            let options = storage_mongo::MongoOptions::new(mongo.url())
+                .database("kv_bench")
+                .namespace("ours");
+            let ours = storage_mongo::MongoStorage::open_blocking(options)?;
+            let raw = raw_mongo::RawMongo::new(mongo.url())?;
+            rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
+        }
+        if let Some(dynamo) = &dynamo {
+            let options = dynamo_options(dynamo.url(), "ours");
+            let ours = storage_dynamo::DynamoStorage::open_blocking(options)?;
+            let client = ours.inner().client().clone();
+            let raw = raw_dynamo::RawDynamo::new(client, ours.inner().table())?;
+            rows.extend(compare("dynamodb", &ours, &raw, &value, scale * 0.25)?);
+        }
     }
     table::print(&rows);
     Ok(())
