@@ -242,7 +242,7 @@ mod mongo {
             Ok(Mongo {
                 url: url.into(),
                 kind,
-                runtime: crate::backends::runtime()?,
+                runtime: crate::runtime(1)?,
             })
         }
 
@@ -320,7 +320,7 @@ mod dynamo {
         pub fn new(endpoint: &str) -> Result<Self, String> {
             let backend = Dynamo {
                 endpoint: (endpoint != "aws").then(|| endpoint.to_owned()),
-                runtime: crate::backends::runtime()?,
+                runtime: crate::runtime(1)?,
             };
             let options = backend.options("setup").create_table(true);
             backend
@@ -371,14 +371,4 @@ mod dynamo {
             Duration::from_millis(300)
         }
     }
-}
-
-/// A small runtime for backends whose async stores must outlive one check's runtime.
-#[cfg(any(feature = "mongo", feature = "dynamo"))]
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))
 }

@@ -170,6 +170,15 @@ pub fn unique_namespace(label: &str) -> String {
     format!("{label}_{}_{n}", std::process::id())
 }
 
+/// A multi-thread tokio runtime with `workers` threads, for driving async faces from a check.
+pub(crate) fn runtime(workers: usize) -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a tokio runtime: {e}"))
+}
+
 /// Maps a storage result to a check result, naming the operation.
 pub(crate) trait Context<T> {
     fn ctx(self, what: &str) -> Result<T, String>;

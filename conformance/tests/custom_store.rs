@@ -362,6 +362,7 @@ fn model_catches_planted_bugs_and_names_the_seed() {
             report.contains("CONFORMANCE_SEED=7"),
             "the report does not say how to replay: {report}"
         );
+        println!("{bug:?}:\n{report}\n");
     }
 }
 

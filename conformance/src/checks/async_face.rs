@@ -9,14 +9,6 @@ use storage_core::{AsyncKvStorage, BlockingAdapter, Error, Expiry, KvStorage};
 
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))
-}
-
 /// Every operation through the async face, and the sync face of the same namespace agrees.
 pub fn async_face(backend: &dyn Backend) -> CheckResult {
     let namespace = unique_namespace("async");
@@ -25,7 +17,7 @@ pub fn async_face(backend: &dyn Backend) -> CheckResult {
         .open_async(&unique_namespace("async_other"))
         .ctx("open_async")?;
     let sync = backend.open(&namespace).ctx("open")?;
-    runtime()?.block_on(async {
+    crate::runtime(2)?.block_on(async {
         store.set("a", b"1", None).await.ctx("set")?;
         store
             .set("ttl", b"2", Some(Duration::from_secs(60)))
@@ -120,7 +112,7 @@ pub fn async_face_concurrent_tasks(backend: &dyn Backend) -> CheckResult {
     let store = backend
         .open_async(&unique_namespace("async_tasks"))
         .ctx("open_async")?;
-    runtime()?.block_on(async {
+    crate::runtime(2)?.block_on(async {
         let tasks: Vec<_> = (0..24)
             .map(|i| {
                 let store = store.clone();
@@ -178,7 +170,7 @@ pub fn stores_work_as_trait_objects(backend: &dyn Backend) -> CheckResult {
         matches!(misuse, Err(Error::BlockingInAsyncContext)),
         "a blocking call inside a runtime must fail with BlockingInAsyncContext, got {misuse:?}"
     );
-    runtime()?.block_on(async {
+    crate::runtime(2)?.block_on(async {
         let task = tokio::spawn(async move { async_store.get("boxed").await });
         let got = task
             .await

@@ -117,11 +117,7 @@ pub fn set_if_absent_has_one_winner_async(backend: &dyn Backend) -> CheckResult 
     let namespace = unique_namespace("sia_race_async");
     let store = backend.open_async(&namespace).ctx("open_async")?;
     let sync = backend.open(&namespace).ctx("open")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(CONTENDERS.min(4))
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let runtime = crate::runtime(CONTENDERS.min(4))?;
     let started = Instant::now();
     for round in rounds(started) {
         prepare_round(sync.as_ref(), round)?;
@@ -231,11 +227,7 @@ pub fn pop_removes_the_entry(backend: &dyn Backend) -> CheckResult {
         !store.contains("a").ctx("contains")?,
         "contains sees a popped entry"
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let runtime = crate::runtime(2)?;
     let popped = runtime.block_on(async_store.pop("b")).ctx("async pop")?;
     ensure!(
         popped == Some(b"2".to_vec()),

@@ -68,11 +68,7 @@ pub fn delete_many_removes_every_listed_key(backend: &dyn Backend) -> CheckResul
         "delete_many of 6 live keys did not count 6"
     );
     let second: Vec<&str> = keys[6..].iter().map(String::as_str).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let runtime = crate::runtime(2)?;
     let deleted = runtime
         .block_on(async_store.delete_many(&second))
         .ctx("async delete_many")?;

@@ -111,11 +111,7 @@ pub fn run_model(backend: &dyn Backend, run: ModelRun) -> CheckResult {
         FaceKind::Async => Box::new(AsyncFace {
             main: backend.open_async(&main).map_err(cannot_open)?,
             other: backend.open_async(&other).map_err(cannot_open)?,
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start a tokio runtime: {e}"))?,
+            runtime: crate::runtime(2)?,
         }),
     };
     let keys = nasty_keys();
