@@ -88,12 +88,23 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
         self.store.delete(key)
     }
 
-    /// Removes `key` and returns its value.
+    /// Removes `key` and returns its value. A value that does not decode (another serializer's,
+    /// corrupt bytes) is refused with the error and left in the store: it is decoded before it
+    /// is removed. Should another writer replace it between the read and the removal with bytes
+    /// that do not decode, those are put back (without their TTL, which `pop` cannot see) and
+    /// the error returned.
     pub fn pop(&self, key: &str) -> Result<Option<T>> {
-        self.store
-            .pop(key)?
-            .map(|bytes| self.decode(key, &bytes))
-            .transpose()
+        let Some(entry) = self.store.get_entry(key)? else {
+            return Ok(None);
+        };
+        let value = self.decode(key, &entry.value)?;
+        match self.store.pop(key)? {
+            None => Ok(None),
+            Some(bytes) if bytes == entry.value => Ok(Some(value)),
+            Some(bytes) => self.decode(key, &bytes).map(Some).inspect_err(|_| {
+                let _ = self.store.set_if_absent(key, &bytes, None);
+            }),
+        }
     }
 
     /// Whether `key` has a live entry.

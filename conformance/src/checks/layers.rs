@@ -36,7 +36,7 @@ fn signer(keys: &[(&str, &str)]) -> Result<Signer, String> {
 }
 
 /// Garbage bytes and another serializer's bytes are refused with `Corrupt` and
-/// `SerializerMismatch`, and stay in the store.
+/// `SerializerMismatch` by `get` and `pop`, and stay in the store.
 pub fn corrupt_bytes_through_codec(backend: &dyn Backend) -> CheckResult {
     let raw = fresh(backend, "codec")?;
     let typed: Typed<Arc<dyn KvStorage>, Response> = Typed::new(raw.clone());
@@ -59,6 +59,15 @@ pub fn corrupt_bytes_through_codec(backend: &dyn Backend) -> CheckResult {
             raw.get("k").ctx("get")?.as_deref() == Some(garbage),
             "a refused read lost the stored bytes"
         );
+        let error = typed.pop("k").err();
+        ensure!(
+            matches!(error, Some(Error::Corrupt { .. })),
+            "pop of garbage {garbage:?}: expected Corrupt, got {error:?}"
+        );
+        ensure!(
+            raw.get("k").ctx("get")?.as_deref() == Some(garbage),
+            "a refused pop removed the stored bytes"
+        );
     }
     json.set("k", &response(), None).ctx("typed set")?;
     ensure!(
@@ -69,6 +78,15 @@ pub fn corrupt_bytes_through_codec(backend: &dyn Backend) -> CheckResult {
     ensure!(
         matches!(error, Some(Error::SerializerMismatch { found: 2, .. })),
         "JSON read as postcard: got {error:?}"
+    );
+    let error = typed.pop("k").err();
+    ensure!(
+        matches!(error, Some(Error::SerializerMismatch { found: 2, .. })),
+        "pop of JSON as postcard: got {error:?}"
+    );
+    ensure!(
+        json.get("k").ctx("typed get")? == Some(response()),
+        "a pop refused for another serializer's bytes removed them"
     );
     let pc: Typed<Arc<dyn KvStorage>, Response, Postcard> = Typed::new(raw.clone());
     pc.set("k", &response(), Some(Duration::from_secs(60)))
