@@ -32,12 +32,16 @@ enum Bug {
     TtlRoundedUpToSeconds,
     TtlRoundedDownToSeconds,
     PurgeRemovesLiveEntries,
+    CompareThenWrite,
+    CompareMatchesPrefix,
+    CompareSeesExpired,
+    CompareAndSetDropsTtl,
 }
 
 /// Every namespace's entries, in one sorted map keyed by `namespace/key`.
 type Table = Arc<Mutex<BTreeMap<String, Entry>>>;
 
-/// A custom store: one namespace of a shared sorted map in a mutex, the six required methods
+/// A custom store: one namespace of a shared sorted map in a mutex, the eight required methods
 /// (plus the overrides a planted bug needs).
 struct ToyStore {
     table: Table,
@@ -69,6 +73,22 @@ impl ToyStore {
 
     fn visible(&self, entry: &Entry, now: Timestamp) -> bool {
         self.bug == Bug::ScanListsExpired || !entry.is_expired_at(now)
+    }
+
+    /// Whether the entry of `key` in `table` is what a conditional write expects.
+    fn matches(&self, table: &BTreeMap<String, Entry>, key: &str, expected: Option<&[u8]>) -> bool {
+        let now = Timestamp::now();
+        let current = table
+            .get(&self.full_key(key))
+            .filter(|e| self.bug == Bug::CompareSeesExpired || !e.is_expired_at(now));
+        match (current, expected) {
+            (None, None) => true,
+            (Some(entry), Some(expected)) if self.bug == Bug::CompareMatchesPrefix => {
+                entry.value.starts_with(expected)
+            }
+            (Some(entry), Some(expected)) => entry.value == expected,
+            _ => false,
+        }
     }
 
     fn count(&self, with_expired: bool) -> usize {
@@ -111,31 +131,57 @@ impl KvStorage for ToyStore {
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.compare_and_set(key, None, value, ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         check_entry("toy", key, value, self.max_value_len())?;
-        let ttl = if self.bug == Bug::SetIfAbsentDropsTtl {
-            None
-        } else {
-            ttl
+        let drops_ttl = match expected {
+            None => self.bug == Bug::SetIfAbsentDropsTtl,
+            Some(_) => self.bug == Bug::CompareAndSetDropsTtl,
         };
-        if self.bug == Bug::SetIfAbsentChecksThenSets {
-            if self.get_entry(key)?.is_some() {
+        let ttl = if drops_ttl { None } else { ttl };
+        let unlocked = match expected {
+            None => self.bug == Bug::SetIfAbsentChecksThenSets,
+            Some(_) => self.bug == Bug::CompareThenWrite,
+        };
+        if unlocked {
+            if !self.matches(&self.lock(), key, expected) {
                 return Ok(false);
             }
             self.set(key, value, ttl)?;
             return Ok(true);
         }
-        let now = Timestamp::now();
         let expires_at = self.expires_at(ttl)?;
         let mut table = self.lock();
-        let full_key = self.full_key(key);
-        if table.get(&full_key).is_some_and(|e| !e.is_expired_at(now)) {
+        if !self.matches(&table, key, expected) {
             return Ok(false);
         }
         let entry = Entry {
             value: value.to_vec(),
             expires_at,
         };
-        table.insert(full_key, entry);
+        table.insert(self.full_key(key), entry);
+        Ok(true)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let matched = self.matches(&self.lock(), key, Some(expected));
+        if self.bug == Bug::CompareThenWrite {
+            return Ok(matched && self.delete(key)?);
+        }
+        let mut table = self.lock();
+        if !self.matches(&table, key, Some(expected)) {
+            return Ok(false);
+        }
+        table.remove(&self.full_key(key));
         Ok(true)
     }
 
@@ -339,6 +385,12 @@ planted! {
     ttl_rounded_up_to_seconds: TtlRoundedUpToSeconds => ttl_is_kept_to_the_millisecond;
     ttl_rounded_down_to_seconds: TtlRoundedDownToSeconds => ttl_is_kept_to_the_millisecond;
     purge_removing_live_entries: PurgeRemovesLiveEntries => purge_expired_removes_only_expired;
+    conditional_writes_comparing_then_writing: CompareThenWrite => conditional_writes_have_one_winner;
+    conditional_writes_comparing_then_writing_on_the_async_face: CompareThenWrite => conditional_writes_have_one_winner_async;
+    compare_and_set_losing_increments: CompareThenWrite => compare_and_set_counts_exactly;
+    comparisons_matching_a_prefix: CompareMatchesPrefix => compare_and_swap_semantics;
+    comparisons_seeing_expired_values: CompareSeesExpired => compare_and_swap_semantics;
+    compare_and_set_dropping_the_ttl: CompareAndSetDropsTtl => compare_and_swap_semantics;
 }
 
 /// The model-based test finds bugs on its own too, and reports a seed that replays them. The

@@ -141,6 +141,29 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
             .await
     }
 
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        let expected = expected.map(<[u8]>::to_vec);
+        self.run("compare_and_set", move |s| {
+            s.compare_and_set(&key, expected.as_deref(), &value, ttl)
+        })
+        .await
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        let (key, expected) = (key.to_owned(), expected.to_vec());
+        self.run("compare_and_delete", move |s| {
+            s.compare_and_delete(&key, &expected)
+        })
+        .await
+    }
+
     async fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_owned();
         self.run("delete", move |s| s.delete(&key)).await

@@ -19,7 +19,7 @@ pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
 /// The async twin of [`KvStorage`](crate::KvStorage): the same operations with the same
 /// semantics, as `async fn`s and streams.
 ///
-/// Implementors provide the same six methods as for the sync trait; the rest have defaults.
+/// Implementors provide the same eight methods as for the sync trait; the rest have defaults.
 /// A sync store becomes an async one with [`AsyncAdapter`](crate::AsyncAdapter), and back with
 /// [`BlockingAdapter`](crate::BlockingAdapter).
 #[async_trait]
@@ -40,6 +40,21 @@ pub trait AsyncKvStorage: Send + Sync {
 
     /// Stores `value` only if `key` has no live entry; returns whether it was stored. Atomic.
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool>;
+
+    /// Stores `value` only if the live value under `key` is exactly `expected` (`None`: only if
+    /// there is no live entry); returns whether it stored. Atomic; see
+    /// [`KvStorage::compare_and_set`](crate::KvStorage::compare_and_set).
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool>;
+
+    /// Deletes `key` only if its live value is exactly `expected`; returns whether it deleted.
+    /// Atomic.
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool>;
 
     /// Deletes `key`; returns whether a live entry existed.
     async fn delete(&self, key: &str) -> Result<bool>;
@@ -213,6 +228,14 @@ macro_rules! forward_async_kv_storage {
             }
             async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
                 (**self).set_if_absent(key, value, ttl).await
+            }
+            async fn compare_and_set(
+                &self, key: &str, expected: Option<&[u8]>, value: &[u8], ttl: Option<Duration>,
+            ) -> Result<bool> {
+                (**self).compare_and_set(key, expected, value, ttl).await
+            }
+            async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+                (**self).compare_and_delete(key, expected).await
             }
             async fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key).await }
             async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> { (**self).scan(mode).await }

@@ -165,6 +165,20 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
         self.block_on(self.inner.set_if_absent(key, value, ttl))?
     }
 
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.block_on(self.inner.compare_and_set(key, expected, value, ttl))?
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        self.block_on(self.inner.compare_and_delete(key, expected))?
+    }
+
     fn delete(&self, key: &str) -> Result<bool> {
         self.block_on(self.inner.delete(key))?
     }

@@ -135,15 +135,39 @@ impl KvStorage for MemoryStorage {
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.compare_and_set(key, None, value, ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         check_entry(self.backend_name(), key, value, self.max_value_len)?;
         let now = Timestamp::now();
         let entry = new_entry(value, ttl, now)?;
         let mut table = self.write();
-        if Self::live(&table, key, now).is_some() {
+        let current = table.get(key).filter(|entry| !entry.is_expired_at(now));
+        if current.map(|entry| entry.value.as_slice()) != expected {
             return Ok(false);
         }
         table.insert(key.to_owned(), entry);
         Ok(true)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        let mut table = self.write();
+        let matches = table
+            .get(key)
+            .is_some_and(|entry| !entry.is_expired_at(now) && entry.value == expected);
+        if matches {
+            table.remove(key);
+        }
+        Ok(matches)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {

@@ -244,6 +244,18 @@ impl<S: KvStorage> Signed<S> {
         }
     }
 
+    /// The signed bytes stored under `key` if they verify to `expected`: what the conditional
+    /// operations compare underneath (the same payload may be stored under another key id).
+    /// A conditional write retries when those bytes change before it lands, so it fails only
+    /// when the payload itself differs.
+    fn stored_as(&self, key: &str, expected: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(entry) = self.inner.get_entry(key)? else {
+            return Ok(None);
+        };
+        let payload = self.checked(key, entry.value.clone(), false)?;
+        Ok((payload.as_deref() == Some(expected)).then_some(entry.value))
+    }
+
     fn check(&self, key: &str, value: &[u8]) -> Result<()> {
         check_entry(self.backend_name(), key, value, self.max_value_len())
     }
@@ -279,6 +291,42 @@ impl<S: KvStorage> KvStorage for Signed<S> {
         self.check(key, value)?;
         self.inner
             .set_if_absent(key, &self.signer.sign(key, value), ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.check(key, value)?;
+        let signed = self.signer.sign(key, value);
+        let Some(expected) = expected else {
+            return self.inner.compare_and_set(key, None, &signed, ttl);
+        };
+        loop {
+            let Some(stored) = self.stored_as(key, expected)? else {
+                return Ok(false);
+            };
+            if self
+                .inner
+                .compare_and_set(key, Some(&stored), &signed, ttl)?
+            {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        loop {
+            let Some(stored) = self.stored_as(key, expected)? else {
+                return Ok(false);
+            };
+            if self.inner.compare_and_delete(key, &stored)? {
+                return Ok(true);
+            }
+        }
     }
 
     fn delete(&self, key: &str) -> Result<bool> {

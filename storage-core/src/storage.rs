@@ -43,9 +43,10 @@ impl Expiry {
 /// A byte-level key-value store: `get`, `set`, `delete`, `contains`, `len`, `keys`, `values`,
 /// `items`, `clear`, `pop`, `update` and bulk operations, with a per-key TTL.
 ///
-/// Implementors provide six methods ([`get_entry`](Self::get_entry), [`set`](Self::set),
-/// [`set_if_absent`](Self::set_if_absent), [`delete`](Self::delete), [`scan`](Self::scan),
-/// [`clear`](Self::clear)); every other method has a default built on them, which a backend
+/// Implementors provide eight methods ([`get_entry`](Self::get_entry), [`set`](Self::set),
+/// [`set_if_absent`](Self::set_if_absent), [`compare_and_set`](Self::compare_and_set),
+/// [`compare_and_delete`](Self::compare_and_delete), [`delete`](Self::delete),
+/// [`scan`](Self::scan), [`clear`](Self::clear)); every other method has a default built on them, which a backend
 /// overrides where it can do better (one round trip for a bulk call, an atomic `pop`, a `COUNT`
 /// for `len`).
 ///
@@ -57,7 +58,8 @@ impl Expiry {
 ///   [`Error::ValueTooLarge`](crate::Error::ValueTooLarge) and nothing is written;
 /// - an entry whose expiry has passed is invisible to every read;
 /// - TTLs are checked with [`crate::time::ttl_millis`] (zero is refused);
-/// - `set_if_absent` is atomic: of many concurrent callers exactly one wins.
+/// - `set_if_absent`, `compare_and_set` and `compare_and_delete` are atomic: of many concurrent
+///   callers expecting the same state, exactly one wins.
 pub trait KvStorage: Send + Sync {
     /// The backend's name, used in error messages (`"sqlite"`, `"memory"`, …).
     fn backend_name(&self) -> &'static str;
@@ -75,6 +77,24 @@ pub trait KvStorage: Send + Sync {
 
     /// Stores `value` only if `key` has no live entry; returns whether it was stored. Atomic.
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool>;
+
+    /// Stores `value` (expiring after `ttl` if given) only if the live value under `key` is
+    /// exactly `expected`, or, with `expected` `None`, only if `key` has no live entry. Returns
+    /// whether it stored. Atomic: no write can come between the comparison and the store.
+    ///
+    /// An expired entry counts as absent, never as its old value.
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool>;
+
+    /// Deletes `key` only if its live value is exactly `expected`; returns whether it deleted.
+    /// Atomic: a lock holder releases its own lock this way and never one taken after its own
+    /// ran out.
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool>;
 
     /// Deletes `key`; returns whether a live entry existed.
     fn delete(&self, key: &str) -> Result<bool>;
@@ -236,6 +256,14 @@ macro_rules! forward_kv_storage {
             }
             fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
                 (**self).set_if_absent(key, value, ttl)
+            }
+            fn compare_and_set(
+                &self, key: &str, expected: Option<&[u8]>, value: &[u8], ttl: Option<Duration>,
+            ) -> Result<bool> {
+                (**self).compare_and_set(key, expected, value, ttl)
+            }
+            fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+                (**self).compare_and_delete(key, expected)
             }
             fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key) }
             fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> { (**self).scan(mode) }

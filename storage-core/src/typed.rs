@@ -83,27 +83,55 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
             .set_if_absent(key, &encode(&self.serializer, value)?, ttl)
     }
 
+    /// Stores `value` only if the live value under `key` encodes to the same bytes as
+    /// `expected` (`None`: only if `key` has no live entry); returns whether it stored. Atomic.
+    ///
+    /// The comparison is of encoded bytes: use it with types whose encoding is canonical (a
+    /// `HashMap` under [`Json`](crate::Json) is not: its field order varies).
+    pub fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&T>,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let expected = expected
+            .map(|expected| encode(&self.serializer, expected))
+            .transpose()?;
+        self.store.compare_and_set(
+            key,
+            expected.as_deref(),
+            &encode(&self.serializer, value)?,
+            ttl,
+        )
+    }
+
+    /// Deletes `key` only if its live value encodes to the same bytes as `expected`; returns
+    /// whether it deleted. Atomic.
+    pub fn compare_and_delete(&self, key: &str, expected: &T) -> Result<bool> {
+        self.store
+            .compare_and_delete(key, &encode(&self.serializer, expected)?)
+    }
+
     /// Deletes `key`; returns whether it existed.
     pub fn delete(&self, key: &str) -> Result<bool> {
         self.store.delete(key)
     }
 
     /// Removes `key` and returns its value. A value that does not decode (another serializer's,
-    /// corrupt bytes) is refused with the error and left in the store: it is decoded before it
-    /// is removed. Should another writer replace it between the read and the removal with bytes
-    /// that do not decode, those are put back (without their TTL, which `pop` cannot see) and
-    /// the error returned.
+    /// corrupt bytes) is refused with the error and left in the store: it is decoded first and
+    /// removed with [`compare_and_delete`](KvStorage::compare_and_delete) of exactly the bytes
+    /// decoded, so a value written in between is never removed unseen.
     pub fn pop(&self, key: &str) -> Result<Option<T>> {
-        let Some(entry) = self.store.get_entry(key)? else {
-            return Ok(None);
-        };
-        let value = self.decode(key, &entry.value)?;
-        match self.store.pop(key)? {
-            None => Ok(None),
-            Some(bytes) if bytes == entry.value => Ok(Some(value)),
-            Some(bytes) => self.decode(key, &bytes).map(Some).inspect_err(|_| {
-                let _ = self.store.set_if_absent(key, &bytes, None);
-            }),
+        loop {
+            let Some(entry) = self.store.get_entry(key)? else {
+                return Ok(None);
+            };
+            let value = self.decode(key, &entry.value)?;
+            if self.store.compare_and_delete(key, &entry.value)? {
+                return Ok(Some(value));
+            }
+            // Replaced or removed since the read: read what is there now.
         }
     }
 

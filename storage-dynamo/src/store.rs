@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, Select, WriteRequest,
 };
@@ -18,7 +19,7 @@ use storage_core::{
 
 use crate::config::DynamoOptions;
 use crate::error::{build_error, is_condition_failed, sdk_error, BACKEND};
-use crate::item::{self, Item, EXPIRY_MS, KEY, NS};
+use crate::item::{self, Item, EXPIRY_MS, KEY, NS, VALUE};
 use crate::table::ensure_table;
 
 /// Keys per BatchGetItem (DynamoDB's limit).
@@ -30,7 +31,7 @@ const BATCH_ATTEMPTS: u32 = 10;
 
 /// The attribute names the `expressions` use (DynamoDB refuses unused ones).
 fn names(expressions: &[&str]) -> HashMap<String, String> {
-    [("#ns", NS), ("#k", KEY), ("#e", EXPIRY_MS)]
+    [("#ns", NS), ("#k", KEY), ("#e", EXPIRY_MS), ("#v", VALUE)]
         .into_iter()
         .filter(|(placeholder, _)| expressions.iter().any(|e| e.contains(placeholder)))
         .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
@@ -42,6 +43,41 @@ const KEYS_AND_EXPIRY: &str = "#ns, #k, #e";
 
 fn now_value(now: Timestamp) -> AttributeValue {
     AttributeValue::N(now.as_millis().to_string())
+}
+
+/// The condition of a conditional write, with its placeholders.
+struct Condition {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    /// The item is missing or expired at `now`.
+    fn absent(now: Timestamp) -> Self {
+        let expression = "attribute_not_exists(#k) OR #e <= :now";
+        Condition {
+            expression,
+            names: names(&[expression]),
+            values: HashMap::from([(":now".to_owned(), now_value(now))]),
+        }
+    }
+
+    /// The item is live at `now` and its value is `expected`.
+    fn holds(expected: &[u8], now: Timestamp) -> Self {
+        let expression = "#v = :expected AND (attribute_not_exists(#e) OR #e > :now)";
+        Condition {
+            expression,
+            names: names(&[expression]),
+            values: HashMap::from([
+                (":now".to_owned(), now_value(now)),
+                (
+                    ":expected".to_owned(),
+                    AttributeValue::B(Blob::new(expected.to_vec())),
+                ),
+            ]),
+        }
+    }
 }
 
 /// Waits before retry `attempt` of unprocessed batch work: 25 ms doubling, at most 1 s.
@@ -68,6 +104,8 @@ fn unprocessed(operation: &'static str) -> Error {
 ///
 /// Calls per operation: `get` / `contains` / `expiry` one consistent GetItem; `set` one
 /// PutItem; `set_if_absent` one conditional PutItem (`attribute_not_exists(k) OR e <= now`);
+/// `compare_and_set` / `compare_and_delete` one PutItem / DeleteItem conditioned on
+/// `v = expected AND (attribute_not_exists(e) OR e > now)`;
 /// `delete` / `pop` one DeleteItem returning the old item; `get_many` one BatchGetItem per 100
 /// keys; `set_many` one BatchWriteItem per 25 entries (unprocessed items retried with backoff);
 /// `delete_many` one BatchGetItem per 100 keys (to count live entries) and one BatchWriteItem per
@@ -370,24 +408,57 @@ impl AsyncKvStorage for DynamoStorage {
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.compare_and_set(key, None, value, ttl).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         self.check(key, value)?;
         let now = Timestamp::now();
         let entry = item::item(&self.namespace, key, value, expiry_from_ttl(ttl, now)?);
+        let (operation, condition) = match expected {
+            None => ("set_if_absent", Condition::absent(now)),
+            Some(expected) => ("compare_and_set", Condition::holds(expected, now)),
+        };
         let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(entry))
-            .condition_expression("attribute_not_exists(#k) OR #e <= :now")
-            .expression_attribute_names("#k", KEY)
-            .expression_attribute_names("#e", EXPIRY_MS)
-            .expression_attribute_values(":now", now_value(now))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
             .send()
             .await;
         match put {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(sdk_error("set_if_absent")(error)),
+            Err(error) => Err(sdk_error(operation)(error)),
+        }
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let condition = Condition::holds(expected, Timestamp::now());
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self.primary_key(key)))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failed(&error) => Ok(false),
+            Err(error) => Err(sdk_error("compare_and_delete")(error)),
         }
     }
 

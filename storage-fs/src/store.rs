@@ -43,16 +43,18 @@ fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
 /// kill never leaves a torn value; `delete` and `pop` rename the entry away before reading it,
 /// and `set_if_absent` decides and writes while it holds the namespace's claim lock (a mutex
 /// within the process, an advisory file lock on `.claim.lock` across processes, released by the
-/// kernel if the holder dies): all three are atomic across threads and processes. A plain `set`
-/// takes no lock, so it is last-writer-wins against everything; it can overwrite an entry that a
-/// racing `set_if_absent` reports as won.
+/// kernel if the holder dies). `compare_and_set` and `compare_and_delete` decide under the same
+/// lock, and every rename of an entry file (`set`'s, `delete`'s and `pop`'s) happens under it
+/// too, so no write lands between a conditional operation's comparison and its write: all of
+/// them are atomic across threads and processes. The lock is held only for the comparison and
+/// one rename; values are written to their temporary files before it is taken.
 #[derive(Clone)]
 pub struct FsStorage {
     dir: PathBuf,
     extension: Option<String>,
     fsync: bool,
     max_value_len: usize,
-    /// The namespace's claim lock for `set_if_absent`: the mutex orders this process's threads
+    /// The namespace's claim lock for the conditional operations and renames: the mutex orders this process's threads
     /// (a file lock is per open file, so threads sharing one would not exclude each other), the
     /// file lock other processes.
     claim: Arc<Mutex<File>>,
@@ -232,7 +234,8 @@ impl FsStorage {
     fn take(&self, key: &str, operation: &'static str) -> Result<Option<Vec<u8>>> {
         let path = self.path_for(key)?;
         let taken = self.temp_path();
-        match fs::rename(&path, &taken) {
+        let renamed = self.with_claim_lock(operation, || Ok(fs::rename(&path, &taken)))?;
+        match renamed {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error(operation)(error)),
@@ -268,12 +271,25 @@ impl FsStorage {
     }
 
     /// Runs `decide` while holding the namespace's claim lock (see the type's docs).
-    fn with_claim_lock<T>(&self, decide: impl FnOnce() -> Result<T>) -> Result<T> {
+    fn with_claim_lock<T>(
+        &self,
+        operation: &'static str,
+        decide: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         let file = self.claim.lock().unwrap_or_else(|e| e.into_inner());
-        file.lock().map_err(io_error("set_if_absent"))?;
+        file.lock().map_err(io_error(operation))?;
         let outcome = decide();
-        file.unlock().map_err(io_error("set_if_absent"))?;
+        file.unlock().map_err(io_error(operation))?;
         outcome
+    }
+
+    /// The live value of the entry file at `path`, read for a conditional operation.
+    fn live_value(&self, path: &Path, key: &str) -> Result<Option<Vec<u8>>> {
+        let now = Timestamp::now();
+        Ok(self
+            .read_file(path, Some(key), true)?
+            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
+            .map(|(_, value)| value))
     }
 
     fn entry_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
@@ -306,39 +322,62 @@ impl KvStorage for FsStorage {
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
         let temp = self.write_temp(key, value, ttl)?;
-        if let Err(error) = fs::rename(&temp, &path) {
+        let renamed = self.with_claim_lock("set", || Ok(fs::rename(&temp, &path)));
+        if let Err(error) = renamed.and_then(|renamed| renamed.map_err(io_error("set"))) {
             let _ = fs::remove_file(&temp);
-            return Err(io_error("set")(error));
+            return Err(error);
         }
         self.sync_dir()
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.compare_and_set(key, None, value, ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let operation = if expected.is_some() {
+            "compare_and_set"
+        } else {
+            "set_if_absent"
+        };
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
         let temp = self.write_temp(key, value, ttl)?;
-        let outcome = self.with_claim_lock(|| {
-            match self.read_file(&path, Some(key), false)? {
-                Some((header, _)) if !header.expires_at.is_some_and(|at| at.is_expired()) => {
-                    Ok(false)
-                }
-                // Expired: replace it in one step.
-                Some(_) => fs::rename(&temp, &path)
-                    .map(|()| true)
-                    .map_err(io_error("set_if_absent")),
-                // Absent: a hard link fails if a plain `set` created the entry meanwhile.
-                None => match fs::hard_link(&temp, &path) {
-                    Ok(()) => Ok(true),
-                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(error) => Err(io_error("set_if_absent")(error)),
-                },
+        let outcome = self.with_claim_lock(operation, || {
+            if self.live_value(&path, key)?.as_deref() != expected {
+                return Ok(false);
             }
+            fs::rename(&temp, &path)
+                .map(|()| true)
+                .map_err(io_error(operation))
         });
         let _ = fs::remove_file(&temp);
         if outcome.as_ref().is_ok_and(|won| *won) {
             self.sync_dir()?;
         }
         outcome
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        let path = self.path_for(key)?;
+        let deleted = self.with_claim_lock("compare_and_delete", || {
+            if self.live_value(&path, key)?.as_deref() != Some(expected) {
+                return Ok(false);
+            }
+            fs::remove_file(&path)
+                .map(|()| true)
+                .map_err(io_error("compare_and_delete"))
+        })?;
+        if deleted {
+            self.sync_dir()?;
+        }
+        Ok(deleted)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {

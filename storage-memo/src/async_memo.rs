@@ -4,6 +4,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
@@ -14,6 +15,8 @@ use crate::cache::MemoCache;
 use crate::cached::Lookup;
 use crate::core::{computed, CallKeys, Step};
 use crate::error::MemoError;
+use crate::lock::Lock;
+use crate::options::OnWaitTimeout;
 use crate::stats::Counter;
 
 /// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
@@ -68,12 +71,6 @@ where
         }
     }
 
-    async fn lock(&self, keys: &CallKeys) -> storage_core::Result<bool> {
-        self.store
-            .set_if_absent(&keys.lock, b"", Some(self.core.options.lock_ttl()))
-            .await
-    }
-
     async fn compute<Fut, E>(&self, keys: &CallKeys, future: Fut) -> Result<T, MemoError<E>>
     where
         Fut: Future<Output = Result<T, E>>,
@@ -94,29 +91,45 @@ where
         Ok(value)
     }
 
+    /// [`compute`](Self::compute) while a heartbeat task keeps `lock` alive.
+    async fn compute_holding<Fut, E>(
+        &self,
+        lock: &Lock,
+        keys: &CallKeys,
+        future: Fut,
+    ) -> Result<T, MemoError<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let _heartbeat = lock.heartbeat_async(&self.store);
+        self.compute(keys, future).await
+    }
+
     async fn refresh_in_background<F, Fut, E>(&self, keys: CallKeys, f: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         E: Display + Send + 'static,
     {
-        if !matches!(self.lock(&keys).await, Ok(true)) {
+        let lock = self.core.lock(&keys);
+        if !matches!(lock.acquire_async(self.store.as_ref()).await, Ok(true)) {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             self.core.counters.add(Counter::Failed);
-            let _ = self.store.delete(&keys.lock).await;
+            let _ = lock.release_async(self.store.as_ref()).await;
             return;
         };
         let memo = self.clone();
         drop(runtime.spawn(async move {
             let current = memo.store.get(&keys.value).await;
             if let Ok(Lookup::Fresh(_)) = current.and_then(|b| memo.core.lookup(&keys.value, b)) {
-                let _ = memo.store.delete(&keys.lock).await;
+                let _ = lock.release_async(memo.store.as_ref()).await;
                 return;
             }
-            if memo.compute(&keys, f()).await.is_ok() {
-                let _ = memo.store.delete(&keys.lock).await;
+            // A failed refresh keeps the lock (no longer extended): see `Memo`.
+            if memo.compute_holding(&lock, &keys, f()).await.is_ok() {
+                let _ = lock.release_async(memo.store.as_ref()).await;
             }
         }));
     }
@@ -126,18 +139,20 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
-            if self.lock(keys).await? {
+            let lock = self.core.lock(keys);
+            if lock.acquire_async(self.store.as_ref()).await? {
                 let current = self.store.get(&keys.value).await?;
                 if let Lookup::Fresh(value) | Lookup::Stale(value) =
                     self.core.lookup(&keys.value, current)?
                 {
-                    self.store.delete(&keys.lock).await?;
+                    lock.release_async(self.store.as_ref()).await?;
                     return Ok(value);
                 }
-                let outcome = self.compute(keys, f()).await;
-                self.store.delete(&keys.lock).await?;
+                let outcome = self.compute_holding(&lock, keys, f()).await;
+                lock.release_async(self.store.as_ref()).await?;
                 return outcome;
             }
             self.core.counters.add(Counter::Sleep);
@@ -148,6 +163,13 @@ where
                 self.core.lookup(&keys.value, current)?
             {
                 return Ok(value);
+            }
+            match self.core.wait_ran_out(started) {
+                None => {}
+                Some(OnWaitTimeout::Fail) => {
+                    return Err(MemoError::WaitTimedOut(started.elapsed()))
+                }
+                Some(_) => return self.compute(keys, f()).await,
             }
         }
     }

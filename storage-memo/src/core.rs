@@ -1,6 +1,6 @@
 //! What both faces share: options, codec, counters, default, keys and timing.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -8,7 +8,8 @@ use storage_core::{Result, Serializer, Timestamp};
 
 use crate::cached::{call_key, classify, decode, encode, lock_key, Lookup};
 use crate::error::{panic_message, MemoError};
-use crate::options::MemoOptions;
+use crate::lock::Lock;
+use crate::options::{MemoOptions, OnWaitTimeout};
 use crate::stats::{Counter, Counters};
 
 /// Shared state of a cache.
@@ -56,6 +57,22 @@ impl<T: Serialize + DeserializeOwned + Clone, C: Serializer> MemoCore<T, C> {
             lock: lock_key(&value),
             value,
         })
+    }
+
+    /// A new attempt at the single-flight lock of `keys`.
+    pub(crate) fn lock(&self, keys: &CallKeys) -> Lock {
+        Lock::new(&keys.lock, self.options.lock_ttl())
+    }
+
+    /// What a caller waiting since `started` does now: `None` to go on waiting, or what the
+    /// options say once `max_wait` has run out (counted).
+    pub(crate) fn wait_ran_out(&self, started: Instant) -> Option<OnWaitTimeout> {
+        let limit = self.options.max_wait?;
+        if started.elapsed() < limit {
+            return None;
+        }
+        self.counters.add(Counter::WaitTimeout);
+        Some(self.options.on_wait_timeout)
     }
 
     pub(crate) fn lookup(&self, key: &str, bytes: Option<Vec<u8>>) -> Result<Lookup<T>> {

@@ -15,6 +15,9 @@ pub enum MemoError<E> {
     NoDefault,
     /// The store failed.
     Storage(storage_core::Error),
+    /// Another caller's computation did not finish within
+    /// [`MemoOptions::max_wait`](crate::MemoOptions::max_wait), and the options say to fail.
+    WaitTimedOut(std::time::Duration),
 }
 
 impl<E: fmt::Display> fmt::Display for MemoError<E> {
@@ -26,6 +29,10 @@ impl<E: fmt::Display> fmt::Display for MemoError<E> {
                 "no cached value yet and no default configured; computing in the background",
             ),
             MemoError::Storage(error) => write!(f, "cache storage failed: {error}"),
+            MemoError::WaitTimedOut(waited) => write!(
+                f,
+                "waited {waited:?} for another caller's computation, which has not finished"
+            ),
         }
     }
 }

@@ -4,9 +4,13 @@
 //! - **refresh**: after it a value is stale: returned at once, and one refresh runs in the
 //!   background (stale-while-revalidate);
 //! - **expire**: after it the value is gone;
-//! - **single flight**: a refresh takes a lock entry with `set_if_absent` whose lifetime is the
-//!   **retry** duration, so across threads and processes sharing the store one refresh runs per
-//!   stale window, and a crashed refresher is replaced after `retry`;
+//! - **single flight**: a refresh takes a lock entry holding its own random token (with
+//!   `compare_and_set`), extends it while it computes (a heartbeat every third of the **retry**
+//!   duration) and releases only its own lock (`compare_and_delete`), so across threads and
+//!   processes sharing the store one computation runs at a time however slow it is, and a
+//!   crashed refresher is replaced after `retry`;
+//! - waiters wait without limit, or at most **max_wait**, then compute themselves or fail, as
+//!   [`OnWaitTimeout`] says;
 //! - a **missing** value is waited for (one computation shared by every waiter) or answered with a
 //!   default while it is computed in the background;
 //! - **failures** (errors, panics) are counted, never cached, and the stale value keeps being
@@ -24,6 +28,7 @@ mod cache;
 mod cached;
 mod core;
 mod error;
+mod lock;
 mod macros;
 mod memo;
 mod memoized;
@@ -35,5 +40,5 @@ pub use cache::MemoCache;
 pub use error::MemoError;
 pub use memo::Memo;
 pub use memoized::Memoized;
-pub use options::MemoOptions;
+pub use options::{MemoOptions, OnWaitTimeout};
 pub use stats::MemoStats;

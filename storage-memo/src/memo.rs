@@ -3,6 +3,7 @@
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -12,6 +13,8 @@ use crate::cache::MemoCache;
 use crate::cached::Lookup;
 use crate::core::{computed, CallKeys, Step};
 use crate::error::MemoError;
+use crate::lock::Lock;
+use crate::options::OnWaitTimeout;
 use crate::stats::Counter;
 
 /// A function-result cache over any [`KvStorage`], for blocking code.
@@ -80,12 +83,6 @@ where
         }
     }
 
-    /// Takes the refresh lock; `false` if another caller holds it.
-    fn lock(&self, keys: &CallKeys) -> storage_core::Result<bool> {
-        self.store
-            .set_if_absent(&keys.lock, b"", Some(self.core.options.lock_ttl()))
-    }
-
     /// Runs `f`, stores its value, counts the outcome.
     fn compute<F, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
     where
@@ -101,16 +98,25 @@ where
         self.core.count(outcome)
     }
 
+    /// [`compute`](Self::compute) while the heartbeat keeps `lock` alive.
+    fn compute_holding<F, E>(&self, lock: &Lock, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        lock.hold_while(&self.store, || self.compute(keys, f))
+    }
+
     fn refresh_in_background<F, E>(&self, keys: CallKeys, f: F)
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
         E: Display + Send + 'static,
     {
-        if !matches!(self.lock(&keys), Ok(true)) {
+        let lock = self.core.lock(&keys);
+        if !matches!(lock.acquire(self.store.as_ref()), Ok(true)) {
             return;
         }
         let memo = self.clone();
-        let lock = keys.lock.clone();
+        let held = lock.clone();
         let spawned = std::thread::Builder::new()
             .name("memo-refresh".into())
             .spawn(move || {
@@ -120,17 +126,18 @@ where
                     .get(&keys.value)
                     .and_then(|b| memo.core.lookup(&keys.value, b))
                 {
-                    let _ = memo.store.delete(&keys.lock);
+                    let _ = held.release(memo.store.as_ref());
                     return;
                 }
-                // A failed refresh keeps the lock: the next try comes after the retry duration.
-                if memo.compute(&keys, f).is_ok() {
-                    let _ = memo.store.delete(&keys.lock);
+                // A failed refresh keeps the lock (no longer extended): the next try comes
+                // after the retry duration.
+                if memo.compute_holding(&held, &keys, f).is_ok() {
+                    let _ = held.release(memo.store.as_ref());
                 }
             });
         if spawned.is_err() {
             self.core.counters.add(Counter::Failed);
-            let _ = self.store.delete(&lock);
+            let _ = lock.release(self.store.as_ref());
         }
     }
 
@@ -138,19 +145,21 @@ where
     where
         F: FnOnce() -> Result<T, E>,
     {
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
-            if self.lock(keys)? {
+            let lock = self.core.lock(keys);
+            if lock.acquire(self.store.as_ref())? {
                 if let Lookup::Fresh(value) | Lookup::Stale(value) = self
                     .core
                     .lookup(&keys.value, self.store.get(&keys.value)?)?
                 {
-                    self.store.delete(&keys.lock)?;
+                    lock.release(self.store.as_ref())?;
                     return Ok(value);
                 }
-                let outcome = self.compute(keys, f);
+                let outcome = self.compute_holding(&lock, keys, f);
                 // Released on failure too, so the callers waiting with us try at once.
-                self.store.delete(&keys.lock)?;
+                lock.release(self.store.as_ref())?;
                 return outcome;
             }
             self.core.counters.add(Counter::Sleep);
@@ -161,6 +170,13 @@ where
                 .lookup(&keys.value, self.store.get(&keys.value)?)?
             {
                 return Ok(value);
+            }
+            match self.core.wait_ran_out(started) {
+                None => {}
+                Some(OnWaitTimeout::Fail) => {
+                    return Err(MemoError::WaitTimedOut(started.elapsed()))
+                }
+                Some(_) => return self.compute(keys, f),
             }
         }
     }

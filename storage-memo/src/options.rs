@@ -13,13 +13,32 @@ pub struct MemoOptions {
     /// After this, a value is gone (the entry's TTL).
     pub expire: Duration,
     /// Lifetime of the refresh lock: a refresher that crashed is replaced after it (default:
-    /// `refresh`).
+    /// `refresh`). A live refresher extends its lock every third of this lifetime however long
+    /// it computes, so keep it well above a store round trip.
     pub retry: Option<Duration>,
     /// With no value: wait for the computation (`true`, the default) or return the default at
     /// once and compute in the background.
     pub wait: bool,
     /// `false` turns caching off: every call runs the function (for tests).
     pub enabled: bool,
+    /// How long a caller waits for a value another caller is computing before it gives up as
+    /// [`on_wait_timeout`](Self::on_wait_timeout) says (default: no limit).
+    pub max_wait: Option<Duration>,
+    /// What a caller does when [`max_wait`](Self::max_wait) runs out.
+    pub on_wait_timeout: OnWaitTimeout,
+}
+
+/// What a caller does when it has waited [`MemoOptions::max_wait`] for another caller's
+/// computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnWaitTimeout {
+    /// Compute the value itself (and store it), without the lock: the computation may run
+    /// twice, the caller never waits longer.
+    #[default]
+    Compute,
+    /// Return [`MemoError::WaitTimedOut`](crate::MemoError::WaitTimedOut).
+    Fail,
 }
 
 impl MemoOptions {
@@ -33,6 +52,8 @@ impl MemoOptions {
             retry: None,
             wait: true,
             enabled: true,
+            max_wait: None,
+            on_wait_timeout: OnWaitTimeout::Compute,
         }
     }
 
@@ -45,6 +66,13 @@ impl MemoOptions {
     /// Whether callers wait for a missing value.
     pub fn wait(mut self, wait: bool) -> Self {
         self.wait = wait;
+        self
+    }
+
+    /// Waits at most `max_wait` for another caller's computation, then does what `then` says.
+    pub fn max_wait(mut self, max_wait: Duration, then: OnWaitTimeout) -> Self {
+        self.max_wait = Some(max_wait);
+        self.on_wait_timeout = then;
         self
     }
 

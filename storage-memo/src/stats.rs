@@ -20,6 +20,8 @@ pub struct MemoStats {
     pub success: u64,
     /// Calls answered with the default because the value was missing and `wait` is off.
     pub default: u64,
+    /// Callers that gave up waiting after `max_wait`.
+    pub wait_timeout: u64,
 }
 
 /// The live counters.
@@ -32,6 +34,7 @@ pub(crate) struct Counters {
     missed: AtomicU64,
     success: AtomicU64,
     default: AtomicU64,
+    wait_timeout: AtomicU64,
 }
 
 /// One of the counters.
@@ -44,6 +47,7 @@ pub(crate) enum Counter {
     Missed,
     Success,
     Default,
+    WaitTimeout,
 }
 
 impl Counters {
@@ -56,6 +60,7 @@ impl Counters {
             Counter::Missed => &self.missed,
             Counter::Success => &self.success,
             Counter::Default => &self.default,
+            Counter::WaitTimeout => &self.wait_timeout,
         }
     }
 
@@ -73,6 +78,7 @@ impl Counters {
             missed: get(Counter::Missed),
             success: get(Counter::Success),
             default: get(Counter::Default),
+            wait_timeout: get(Counter::WaitTimeout),
         }
     }
 
@@ -85,6 +91,7 @@ impl Counters {
             Counter::Missed,
             Counter::Success,
             Counter::Default,
+            Counter::WaitTimeout,
         ] {
             self.cell(counter).store(0, Ordering::Relaxed);
         }

@@ -1,34 +1,18 @@
 //! Every behaviour of the cache on real backends: memory, SQLite and Redis.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use storage_core::{AsyncAdapter, AsyncKvStorage, Error, KvStorage, MemoryStorage, Signed, Signer};
 use storage_memo::{AsyncMemo, Memo, MemoError, MemoOptions, MemoStats, Memoized};
 use storage_redis::RedisStorage;
-use storage_sqlite::{SqliteOptions, SqliteStorage};
-use test_support::TestServer;
+
+mod common;
+
+use common::{redis, stores};
 
 type Failure = std::io::Error;
-
-fn redis() -> &'static TestServer {
-    static REDIS: OnceLock<TestServer> = OnceLock::new();
-    REDIS.get_or_init(|| test_support::redis().unwrap_or_else(|e| panic!("{e}")))
-}
-
-/// One store of each real backend, each in a namespace of its own.
-fn stores(label: &str) -> Vec<(&'static str, Arc<dyn KvStorage>)> {
-    let namespace = test_support::unique_name(label);
-    let sqlite = SqliteStorage::open(SqliteOptions::temp_dir().namespace(&namespace))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let redis = RedisStorage::from_url(redis().url(), &namespace).unwrap_or_else(|e| panic!("{e}"));
-    vec![
-        ("memory", Arc::new(MemoryStorage::new())),
-        ("sqlite", Arc::new(sqlite)),
-        ("redis", Arc::new(redis)),
-    ]
-}
 
 fn options(name: &str, refresh_ms: u64, expire_ms: u64) -> MemoOptions {
     MemoOptions::new(

@@ -12,12 +12,17 @@ const DOCUMENT_OVERHEAD: usize = 2048;
 /// The largest value a [`MongoStorage`](crate::MongoStorage) document holds.
 pub const MAX_VALUE_LEN: usize = MAX_DOCUMENT - DOCUMENT_OVERHEAD;
 
+/// A value as the BSON binary it is stored as.
+pub(crate) fn binary(value: &[u8]) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: value.to_vec(),
+    }
+}
+
 /// An entry's document.
 pub(crate) fn entry(key: &str, value: &[u8], expires_at: Option<Timestamp>) -> Document {
-    let mut document = doc! {
-        "_id": key,
-        "v": Binary { subtype: BinarySubtype::Generic, bytes: value.to_vec() },
-    };
+    let mut document = doc! { "_id": key, "v": binary(value) };
     if let Some(at) = expires_at {
         document.insert("e", DateTime::from_millis(at.as_millis()));
     }

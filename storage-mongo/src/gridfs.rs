@@ -36,9 +36,11 @@ pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(600);
 /// A write uploads a complete new file first, then swings the key's pointer to it in one atomic
 /// `findAndModify` and deletes the file it replaced. So a reader always finds one whole version
 /// (if the file it was reading is replaced under it, it follows the pointer again), and of
-/// concurrent writers of one key the last pointer swing wins with one whole value. Expired
-/// entries are invisible to reads; [`purge_expired`](AsyncKvStorage::purge_expired) deletes them
-/// and their files.
+/// concurrent writers of one key the last pointer swing wins with one whole value.
+/// `compare_and_set` and `compare_and_delete` read the value, compare it, and swing or remove
+/// the pointer only if it still names the file compared (file ids are never reused), so they are
+/// atomic too. Expired entries are invisible to reads;
+/// [`purge_expired`](AsyncKvStorage::purge_expired) deletes them and their files.
 ///
 /// A writer that dies between its upload and its pointer swing leaves a file no key points to;
 /// so does a server whose `findAndModify` is not atomic under concurrency (SecantusDB 0.7.0b3
@@ -188,6 +190,31 @@ impl GridFsStorage {
 
     /// Reads the live entry of `key`, following the pointer again if the file was replaced.
     async fn read(&self, key: &str, index: Option<Document>) -> Result<Option<Entry>> {
+        Ok(self.read_indexed(key, index).await?.map(|(_, entry)| entry))
+    }
+
+    /// The pointer of `key` if its live value is `expected`: a conditional operation then
+    /// swings or removes exactly that pointer (file ids are never reused, so a pointer that
+    /// still names the file compared has not been written since).
+    async fn pointer_if_value(&self, key: &str, expected: &[u8]) -> Result<Option<Document>> {
+        Ok(self
+            .read_indexed(key, None)
+            .await?
+            .filter(|(_, entry)| entry.value == expected)
+            .map(|(index, _)| index))
+    }
+
+    /// The filter matching `index`'s pointer while it is live.
+    fn same_pointer(key: &str, index: &Document) -> Document {
+        and_live(doc! { "_id": key, "f": file_id(index) }, Timestamp::now())
+    }
+
+    /// [`read`](Self::read), with the pointer the value was read through.
+    async fn read_indexed(
+        &self,
+        key: &str,
+        index: Option<Document>,
+    ) -> Result<Option<(Document, Entry)>> {
         let mut index = index;
         for _ in 0..READ_ATTEMPTS {
             let current = match index.take() {
@@ -205,10 +232,8 @@ impl GridFsStorage {
             };
             match self.download(file, Self::length(&current)).await {
                 Ok(value) => {
-                    return Ok(Some(Entry {
-                        value,
-                        expires_at: document::expiry(&current),
-                    }))
+                    let expires_at = document::expiry(&current);
+                    return Ok(Some((current, Entry { value, expires_at })));
                 }
                 Err(error) => {
                     let now = self.index_of(key, "get").await?;
@@ -355,6 +380,64 @@ impl AsyncKvStorage for GridFsStorage {
                     Err(mongo_error("set_if_absent")(error))
                 }
             }
+        }
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let Some(expected) = expected else {
+            return self.set_if_absent(key, value, ttl).await;
+        };
+        check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
+        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        let Some(current) = self.pointer_if_value(key, expected).await? else {
+            return Ok(false);
+        };
+        let file = self.upload(key, value).await?;
+        let swung = self
+            .keys
+            .find_one_and_replace(
+                Self::same_pointer(key, &current),
+                Self::index(key, file, value.len(), expires_at),
+            )
+            .await;
+        match swung {
+            Ok(Some(old)) => {
+                self.delete_file(file_id(&old)).await;
+                Ok(true)
+            }
+            Ok(None) => {
+                self.delete_file(Some(file)).await;
+                Ok(false)
+            }
+            Err(error) => {
+                self.delete_file(Some(file)).await;
+                Err(mongo_error("compare_and_set")(error))
+            }
+        }
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let Some(current) = self.pointer_if_value(key, expected).await? else {
+            return Ok(false);
+        };
+        let taken = self
+            .keys
+            .find_one_and_delete(Self::same_pointer(key, &current))
+            .await
+            .map_err(mongo_error("compare_and_delete"))?;
+        match taken {
+            Some(taken) => {
+                self.delete_file(file_id(&taken)).await;
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 

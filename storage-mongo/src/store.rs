@@ -32,7 +32,8 @@ const BULK_BYTES: usize = 8 * 1024 * 1024;
 /// expired documents by itself (about once a minute); every read also filters on `e`, so expiry
 /// is exact to the millisecond. Costs: `get` / `contains` / `expiry` one `find`; `set` one
 /// upserting `update`; `set_if_absent` one upsert conditioned on the old entry having expired
-/// (the unique `_id` makes it atomic); `delete` / `pop` one `findAndModify`; `get_many` one
+/// (the unique `_id` makes it atomic); `compare_and_set` / `compare_and_delete` one `update` /
+/// `delete` filtered on the key, the value and liveness; `delete` / `pop` one `findAndModify`; `get_many` one
 /// `find` with `$in` per 1000 keys; `set_many` one `update` command per 8 MB of values;
 /// `delete_many` one `find` and one `delete` with `$in` per 1000 keys; `len` one `count`; scans page by `_id`,
 /// 256 documents per `find`. Values over 16 MB minus 2 KB are refused before anything is sent;
@@ -214,6 +215,42 @@ impl AsyncKvStorage for MongoStorage {
             Err(error) if is_duplicate_key(&error) => Ok(false),
             Err(error) => Err(mongo_error("set_if_absent")(error)),
         }
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let Some(expected) = expected else {
+            return self.set_if_absent(key, value, ttl).await;
+        };
+        check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
+        let now = Timestamp::now();
+        let entry = document::entry(key, value, expiry_from_ttl(ttl, now)?);
+        let filter = and_live(doc! { "_id": key, "v": document::binary(expected) }, now);
+        let replaced = self
+            .collection
+            .replace_one(filter, entry)
+            .await
+            .map_err(mongo_error("compare_and_set"))?;
+        Ok(replaced.matched_count > 0)
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let filter = and_live(
+            doc! { "_id": key, "v": document::binary(expected) },
+            Timestamp::now(),
+        );
+        let deleted = self
+            .collection
+            .delete_one(filter)
+            .await
+            .map_err(mongo_error("compare_and_delete"))?;
+        Ok(deleted.deleted_count > 0)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

@@ -15,6 +15,7 @@ use crate::config::RedisOptions;
 use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
 use crate::hash_ops::{HashOps, HEADER_LEN};
+use crate::key_ops::conditional_operation;
 use crate::keys::KeyLayout;
 use crate::scan::{scan_async, scan_sync};
 use crate::store::MAX_VALUE_LEN;
@@ -28,8 +29,8 @@ const PURGE_BATCH: usize = 500;
 /// Every field carries its expiry, so reads are exact to the millisecond on every server; where
 /// the server has hash-field expiry (Redis 7.4+, `HPEXPIRE`) it is set too, so the server
 /// removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired) does.
-/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET`; `set_if_absent` one Lua
-/// script; `delete` / `pop` / `delete_many` `HMGET` + `HDEL` in one transaction; `get_many`
+/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET`; `set_if_absent`,
+/// `compare_and_set` and `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` `HMGET` + `HDEL` in one transaction; `get_many`
 /// one `HMGET`; `clear` one `DEL`; `keys` / `values` / `items` / `len` `HSCAN` in batches of 500.
 pub struct RedisHashStorage {
     /// `[without, with]` native field expiry.
@@ -121,9 +122,31 @@ impl KvStorage for RedisHashStorage {
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        KvStorage::compare_and_set(self, key, None, value, ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         Self::check(key, value)?;
-        let plan = self.ops_sync()?.set_if_absent(key, value, ttl)?;
-        HashOps::decode_flag("set_if_absent", self.sync.run("set_if_absent", plan)?)
+        let operation = conditional_operation(expected);
+        let plan = self
+            .ops_sync()?
+            .compare_and_set(key, expected, value, ttl)?;
+        HashOps::decode_flag(operation, self.sync.run(operation, plan)?)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops_sync()?.compare_and_delete(key, expected);
+        HashOps::decode_flag(
+            "compare_and_delete",
+            self.sync.run("compare_and_delete", plan)?,
+        )
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -219,9 +242,32 @@ impl AsyncKvStorage for RedisHashStorage {
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        AsyncKvStorage::compare_and_set(self, key, None, value, ttl).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         Self::check(key, value)?;
-        let plan = self.ops_async().await?.set_if_absent(key, value, ttl)?;
-        HashOps::decode_flag("set_if_absent", self.conn.run("set_if_absent", plan).await?)
+        let operation = conditional_operation(expected);
+        let plan = self
+            .ops_async()
+            .await?
+            .compare_and_set(key, expected, value, ttl)?;
+        HashOps::decode_flag(operation, self.conn.run(operation, plan).await?)
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops_async().await?.compare_and_delete(key, expected);
+        HashOps::decode_flag(
+            "compare_and_delete",
+            self.conn.run("compare_and_delete", plan).await?,
+        )
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

@@ -19,11 +19,34 @@ use crate::scan::{ScanSource, Seen, SCAN_COUNT};
 /// Bytes added to every value.
 pub(crate) const HEADER_LEN: usize = 17;
 
-/// `set_if_absent`: writes the field unless it holds a live value.
-/// KEYS[1] hash; ARGV: field, encoded value, now (ms), native ttl (ms, 0 for none or unsupported).
-const SET_IF_ABSENT: &str = r"
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old and (string.sub(old, 1, 1) ~= 'E' or tonumber(string.sub(old, 2, 17), 16) > tonumber(ARGV[3])) then
+/// Lua: `live_payload(stored, now)`, the value of a stored field if it is live, else `nil`.
+macro_rules! live_payload_lua {
+    () => {
+        r"
+local function live_payload(stored, now)
+  if not stored then return nil end
+  local header = string.sub(stored, 1, 1)
+  if header == 'N' then return string.sub(stored, 2) end
+  if header == 'E' and tonumber(string.sub(stored, 2, 17), 16) > now then
+    return string.sub(stored, 18)
+  end
+  return nil
+end
+"
+    };
+}
+
+/// `set_if_absent` and `compare_and_set`: writes the field unless it holds a live value
+/// (ARGV[5] absent), or only if its live value is ARGV[5].
+/// KEYS[1] hash; ARGV: field, encoded value, now (ms), native ttl (ms, 0 for none or
+/// unsupported), expected value.
+const COMPARE_AND_SET: &str = concat!(
+    live_payload_lua!(),
+    r"
+local current = live_payload(redis.call('HGET', KEYS[1], ARGV[1]), tonumber(ARGV[3]))
+if #ARGV < 5 then
+  if current then return 0 end
+elseif current ~= ARGV[5] then
   return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -31,7 +54,20 @@ if ARGV[4] ~= '0' then
   redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
 end
 return 1
-";
+"
+);
+
+/// `compare_and_delete`: deletes the field only if its live value is ARGV[3].
+/// KEYS[1] hash; ARGV: field, now (ms), expected value.
+const COMPARE_AND_DELETE: &str = concat!(
+    live_payload_lua!(),
+    r"
+if live_payload(redis.call('HGET', KEYS[1], ARGV[1]), tonumber(ARGV[2])) ~= ARGV[3] then
+  return 0
+end
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"
+);
 
 /// `purge_expired`: deletes the given fields that are (still) expired. KEYS[1] hash; ARGV[1]
 /// now (ms); ARGV[2..] fields.
@@ -205,9 +241,11 @@ impl HashOps {
         Ok(plan)
     }
 
-    pub(crate) fn set_if_absent(
+    /// `set_if_absent` (`expected` `None`) or `compare_and_set`, as one script.
+    pub(crate) fn compare_and_set(
         &self,
         key: &str,
+        expected: Option<&[u8]>,
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<Plan> {
@@ -216,16 +254,31 @@ impl HashOps {
             (true, Some(ttl)) => ttl_millis(ttl)?,
             _ => 0,
         };
-        let cmd = redis::cmd("EVAL")
-            .arg(SET_IF_ABSENT)
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(COMPARE_AND_SET)
             .arg(1)
             .arg(&self.hash)
             .arg(key)
             .arg(encode(value, expiry_from_ttl(ttl, now)?))
             .arg(now.as_millis())
-            .arg(native)
-            .to_owned();
+            .arg(native);
+        if let Some(expected) = expected {
+            cmd.arg(expected);
+        }
         Ok(self.plan(cmd))
+    }
+
+    /// `compare_and_delete`, as one script.
+    pub(crate) fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Plan {
+        let cmd = redis::cmd("EVAL")
+            .arg(COMPARE_AND_DELETE)
+            .arg(1)
+            .arg(&self.hash)
+            .arg(key)
+            .arg(Timestamp::now().as_millis())
+            .arg(expected)
+            .to_owned();
+        self.plan(cmd)
     }
 
     pub(crate) fn decode_flag(operation: &'static str, replies: Vec<Value>) -> Result<bool> {

@@ -16,6 +16,32 @@ use crate::scan::{ScanSource, Seen, SCAN_COUNT};
 const GET_WITH_EXPIRY: &str =
     "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
 
+/// `compare_and_set`: KEYS[1] the key; ARGV: expected value, new value, ttl in ms ('' for none).
+const COMPARE_AND_SET: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+";
+
+/// `compare_and_delete`: KEYS[1] the key; ARGV[1] the expected value.
+const COMPARE_AND_DELETE: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+";
+
+/// The operation name of a conditional write: `set_if_absent` when nothing is expected.
+pub(crate) fn conditional_operation(expected: Option<&[u8]>) -> &'static str {
+    if expected.is_some() {
+        "compare_and_set"
+    } else {
+        "set_if_absent"
+    }
+}
+
 /// Plans and decoders over one namespace's key layout.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyOps {
@@ -99,6 +125,49 @@ impl KeyOps {
             "set_if_absent",
             &next("set_if_absent", &mut replies.into_iter())?,
         )
+    }
+
+    /// `set_if_absent` (`SET NX`) when `expected` is `None`, else one script: a single key, so
+    /// it runs on a cluster too.
+    pub(crate) fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<Plan> {
+        let Some(expected) = expected else {
+            return self.set(key, value, ttl, true);
+        };
+        let server_key = self.layout.server_key(key);
+        let ttl = ttl.map(ttl_millis).transpose()?;
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(COMPARE_AND_SET)
+            .arg(1)
+            .arg(&server_key)
+            .arg(expected)
+            .arg(value)
+            .arg(ttl.map(|ms| ms.to_string()).unwrap_or_default());
+        Ok(Plan::one(cmd, server_key))
+    }
+
+    /// Decodes `SET NX`'s answer or the script's 0 / 1.
+    pub(crate) fn decode_conditional(operation: &'static str, replies: Vec<Value>) -> Result<bool> {
+        match next(operation, &mut replies.into_iter())? {
+            Value::Int(n) => Ok(n > 0),
+            reply => ok_or_nil(operation, &reply),
+        }
+    }
+
+    pub(crate) fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Plan {
+        let server_key = self.layout.server_key(key);
+        let cmd = redis::cmd("EVAL")
+            .arg(COMPARE_AND_DELETE)
+            .arg(1)
+            .arg(&server_key)
+            .arg(expected)
+            .to_owned();
+        Plan::one(cmd, server_key)
     }
 
     pub(crate) fn delete(&self, key: &str) -> Plan {

@@ -14,7 +14,7 @@ use storage_core::{
 use crate::config::RedisOptions;
 use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
-use crate::key_ops::KeyOps;
+use crate::key_ops::{conditional_operation, KeyOps};
 use crate::keys::KeyLayout;
 use crate::scan::{scan_async, scan_sync};
 
@@ -29,7 +29,8 @@ const CLEAR_BATCH: usize = 500;
 /// TTLs are native (`SET … PX`, millisecond precision). Costs: `get`, `set`, `set_if_absent`
 /// (`SET NX`), `delete` (`DEL`), `pop` (`GETDEL`), `contains` and `expiry` (`PEXPIRETIME`,
 /// whose answer tells a missing key from a live one) are one command; `get_entry` is one Lua
-/// script (`GET` + `PEXPIRETIME`); bulk calls are one pipeline (on a cluster,
+/// script (`GET` + `PEXPIRETIME`), and so are `compare_and_set` and `compare_and_delete` (`GET`,
+/// compare, `SET` / `DEL`: one key, so they run on a cluster too); bulk calls are one pipeline (on a cluster,
 /// one pipeline per hash slot, sent concurrently); `keys` / `values` / `items` / `len` / `clear`
 /// SCAN every master in batches of 500 (never `KEYS`) plus one pipeline per batch.
 ///
@@ -130,6 +131,28 @@ impl KvStorage for RedisStorage {
         )
     }
 
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        Self::check(key, value)?;
+        let operation = conditional_operation(expected);
+        let plan = self.ops.compare_and_set(key, expected, value, ttl)?;
+        KeyOps::decode_conditional(operation, self.sync.run(operation, plan)?)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops.compare_and_delete(key, expected);
+        KeyOps::decode_conditional(
+            "compare_and_delete",
+            self.sync.run("compare_and_delete", plan)?,
+        )
+    }
+
     fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
         Ok(KeyOps::decode_deleted(self.sync.run("delete", self.ops.delete(key))?)? > 0)
@@ -213,6 +236,28 @@ impl AsyncKvStorage for RedisStorage {
         Self::check(key, value)?;
         let plan = self.ops.set(key, value, ttl, true)?;
         KeyOps::decode_set_if_absent(self.conn.run("set_if_absent", plan).await?)
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        Self::check(key, value)?;
+        let operation = conditional_operation(expected);
+        let plan = self.ops.compare_and_set(key, expected, value, ttl)?;
+        KeyOps::decode_conditional(operation, self.conn.run(operation, plan).await?)
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops.compare_and_delete(key, expected);
+        KeyOps::decode_conditional(
+            "compare_and_delete",
+            self.conn.run("compare_and_delete", plan).await?,
+        )
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

@@ -12,7 +12,9 @@ pub(crate) struct Sql {
     pub expiry: String,
     pub set: String,
     pub set_if_absent: String,
+    pub set_if_value: String,
     pub delete: String,
+    pub delete_if_value: String,
     pub pop: String,
     pub count: String,
     pub first_page: [String; 2],
@@ -61,7 +63,15 @@ impl Sql {
                  WHERE NOT {}",
                 live(4)
             ),
+            set_if_value: format!(
+                "UPDATE {t} SET value = ?2, expires_at = ?3 WHERE key = ?1 AND value = ?5 AND {}",
+                live(4)
+            ),
             delete: format!("DELETE FROM {t} WHERE key = ?1 RETURNING {}", live(2)),
+            delete_if_value: format!(
+                "DELETE FROM {t} WHERE key = ?1 AND value = ?2 AND {}",
+                live(3)
+            ),
             pop: format!("DELETE FROM {t} WHERE key = ?1 RETURNING value, {}", live(2)),
             count: format!("SELECT COUNT(*) FROM {t} WHERE {}", live(1)),
             first_page: [page(false, false), page(true, false)],

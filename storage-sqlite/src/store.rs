@@ -51,7 +51,8 @@ struct Database {
 /// path, or call [`namespace`](Self::namespace) on an open store to share its connections.
 ///
 /// Every operation is one statement (`get`, `set`, `set_if_absent` as an upsert with a
-/// condition, `delete`/`pop` with `RETURNING`, `len` as `COUNT(*)`); bulk calls run in one
+/// condition, `compare_and_set` / `compare_and_delete` as an `UPDATE` / `DELETE` whose `WHERE`
+/// compares the value, `delete`/`pop` with `RETURNING`, `len` as `COUNT(*)`); bulk calls run in one
 /// transaction with `IN (…)` lists of up to 500 keys; scans read pages of 256 rows by key.
 /// Statements are prepared once per connection and cached.
 #[derive(Clone)]
@@ -410,6 +411,45 @@ impl KvStorage for SqliteStorage {
         self.db
             .pool
             .with(|conn| write_entry(conn, &self.sql.set_if_absent, key, value, ttl, true))
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let Some(expected) = expected else {
+            return self.set_if_absent(key, value, ttl);
+        };
+        self.check_write(key, value)?;
+        let now = Timestamp::now();
+        let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+        let changed = self.read("compare_and_set", |conn| {
+            conn.prepare_cached(&self.sql.set_if_value)?
+                .execute(params![
+                    key.as_bytes(),
+                    value,
+                    expires_at,
+                    now.as_millis(),
+                    expected
+                ])
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let changed = self.read("compare_and_delete", |conn| {
+            conn.prepare_cached(&self.sql.delete_if_value)?
+                .execute(params![
+                    key.as_bytes(),
+                    expected,
+                    Timestamp::now().as_millis()
+                ])
+        })?;
+        Ok(changed > 0)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {

@@ -1,44 +1,23 @@
 //! Atomic and destructive writes: `set_if_absent` has one winner under contention on both faces
 //! and keeps its TTL; `pop` removes what it returns.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use storage_core::{Error, KvStorage};
+use storage_core::KvStorage;
 
 use super::fresh;
+use super::race::{
+    claim, race_key, race_tasks, race_threads, rounds, winners, AsyncAttempt, Outcomes, CONTENDERS,
+    KEYS_PER_ROUND,
+};
 use crate::window::Window;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
 
-/// Threads (or tasks) racing in each round.
-const CONTENDERS: usize = 8;
-/// Rounds of a race: at least the first number, and more, up to the second, while the time
-/// budget lasts. A check-then-set store over a network has a wide race window and loses within
-/// a few rounds; an in-process one has a window of nanoseconds and needs many rounds (its rounds
-/// take microseconds, so it gets all of them).
-const ROUNDS: (usize, usize) = (3, 200);
-/// How long a race goes on adding rounds after the minimum.
-const RACE_BUDGET: Duration = Duration::from_secs(4);
-/// Keys every contender claims in one round, in the same order, so that they collide on each.
-const KEYS_PER_ROUND: usize = 24;
-
-/// The rounds of a race that began at `started`.
-fn rounds(started: Instant) -> impl Iterator<Item = usize> {
-    (0..ROUNDS.1).take_while(move |round| *round < ROUNDS.0 || started.elapsed() < RACE_BUDGET)
-}
-
-fn race_key(round: usize, key: usize) -> String {
-    format!("race:{round}:{key}")
-}
-
-fn claim(contender: usize) -> Vec<u8> {
-    format!("winner {contender}").into_bytes()
-}
-
 /// Checks one round's outcome: `won[c][k]` says whether contender `c` won key `k`.
-fn judge_round(store: &dyn KvStorage, round: usize, won: &[Vec<bool>]) -> CheckResult {
+fn judge_round(store: &dyn KvStorage, round: usize, won: &Outcomes) -> CheckResult {
     for key in 0..KEYS_PER_ROUND {
-        let winners: Vec<usize> = (0..won.len()).filter(|c| won[*c][key]).collect();
+        let winners = winners(won, key);
         let name = race_key(round, key);
         ensure!(
             winners.len() == 1,
@@ -76,38 +55,12 @@ fn prepare_round(store: &dyn KvStorage, round: usize) -> CheckResult {
 pub fn set_if_absent_has_one_winner(backend: &dyn Backend) -> CheckResult {
     let store = fresh(backend, "sia_race")?;
     let started = Instant::now();
+    let attempt = |store: &dyn KvStorage, contender: usize, key: &str| {
+        store.set_if_absent(key, &claim(contender), Some(Duration::from_secs(600)))
+    };
     for round in rounds(started) {
         prepare_round(store.as_ref(), round)?;
-        let barrier = Barrier::new(CONTENDERS);
-        let outcomes: Vec<Result<Vec<bool>, String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..CONTENDERS)
-                .map(|c| {
-                    let (store, barrier) = (store.clone(), &barrier);
-                    scope.spawn(move || {
-                        barrier.wait();
-                        (0..KEYS_PER_ROUND)
-                            .map(|key| {
-                                store
-                                    .set_if_absent(
-                                        &race_key(round, key),
-                                        &claim(c),
-                                        Some(Duration::from_secs(600)),
-                                    )
-                                    .ctx("set_if_absent")
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err("a contender thread panicked".into()))
-                })
-                .collect()
-        });
-        let won = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let won = race_threads(&store, round, "set_if_absent", &attempt)?;
         judge_round(store.as_ref(), round, &won).map_err(|e| format!("round {round}: {e}"))?;
     }
     store.clear().ctx("clear")
@@ -120,39 +73,16 @@ pub fn set_if_absent_has_one_winner_async(backend: &dyn Backend) -> CheckResult 
     let sync = backend.open(&namespace).ctx("open")?;
     let runtime = crate::runtime(CONTENDERS.min(4))?;
     let started = Instant::now();
+    let attempt: AsyncAttempt = Arc::new(|store, contender, key| {
+        Box::pin(async move {
+            store
+                .set_if_absent(&key, &claim(contender), Some(Duration::from_secs(600)))
+                .await
+        })
+    });
     for round in rounds(started) {
         prepare_round(sync.as_ref(), round)?;
-        let won: Vec<Vec<bool>> = runtime.block_on(async {
-            let start = Arc::new(tokio::sync::Barrier::new(CONTENDERS));
-            let tasks: Vec<_> = (0..CONTENDERS)
-                .map(|c| {
-                    let (store, start) = (store.clone(), start.clone());
-                    tokio::spawn(async move {
-                        start.wait().await;
-                        let mut won = Vec::with_capacity(KEYS_PER_ROUND);
-                        for key in 0..KEYS_PER_ROUND {
-                            let claimed = store
-                                .set_if_absent(
-                                    &race_key(round, key),
-                                    &claim(c),
-                                    Some(Duration::from_secs(600)),
-                                )
-                                .await?;
-                            won.push(claimed);
-                        }
-                        Ok::<_, Error>(won)
-                    })
-                })
-                .collect();
-            let mut won = Vec::with_capacity(CONTENDERS);
-            for task in tasks {
-                let outcome = task
-                    .await
-                    .map_err(|e| format!("a contender task failed: {e}"))?;
-                won.push(outcome.ctx("set_if_absent")?);
-            }
-            Ok::<_, String>(won)
-        })?;
+        let won = race_tasks(&runtime, &store, round, "set_if_absent", &attempt)?;
         judge_round(sync.as_ref(), round, &won).map_err(|e| format!("round {round}: {e}"))?;
     }
     sync.clear().ctx("clear")

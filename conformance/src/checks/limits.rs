@@ -84,6 +84,14 @@ pub fn long_keys_are_refused(backend: &dyn Backend) -> CheckResult {
             "set_if_absent",
             store.set_if_absent(&long, b"v", None).err(),
         ),
+        (
+            "compare_and_set",
+            store.compare_and_set(&long, Some(b"v"), b"w", None).err(),
+        ),
+        (
+            "compare_and_delete",
+            store.compare_and_delete(&long, b"v").err(),
+        ),
         ("get", store.get(&long).err()),
         ("contains", store.contains(&long).err()),
         ("expiry", store.expiry(&long).err()),
@@ -131,6 +139,10 @@ pub fn values_over_the_limit_are_refused(backend: &dyn Backend) -> CheckResult {
         (
             "set_if_absent",
             store.set_if_absent("big", &over, None).err(),
+        ),
+        (
+            "compare_and_set",
+            store.compare_and_set("big", None, &over, None).err(),
         ),
         (
             "set_many",

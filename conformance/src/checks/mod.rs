@@ -4,9 +4,11 @@ mod async_face;
 mod atomic;
 mod bulk;
 mod concurrency;
+mod conditional;
 mod layers;
 mod limits;
 mod namespaces;
+mod race;
 mod ttl;
 
 pub use crate::model::{model_based, model_based_async, model_based_with_cases};
@@ -20,6 +22,10 @@ pub use bulk::{
     large_bulk_operations, update_copies_remaining_ttl,
 };
 pub use concurrency::concurrent_writers_and_readers;
+pub use conditional::{
+    compare_and_set_counts_exactly, compare_and_swap_semantics, conditional_writes_have_one_winner,
+    conditional_writes_have_one_winner_async,
+};
 pub use layers::{
     corrupt_bytes_through_codec, tampered_bytes_through_signing, typed_over_signed_round_trip,
 };
@@ -65,6 +71,10 @@ macro_rules! __with_checks {
             set_if_absent_has_one_winner: Nothing,
             set_if_absent_has_one_winner_async: Nothing,
             set_if_absent_keeps_the_ttl: Nothing,
+            compare_and_swap_semantics: Nothing,
+            conditional_writes_have_one_winner: Nothing,
+            conditional_writes_have_one_winner_async: Nothing,
+            compare_and_set_counts_exactly: Nothing,
             pop_removes_the_entry: Nothing,
             every_key_up_to_the_limit_works: Nothing,
             long_keys_are_refused: Nothing,
