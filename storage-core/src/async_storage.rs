@@ -10,7 +10,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::check_key;
-use crate::storage::{Expiry, UPDATE_BATCH};
+use crate::storage::{is_entry, Expiry, UPDATE_BATCH};
 use crate::time::{remaining_ttl, Timestamp};
 
 /// A boxed stream borrowed from a store.
@@ -91,23 +91,23 @@ pub trait AsyncKvStorage: Send + Sync {
         Ok(self.delete(key).await?.then_some(entry.value))
     }
 
-    /// The number of live entries.
+    /// The number of live entries: as many as [`keys`](Self::keys) yields, entries it reports
+    /// as unreadable included (see [`is_entry`]).
     async fn len(&self) -> Result<usize> {
-        self.scan(ScanMode::KeysOnly)
-            .await?
-            .try_fold(0, |count, _| async move { Ok(count + 1) })
-            .await
+        let mut records = self.scan(ScanMode::KeysOnly).await?;
+        let mut count = 0;
+        while let Some(record) = records.next().await {
+            count += usize::from(is_entry(record)?);
+        }
+        Ok(count)
     }
 
     /// Whether there is no live entry.
     async fn is_empty(&self) -> Result<bool> {
-        Ok(self
-            .scan(ScanMode::KeysOnly)
-            .await?
-            .next()
-            .await
-            .transpose()?
-            .is_none())
+        match self.scan(ScanMode::KeysOnly).await?.next().await {
+            None => Ok(true),
+            Some(record) => Ok(!is_entry(record)?),
+        }
     }
 
     /// The keys of the live entries, streamed.

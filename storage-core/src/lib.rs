@@ -47,6 +47,6 @@ pub use error::{BoxError, Error, KeyDisplay, Result};
 pub use limits::{Namespace, MAX_KEY_LEN};
 pub use memory::{MemoryDatabase, MemoryStorage};
 pub use signing::{OnInvalid, Signed, Signer, SigningKey};
-pub use storage::{BoxIter, Expiry, KvStorage, RecordIter};
+pub use storage::{is_entry, readable_record, BoxIter, Expiry, KvStorage, RecordIter};
 pub use time::Timestamp;
 pub use typed::Typed;

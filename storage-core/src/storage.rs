@@ -132,19 +132,22 @@ pub trait KvStorage: Send + Sync {
         Ok(self.delete(key)?.then_some(entry.value))
     }
 
-    /// The number of live entries.
+    /// The number of live entries: as many as [`keys`](Self::keys) yields, entries it reports
+    /// as unreadable included.
     fn len(&self) -> Result<usize> {
         let mut count = 0;
         for record in self.scan(ScanMode::KeysOnly)? {
-            record?;
-            count += 1;
+            count += usize::from(is_entry(record)?);
         }
         Ok(count)
     }
 
     /// Whether there is no live entry.
     fn is_empty(&self) -> Result<bool> {
-        Ok(self.scan(ScanMode::KeysOnly)?.next().transpose()?.is_none())
+        match self.scan(ScanMode::KeysOnly)?.next() {
+            None => Ok(true),
+            Some(record) => Ok(!is_entry(record)?),
+        }
     }
 
     /// The keys of the live entries, streamed.
@@ -241,6 +244,30 @@ pub trait KvStorage: Send + Sync {
     /// Checks every key and value of a bulk write against this store's limits.
     fn check_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         crate::limits::check_entries(self.backend_name(), self.max_value_len(), entries)
+    }
+}
+
+/// Whether a scanned item is an entry: a record, or the error of one entry the scan could not
+/// read (which the scan reports in its place and goes past). Any other error is the store's own
+/// failure, and is returned.
+///
+/// The rule of every scan of this crate family: a bad entry is listed once, as an error naming
+/// it, and counted once; it never hides the entries after it.
+pub fn is_entry(item: Result<Record>) -> Result<bool> {
+    match item {
+        Ok(_) => Ok(true),
+        Err(error) if error.is_invalid_data() => Ok(true),
+        Err(error) => Err(error),
+    }
+}
+
+/// A scanned item as a record to use: `None` for a bad entry the scan reported (see
+/// [`is_entry`]), to be skipped; the scan's own failure is returned.
+pub fn readable_record(item: Result<Record>) -> Result<Option<Record>> {
+    match item {
+        Ok(record) => Ok(Some(record)),
+        Err(error) if error.is_invalid_data() => Ok(None),
+        Err(error) => Err(error),
     }
 }
 

@@ -41,8 +41,10 @@ pub(crate) fn decode_key(bytes: &[u8]) -> Result<String> {
     if bytes == [EMPTY_KEY] {
         return Ok(String::new());
     }
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| Error::corrupt("?", "stored sort key is not UTF-8"))
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Error::corrupt(&shown, "stored sort key is not UTF-8")
+    })
 }
 
 /// The size DynamoDB counts for an item: attribute names plus values.
@@ -118,6 +120,18 @@ pub(crate) fn key(item: &Item) -> Result<String> {
             "?",
             format!("item without a binary sort key: {other:?}"),
         )),
+    }
+}
+
+/// The key a scan continues after: the item's key (lossily decoded if it is not UTF-8, so a
+/// bad key still moves the scan on).
+pub(crate) fn key_for_cursor(item: &Item) -> Option<String> {
+    match item.get(KEY) {
+        Some(AttributeValue::B(bytes)) if bytes.as_ref() == [EMPTY_KEY] => Some(String::new()),
+        Some(AttributeValue::B(bytes)) => {
+            Some(String::from_utf8_lossy(bytes.as_ref()).into_owned())
+        }
+        _ => None,
     }
 }
 

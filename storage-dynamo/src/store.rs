@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use storage_core::limits::{check_entry, check_key};
-use storage_core::pagination::{paginate_stream, DEFAULT_PAGE_SIZE};
+use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Namespace, Record, Result, ScanMode,
@@ -339,31 +339,30 @@ impl DynamoStorage {
     }
 
     /// Up to `limit` live records after `after`, in key order.
-    async fn page(
-        &self,
-        mode: ScanMode,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<Vec<Record>> {
+    async fn page(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
         let mut start = after.map(|key| self.primary_key(&key));
         let projection = if mode.values() {
             None
         } else {
             Some(KEYS_AND_EXPIRY)
         };
-        let mut records = Vec::with_capacity(limit);
+        let mut entries = Vec::with_capacity(limit);
+        let mut last_key = None;
         loop {
-            let want = i32::try_from(limit - records.len()).unwrap_or(i32::MAX);
+            let want = i32::try_from(limit - entries.len()).unwrap_or(i32::MAX);
             let (items, _, next) = self
                 .query(start, Some(want), projection, None, false)
                 .await?;
             let now = Timestamp::now();
             for found in items.into_iter().filter(|i| item::is_live(i, now)) {
-                records.push(item::record(found, mode.values())?);
+                if let Some(key) = item::key_for_cursor(&found) {
+                    last_key = Some(key);
+                }
+                entries.push(item::record(found, mode.values()));
             }
             match next {
-                Some(next) if records.len() < limit => start = Some(next),
-                _ => return Ok(records),
+                Some(next) if entries.len() < limit => start = Some(next),
+                _ => return Ok(Page::new(entries, last_key)),
             }
         }
     }
@@ -485,9 +484,10 @@ impl AsyncKvStorage for DynamoStorage {
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        Ok(paginate_stream(DEFAULT_PAGE_SIZE, move |after, limit| {
-            self.page(mode, after, limit)
-        }))
+        Ok(paginate_page_stream(
+            DEFAULT_PAGE_SIZE,
+            move |after, limit| self.page(mode, after, limit),
+        ))
     }
 
     async fn clear(&self) -> Result<()> {

@@ -104,3 +104,32 @@ fn items_carry_ttl_seconds_and_exact_expiry() {
         store.clear().await.unwrap_or_else(|e| panic!("{e}"));
     });
 }
+
+/// An item another client wrote with a string value (not binary) among 600 good ones is
+/// reported once, naming its key, and hides nothing from `keys`, `items` or `len`.
+#[test]
+fn one_bad_item_hides_no_good_one() {
+    let server = test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = test_support::unique_name("bad_item");
+    let store = DynamoStorage::open_blocking(options(&server, &namespace))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let good = test_support::write_good_entries(&store, 600).unwrap_or_else(|e| panic!("{e}"));
+    let inner = store.inner();
+    let put = inner
+        .client()
+        .put_item()
+        .table_name(inner.table())
+        .item("ns", AttributeValue::S(namespace.clone()))
+        .item(
+            "k",
+            AttributeValue::B(Blob::new(b"planted by hand".to_vec())),
+        )
+        .item("v", AttributeValue::S("a string, not binary".into()))
+        .send();
+    let put = store.block_on(async { put.await.map(drop).map_err(|e| e.to_string()) });
+    put.unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    test_support::assert_bad_entry_reported(&store, &good, "planted by hand")
+        .unwrap_or_else(|e| panic!("{e}"));
+    storage_core::KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -41,10 +41,15 @@ pub(crate) fn encode(key: &str, expires_at: Option<Timestamp>, value: &[u8]) -> 
     bytes
 }
 
-/// Reads the header from `reader`, leaving it at the start of the value. `name` identifies the
-/// file in errors.
-pub(crate) fn read_header(reader: &mut impl Read, name: &str) -> Result<Header> {
-    let corrupt = |reason: &str| Error::corrupt(name, format!("file {name}: {reason}"));
+/// Reads the header from `reader`, leaving it at the start of the value. Errors name the entry
+/// (`key`, when the reader knows it) and its `file`.
+pub(crate) fn read_header(reader: &mut impl Read, key: Option<&str>, file: &str) -> Result<Header> {
+    let corrupt = |reason: &str| {
+        Error::corrupt(
+            key.unwrap_or("(unknown key)"),
+            format!("file {file}: {reason}"),
+        )
+    };
     let mut fixed = [0u8; FIXED_HEADER_LEN];
     reader
         .read_exact(&mut fixed)
@@ -80,7 +85,7 @@ mod tests {
     fn round_trip() {
         let bytes = encode("k", Some(Timestamp::from_millis(42)), b"value");
         let mut reader = &bytes[..];
-        let header = read_header(&mut reader, "f");
+        let header = read_header(&mut reader, None, "f");
         let header = header.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(header.key, "k");
         assert_eq!(header.expires_at, Some(Timestamp::from_millis(42)));
@@ -92,7 +97,7 @@ mod tests {
         let bytes = encode("key", None, b"v");
         for len in 0..FIXED_HEADER_LEN + 3 {
             assert!(matches!(
-                read_header(&mut &bytes[..len], "f"),
+                read_header(&mut &bytes[..len], None, "f"),
                 Err(Error::Corrupt { .. })
             ));
         }

@@ -61,6 +61,12 @@ pub struct FsStorage {
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
 
+/// The file name of `path`, for messages and comparisons.
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
 /// Names Windows reserves for devices, in any case and with any extension.
 const RESERVED_NAMES: &[&str] = &[
     "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
@@ -183,9 +189,11 @@ impl FsStorage {
         key: Option<&str>,
         values: bool,
     ) -> Result<Option<(Header, Vec<u8>)>> {
-        let name = || {
-            path.file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        // Errors name the entry: its key when known, and its file (an entry file, never the
+        // temporary name `delete` and `pop` read it under).
+        let name = || match key {
+            Some(key) => file_name(key, self.extension.as_deref()),
+            None => file_name_of(path),
         };
         let not_found = |error: &io::Error| error.kind() == io::ErrorKind::NotFound;
         let (header, value) = if values {
@@ -195,7 +203,7 @@ impl FsStorage {
                 Err(error) => return Err(io_error("read")(error)),
             };
             let mut rest = &bytes[..];
-            let header = read_header(&mut rest, &name())?;
+            let header = read_header(&mut rest, key, &name())?;
             let header_len = bytes.len() - rest.len();
             bytes.drain(..header_len);
             (header, bytes)
@@ -205,13 +213,13 @@ impl FsStorage {
                 Err(error) if not_found(&error) => return Ok(None),
                 Err(error) => return Err(io_error("read")(error)),
             };
-            (read_header(&mut file, &name())?, Vec::new())
+            (read_header(&mut file, key, &name())?, Vec::new())
         };
         if let Some(key) = key {
             if header.key != key {
                 return Err(Error::corrupt(
                     key,
-                    format!("file {} holds another key", name()),
+                    format!("its file holds another key, {:?}", header.key),
                 ));
             }
         }
@@ -412,6 +420,19 @@ impl KvStorage for FsStorage {
                 Ok(None) => None,
                 Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => {
                     None
+                }
+                // A file (planted or copied) whose name is not its key's: listing it would show
+                // that key twice, or a key `get` cannot reach.
+                Ok(Some((header, _)))
+                    if file_name_of(&path) != file_name(&header.key, self.extension.as_deref()) =>
+                {
+                    Some(Err(Error::corrupt(
+                        &header.key,
+                        format!(
+                            "file {} holds this key but is not its file: not listed",
+                            file_name_of(&path)
+                        ),
+                    )))
                 }
                 Ok(Some((header, value))) => Some(Ok(Record {
                     key: header.key,

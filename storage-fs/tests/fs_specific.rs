@@ -75,3 +75,58 @@ fn namespace_directories_are_safe_on_every_file_system() -> storage_core::Result
     assert_eq!(lower.get("k")?, Some(b"lower".to_vec()));
     Ok(())
 }
+
+/// The file a planted entry gets: named like an entry file, for no key the test wrote.
+fn planted_file(store: &FsStorage) -> Result<std::path::PathBuf, String> {
+    store.path_for("never written").map_err(|e| e.to_string())
+}
+
+/// One corrupt entry file among 600 good ones is reported once, as an error naming its file,
+/// and `keys`, `items` and `len` go on past it; `get` of its key names the key.
+#[test]
+fn a_corrupt_file_hides_nothing() -> Result<(), String> {
+    let root = root();
+    let store = FsStorage::open(FsOptions::dir(root.path()).namespace("corrupt"))
+        .map_err(|e| e.to_string())?;
+    let good = test_support::write_good_entries(&store, 600).map_err(|e| e.to_string())?;
+    let planted = planted_file(&store)?;
+    std::fs::write(&planted, b"not an entry file").map_err(|e| e.to_string())?;
+    let name = planted
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    test_support::assert_bad_entry_reported(&store, &good, &name)?;
+    match store.get("never written") {
+        Err(error) => assert!(
+            error.to_string().contains("never written"),
+            "the error names the file, not the key: {error}"
+        ),
+        Ok(found) => return Err(format!("get of a corrupt file returned {found:?}")),
+    }
+    match store.pop("never written") {
+        Err(error) => assert!(
+            error.to_string().contains("never written") && !error.to_string().contains(".tmp"),
+            "pop's error names a temp file, not the key: {error}"
+        ),
+        Ok(found) => return Err(format!("pop of a corrupt file returned {found:?}")),
+    }
+    Ok(())
+}
+
+/// A copy of a good entry's file under another entry's name does not list its key twice: it is
+/// reported as a bad entry naming the file.
+#[test]
+fn a_file_under_another_keys_name_is_not_trusted() -> Result<(), String> {
+    let root = root();
+    let store = FsStorage::open(FsOptions::dir(root.path()).namespace("copies"))
+        .map_err(|e| e.to_string())?;
+    let good = test_support::write_good_entries(&store, 600).map_err(|e| e.to_string())?;
+    let original = store.path_for("key 0007").map_err(|e| e.to_string())?;
+    let planted = planted_file(&store)?;
+    std::fs::copy(&original, &planted).map_err(|e| e.to_string())?;
+    let name = planted
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    test_support::assert_bad_entry_reported(&store, &good, &name)
+}

@@ -3,6 +3,7 @@
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
+use storage_core::pagination::Page;
 use storage_core::{Error, Record, Result, Timestamp};
 
 /// BSON's document limit.
@@ -50,8 +51,8 @@ pub(crate) fn key(document: &Document) -> Result<String> {
     match document.get("_id") {
         Some(Bson::String(key)) => Ok(key.clone()),
         other => Err(Error::corrupt(
-            "?",
-            format!("document _id is not a string: {other:?}"),
+            &format!("{other:?}"),
+            "document _id is not a string",
         )),
     }
 }
@@ -76,6 +77,26 @@ pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
             ),
         )),
     }
+}
+
+/// A page of scanned documents, each turned into a record by `record` or into the error naming
+/// it; the next page starts after the last string `_id` (documents with another `_id` type sort
+/// before every string, so they are all in the first page).
+pub(crate) fn page(
+    documents: Vec<Document>,
+    mut record: impl FnMut(Document) -> Result<Record>,
+) -> Page {
+    let mut last_key = None;
+    let entries = documents
+        .into_iter()
+        .map(|document| {
+            if let Some(Bson::String(key)) = document.get("_id") {
+                last_key = Some(key.clone());
+            }
+            record(document)
+        })
+        .collect();
+    Page::new(entries, last_key)
 }
 
 /// A scanned document as a record.

@@ -11,7 +11,7 @@ use mongodb::gridfs::GridFsBucket;
 use mongodb::options::GridFsBucketOptions;
 use mongodb::{Client, Collection};
 use storage_core::limits::{check_entry, check_key};
-use storage_core::pagination::{paginate_stream, DEFAULT_PAGE_SIZE};
+use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Expiry, Namespace, Record, Result,
@@ -266,33 +266,40 @@ impl GridFsStorage {
         cursor.try_collect().await.map_err(mongo_error("scan"))
     }
 
-    async fn records(
-        &self,
-        mode: ScanMode,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<Vec<Record>> {
-        let mut records = Vec::new();
-        for index in self.page(after, limit).await? {
-            let key = document::key(&index)?;
+    async fn records(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
+        let indexes = self.page(after, limit).await?;
+        let mut last_key = None;
+        let mut entries = Vec::with_capacity(indexes.len());
+        for index in indexes {
+            let key = match document::key(&index) {
+                Ok(key) => key,
+                Err(error) => {
+                    entries.push(Err(error));
+                    continue;
+                }
+            };
+            last_key = Some(key.clone());
             let expires_at = document::expiry(&index);
             if !mode.values() {
-                records.push(Record {
+                entries.push(Ok(Record {
                     key,
                     value: None,
                     expires_at,
-                });
+                }));
                 continue;
             }
-            if let Some(entry) = self.read(&key, Some(index)).await? {
-                records.push(Record {
+            match self.read(&key, Some(index)).await {
+                Ok(Some(entry)) => entries.push(Ok(Record {
                     key,
                     value: Some(entry.value),
                     expires_at: entry.expires_at,
-                });
+                })),
+                Ok(None) => {}
+                Err(error) if error.is_invalid_data() => entries.push(Err(error)),
+                Err(error) => return Err(error),
             }
         }
-        Ok(records)
+        Ok(Page::new(entries, last_key))
     }
 
     /// Removes the pointer of `key` (live or expired) and returns it.
@@ -477,9 +484,10 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        Ok(paginate_stream(DEFAULT_PAGE_SIZE, move |after, limit| {
-            self.records(mode, after, limit)
-        }))
+        Ok(paginate_page_stream(
+            DEFAULT_PAGE_SIZE,
+            move |after, limit| self.records(mode, after, limit),
+        ))
     }
 
     async fn clear(&self) -> Result<()> {

@@ -9,7 +9,7 @@ use mongodb::bson::{doc, Bson, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
 use storage_core::limits::{check_entry, check_key};
-use storage_core::pagination::{paginate_stream, DEFAULT_PAGE_SIZE};
+use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Expiry, Namespace, Record, Result,
@@ -111,12 +111,7 @@ impl MongoStorage {
         Ok(taken.filter(|d| !document::expiry(d).is_some_and(|at| at.is_expired_at(now))))
     }
 
-    async fn page(
-        &self,
-        mode: ScanMode,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<Vec<Record>> {
+    async fn page(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
         let filter = match after {
             Some(after) => doc! { "_id": { "$gt": after } },
             None => Document::new(),
@@ -133,10 +128,9 @@ impl MongoStorage {
         };
         let cursor = find.await.map_err(mongo_error("scan"))?;
         let documents: Vec<Document> = cursor.try_collect().await.map_err(mongo_error("scan"))?;
-        documents
-            .into_iter()
-            .map(|d| document::record(d, mode.values()))
-            .collect()
+        Ok(document::page(documents, |d| {
+            document::record(d, mode.values())
+        }))
     }
 
     async fn write_batch(&self, updates: Vec<Document>) -> Result<()> {
@@ -276,9 +270,10 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        Ok(paginate_stream(DEFAULT_PAGE_SIZE, move |after, limit| {
-            self.page(mode, after, limit)
-        }))
+        Ok(paginate_page_stream(
+            DEFAULT_PAGE_SIZE,
+            move |after, limit| self.page(mode, after, limit),
+        ))
     }
 
     async fn clear(&self) -> Result<()> {

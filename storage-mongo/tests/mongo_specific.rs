@@ -260,3 +260,43 @@ fn the_connection_strings_database_is_used() {
         overridden.clear().await.unwrap_or_else(|e| panic!("{e}"));
     });
 }
+
+/// A document another client wrote with a string value (not binary) among 600 good ones is
+/// reported once, naming its key, and hides nothing from `keys`, `items` or `len`; so is a
+/// GridFS pointer without a file id.
+#[test]
+fn one_bad_document_hides_no_good_one() {
+    let server = server();
+    let namespace = test_support::unique_name("bad_doc");
+    let store =
+        MongoStorage::open_blocking(options(&server, &namespace)).unwrap_or_else(|e| panic!("{e}"));
+    let good = test_support::write_good_entries(&store, 600).unwrap_or_else(|e| panic!("{e}"));
+    let planted = doc! { "_id": "planted by hand", "v": "a string, not binary" };
+    store
+        .block_on(async { store.inner().collection().insert_one(planted).await })
+        .and_then(|inserted| inserted.map_err(|e| Error::Config(e.to_string())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    test_support::assert_bad_entry_reported(&store, &good, "planted by hand")
+        .unwrap_or_else(|e| panic!("{e}"));
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+
+    let gridfs = GridFsStorage::open_blocking(options(&server, &namespace))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let good = test_support::write_good_entries(&gridfs, 300).unwrap_or_else(|e| panic!("{e}"));
+    let client = mongodb::Client::with_uri_str(server.url());
+    let planted = doc! { "_id": "pointer without a file", "n": 1i64 };
+    gridfs
+        .block_on(async {
+            let client = client.await?;
+            client
+                .database("kv_mongo_specific")
+                .collection::<Document>(&format!("{namespace}.keys"))
+                .insert_one(planted)
+                .await
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    test_support::assert_bad_entry_reported(&gridfs, &good, "pointer without a file")
+        .unwrap_or_else(|e| panic!("{e}"));
+    KvStorage::clear(&gridfs).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -4,11 +4,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::StreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
-    AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
-    SetEntry, Timestamp,
+    readable_record, AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record, RecordIter,
+    Result, ScanMode, SetEntry, Timestamp,
 };
 
 use crate::config::RedisOptions;
@@ -205,7 +205,10 @@ impl KvStorage for RedisHashStorage {
             ScanMode::KeysOnly,
         )?;
         for record in all {
-            let record = record?;
+            // A field that cannot be decoded has no known expiry: it is not purged.
+            let Some(record) = readable_record(record)? else {
+                continue;
+            };
             if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
                 batch.push(record.key);
             }
@@ -331,7 +334,10 @@ impl AsyncKvStorage for RedisHashStorage {
         .await?;
         let mut purged = 0;
         let mut batch = Vec::with_capacity(PURGE_BATCH);
-        while let Some(record) = all.try_next().await? {
+        while let Some(record) = all.next().await {
+            let Some(record) = readable_record(record)? else {
+                continue;
+            };
             if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
                 batch.push(record.key);
             }

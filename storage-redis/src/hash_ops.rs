@@ -416,7 +416,7 @@ impl ScanSource for HashOps {
         items: Vec<Vec<Value>>,
         _replies: Vec<Value>,
         mode: ScanMode,
-    ) -> Result<Vec<Record>> {
+    ) -> Result<Vec<Result<Record>>> {
         let now = Timestamp::now();
         let mut records = Vec::with_capacity(items.len());
         for item in items {
@@ -426,17 +426,30 @@ impl ScanSource for HashOps {
             else {
                 continue;
             };
-            let key = String::from_utf8(field)
-                .map_err(|_| Error::corrupt("?", "hash field name is not UTF-8"))?;
-            let entry = decode(&key, stored)?;
+            let key = match String::from_utf8(field) {
+                Ok(key) => key,
+                Err(e) => {
+                    let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    records.push(Err(Error::corrupt(&shown, "hash field name is not UTF-8")));
+                    continue;
+                }
+            };
+            let entry = match decode(&key, stored) {
+                Ok(entry) => entry,
+                // Its expiry is unknown: reported, as every bad entry is, live or not.
+                Err(error) => {
+                    records.push(Err(error));
+                    continue;
+                }
+            };
             if entry.is_expired_at(now) && !self.include_expired {
                 continue;
             }
-            records.push(Record {
+            records.push(Ok(Record {
                 key,
                 value: mode.values().then_some(entry.value),
                 expires_at: entry.expires_at,
-            });
+            }));
         }
         Ok(records)
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::{Cmd, Value};
 use storage_core::time::ttl_millis;
-use storage_core::{Entry, Expiry, Record, Result, ScanMode};
+use storage_core::{Entry, Error, Expiry, Record, Result, ScanMode};
 
 use crate::conn::Plan;
 use crate::keys::KeyLayout;
@@ -293,12 +293,55 @@ impl ScanSource for KeyOps {
         plan
     }
 
+    fn type_check(&self, items: &[Vec<Value>]) -> Plan {
+        let mut plan = Plan::default();
+        for item in items {
+            if let Some(Value::BulkString(server_key)) = item.first() {
+                plan.push(
+                    redis::cmd("TYPE").arg(server_key).to_owned(),
+                    server_key.clone(),
+                );
+            }
+        }
+        plan
+    }
+
+    fn split_unreadable(
+        &self,
+        items: Vec<Vec<Value>>,
+        replies: Vec<Value>,
+    ) -> (Vec<Vec<Value>>, Vec<Result<Record>>) {
+        let mut readable = Vec::with_capacity(items.len());
+        let mut unreadable = Vec::new();
+        let keyed = items
+            .into_iter()
+            .filter(|item| matches!(item.first(), Some(Value::BulkString(_))));
+        for (item, kind) in keyed.zip(replies) {
+            let kind = match kind {
+                Value::SimpleString(kind) => kind,
+                Value::BulkString(kind) => String::from_utf8_lossy(&kind).into_owned(),
+                _ => String::new(),
+            };
+            let key = match item.first() {
+                Some(Value::BulkString(server_key)) => self.layout.entry_key(server_key),
+                _ => None,
+            };
+            match key {
+                Some(key) if kind != "string" && kind != "none" => unreadable.push(Err(
+                    Error::corrupt(&key, format!("the Redis key holds a {kind}, not a string")),
+                )),
+                _ => readable.push(item),
+            }
+        }
+        (readable, unreadable)
+    }
+
     fn records(
         &self,
         items: Vec<Vec<Value>>,
         replies: Vec<Value>,
         mode: ScanMode,
-    ) -> Result<Vec<Record>> {
+    ) -> Result<Vec<Result<Record>>> {
         let mut replies = replies.into_iter();
         let mut records = Vec::with_capacity(items.len());
         for item in items {
@@ -322,11 +365,11 @@ impl ScanSource for KeyOps {
                 Expiry::At(at) => Some(at),
                 Expiry::Never => None,
             };
-            records.push(Record {
+            records.push(Ok(Record {
                 key,
                 value,
                 expires_at,
-            });
+            }));
         }
         Ok(records)
     }

@@ -30,13 +30,30 @@ pub(crate) trait ScanSource: Send + Sync {
     /// The commands that fetch what the records of `items` need (may be empty).
     fn follow_up(&self, items: &[Vec<Value>], mode: ScanMode) -> Plan;
 
-    /// The live records of `items`, given the follow-up replies.
+    /// The live records of `items`, given the follow-up replies; an entry that cannot be read
+    /// is an error naming it, in its place.
     fn records(
         &self,
         items: Vec<Vec<Value>>,
         replies: Vec<Value>,
         mode: ScanMode,
-    ) -> Result<Vec<Record>>;
+    ) -> Result<Vec<Result<Record>>>;
+
+    /// The commands that tell which `items` hold data of a type this store cannot read (none
+    /// by default): asked only when a follow-up failed.
+    fn type_check(&self, _items: &[Vec<Value>]) -> Plan {
+        Plan::default()
+    }
+
+    /// Splits `items` by the replies of [`type_check`](Self::type_check): those to read, and
+    /// an error for each of the others.
+    fn split_unreadable(
+        &self,
+        items: Vec<Vec<Value>>,
+        _replies: Vec<Value>,
+    ) -> (Vec<Vec<Value>>, Vec<Result<Record>>) {
+        (items, Vec::new())
+    }
 }
 
 /// The keys already yielded, as 64-bit hashes: 8 bytes per key, never the values.
@@ -59,7 +76,7 @@ struct Progress {
     node: usize,
     cursor: u64,
     seen: Seen,
-    pending: VecDeque<Record>,
+    pending: VecDeque<Result<Record>>,
 }
 
 impl Progress {
@@ -77,9 +94,9 @@ impl Progress {
         self.node >= self.nodes.len()
     }
 
-    /// What to do next: `Ok(record)` to yield, `Err(true)` when finished, `Err(false)` when a
+    /// What to do next: `Ok(item)` to yield, `Err(true)` when finished, `Err(false)` when a
     /// batch must be fetched.
-    fn ready(&mut self) -> Result<Record, bool> {
+    fn ready(&mut self) -> std::result::Result<Result<Record>, bool> {
         match self.pending.pop_front() {
             Some(record) => Ok(record),
             None => Err(self.done()),
@@ -111,10 +128,10 @@ pub(crate) fn scan_sync<'a>(
     };
     let mut progress = Progress::new(nodes);
     let mut node_conn: Option<(usize, NodeConn)> = None;
-    let mut fetch = move || -> Result<Option<Record>> {
+    let mut fetch = move || -> Result<Option<Result<Record>>> {
         loop {
             match progress.ready() {
-                Ok(record) => return Ok(Some(record)),
+                Ok(item) => return Ok(Some(item)),
                 Err(true) => return Ok(None),
                 Err(false) => {}
             }
@@ -132,21 +149,39 @@ pub(crate) fn scan_sync<'a>(
                     .pop()
                     .unwrap_or(Value::Nil)
             };
-            let items = progress.absorb(source.as_ref(), reply)?;
-            let replies = conn.run("scan", source.follow_up(&items, mode))?;
+            let mut items = progress.absorb(source.as_ref(), reply)?;
+            let replies = match conn.run("scan", source.follow_up(&items, mode)) {
+                Ok(replies) => replies,
+                Err(error) => {
+                    // Keys of another type make the follow-up fail: report each, read the rest.
+                    let types = conn.run("scan", source.type_check(&items))?;
+                    let (readable, unreadable) = source.split_unreadable(items, types);
+                    if unreadable.is_empty() {
+                        return Err(error);
+                    }
+                    progress.pending.extend(unreadable);
+                    items = readable;
+                    conn.run("scan", source.follow_up(&items, mode))?
+                }
+            };
             progress
                 .pending
                 .extend(source.records(items, replies, mode)?);
         }
     };
+    // Bad entries are items of their own; only a failure of the scan itself ends it.
     let mut failed = false;
     Ok(Box::new(std::iter::from_fn(move || {
         if failed {
             return None;
         }
-        let next = fetch().transpose();
-        failed = matches!(next, Some(Err(_)));
-        next
+        match fetch() {
+            Ok(item) => item,
+            Err(error) => {
+                failed = true;
+                Some(Err(error))
+            }
+        }
     })))
 }
 
@@ -177,11 +212,11 @@ pub(crate) async fn scan_async<'a>(
             if state.failed {
                 return None;
             }
-            let next: Result<Option<Record>> = async {
+            let next: Result<Option<Result<Record>>> = async {
                 loop {
                     let progress = &mut state.progress;
                     match progress.ready() {
-                        Ok(record) => return Ok(Some(record)),
+                        Ok(item) => return Ok(Some(item)),
                         Err(true) => return Ok(None),
                         Err(false) => {}
                     }
@@ -205,8 +240,21 @@ pub(crate) async fn scan_async<'a>(
                             .pop()
                             .unwrap_or(Value::Nil)
                     };
-                    let items = progress.absorb(source.as_ref(), reply)?;
-                    let replies = conn.run("scan", source.follow_up(&items, mode)).await?;
+                    let mut items = progress.absorb(source.as_ref(), reply)?;
+                    let replies = match conn.run("scan", source.follow_up(&items, mode)).await {
+                        Ok(replies) => replies,
+                        Err(error) => {
+                            // See the blocking scan.
+                            let types = conn.run("scan", source.type_check(&items)).await?;
+                            let (readable, unreadable) = source.split_unreadable(items, types);
+                            if unreadable.is_empty() {
+                                return Err(error);
+                            }
+                            progress.pending.extend(unreadable);
+                            items = readable;
+                            conn.run("scan", source.follow_up(&items, mode)).await?
+                        }
+                    };
                     progress
                         .pending
                         .extend(source.records(items, replies, mode)?);
@@ -214,7 +262,7 @@ pub(crate) async fn scan_async<'a>(
             }
             .await;
             match next {
-                Ok(Some(record)) => Some((Ok(record), state)),
+                Ok(Some(item)) => Some((item, state)),
                 Ok(None) => None,
                 Err(error) => {
                     state.failed = true;

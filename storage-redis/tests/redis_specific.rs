@@ -301,3 +301,91 @@ fn the_sync_pool_never_opens_more_than_its_bound() {
     assert!(most > 0, "the probe never saw the store's connections");
     assert_eq!(KvStorage::len(&store).unwrap_or_default(), 64 * 40);
 }
+
+/// Runs one raw command on the server at `url`, as another client would.
+fn raw(url: &str, cmd: &redis::Cmd) -> Result<(), String> {
+    let mut conn = redis::Client::open(url)
+        .and_then(|client| client.get_connection())
+        .map_err(|e| e.to_string())?;
+    cmd.query::<redis::Value>(&mut conn)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The number of good items and of errors the async face's `items` yields.
+fn async_items(store: &dyn AsyncKvStorage) -> Result<(usize, usize), String> {
+    use futures_util::StreamExt;
+    let runtime = test_support::runtime();
+    runtime.block_on(async {
+        let items: Vec<_> = store.items().collect().await;
+        let bad = items.iter().filter(|item| item.is_err()).count();
+        Ok((items.len() - bad, bad))
+    })
+}
+
+/// One bad entry among 600 good ones (a hash field without the storage header, one with a bad
+/// expiry header, a per-key entry of another Redis type) is reported once and hides nothing,
+/// on both faces.
+#[test]
+fn one_bad_entry_hides_no_good_one() -> Result<(), String> {
+    let server = test_support::redis()?;
+    let url = server.url();
+    let hash_key = |ns: &str| format!("kvh:{ns}");
+    type Plant = Box<dyn Fn(&str) -> redis::Cmd>;
+    let cases: Vec<(&str, bool, Plant)> = vec![
+        (
+            "no header",
+            true,
+            Box::new(move |ns| {
+                redis::cmd("HSET")
+                    .arg(hash_key(ns))
+                    .arg("no header")
+                    .arg("plain bytes")
+                    .to_owned()
+            }),
+        ),
+        (
+            "bad expiry",
+            true,
+            Box::new(move |ns| {
+                redis::cmd("HSET")
+                    .arg(hash_key(ns))
+                    .arg("bad expiry")
+                    .arg("Ezzzzzzzzzzzzzzzzvalue")
+                    .to_owned()
+            }),
+        ),
+        (
+            "a list",
+            false,
+            Box::new(|ns| {
+                redis::cmd("RPUSH")
+                    .arg(format!("kv:{ns}:a list"))
+                    .arg("1")
+                    .to_owned()
+            }),
+        ),
+    ];
+    for (bad, hash, plant) in cases {
+        let namespace = test_support::unique_name("bad_entry");
+        let options = RedisOptions::from_url(url)
+            .map_err(|e| e.to_string())?
+            .namespace(&namespace);
+        let (sync, async_face): (Arc<dyn KvStorage>, Arc<dyn AsyncKvStorage>) = if hash {
+            let store = Arc::new(RedisHashStorage::new(options).map_err(|e| e.to_string())?);
+            (store.clone(), store)
+        } else {
+            let store = Arc::new(RedisStorage::new(options).map_err(|e| e.to_string())?);
+            (store.clone(), store)
+        };
+        let good =
+            test_support::write_good_entries(sync.as_ref(), 600).map_err(|e| e.to_string())?;
+        raw(url, &plant(&namespace))?;
+        test_support::assert_bad_entry_reported(sync.as_ref(), &good, bad)
+            .map_err(|e| format!("{bad}: {e}"))?;
+        let (items, errors) = async_items(async_face.as_ref())?;
+        assert_eq!((items, errors), (600, 1), "{bad}: the async face's items");
+        sync.clear().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension};
 use storage_core::limits::{check_entry, check_key};
-use storage_core::pagination::{paginate, DEFAULT_PAGE_SIZE};
+use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, SetEntry,
@@ -210,17 +211,19 @@ impl SqliteStorage {
             .with(|conn| work(conn).map_err(db_error(operation)))
     }
 
-    fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Vec<Record>> {
+    fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Page> {
         let now = Timestamp::now().as_millis();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let with_values = usize::from(mode.values());
+        // Read as SQLite stored them: a row written by other tools (a TEXT key or value) is
+        // reported as a bad entry in its place, never a failed page.
         let rows = self.read("scan", |conn| {
             let mut rows = Vec::new();
             let mut push = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
                 rows.push((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, Option<Vec<u8>>>(1)?,
-                    row.get::<_, Option<i64>>(2)?,
+                    row.get::<_, SqlValue>(0)?,
+                    row.get::<_, SqlValue>(1)?,
+                    row.get::<_, SqlValue>(2)?,
                 ));
                 Ok(())
             };
@@ -242,23 +245,66 @@ impl SqliteStorage {
             }
             Ok(rows)
         })?;
-        rows.into_iter()
+        let mut last_key = None;
+        let entries = rows
+            .into_iter()
             .map(|(key, value, expires_at)| {
-                Ok(Record {
-                    key: key_from_db(key)?,
-                    value,
-                    expires_at: expires_at.map(Timestamp::from_millis),
-                })
+                let (key, bad_key) = scanned_key(key);
+                last_key = Some(key.clone());
+                record_from_row(key, bad_key, value, expires_at, mode.values())
             })
-            .collect()
+            .collect();
+        Ok(Page::new(entries, last_key))
     }
 }
 
-/// A key read back from the table; the table only ever receives valid UTF-8.
-pub(crate) fn key_from_db(key: Vec<u8>) -> Result<String> {
-    String::from_utf8(key).map_err(|e| {
-        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-        Error::corrupt(&lossy, "stored key is not UTF-8")
+/// A scanned key as text, and why it is bad if it is: keys are stored as BLOBs of UTF-8, and a
+/// row with any other key (a TEXT key, as the `sqlite3` shell writes) cannot be reached by
+/// `get`.
+fn scanned_key(key: SqlValue) -> (String, Option<&'static str>) {
+    match key {
+        SqlValue::Blob(bytes) => match String::from_utf8(bytes) {
+            Ok(key) => (key, None),
+            Err(e) => (
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Some("stored key is not UTF-8"),
+            ),
+        },
+        SqlValue::Text(key) => (
+            key,
+            Some("key stored as TEXT, not BLOB: get cannot reach it"),
+        ),
+        SqlValue::Integer(n) => (n.to_string(), Some("key stored as INTEGER, not BLOB")),
+        SqlValue::Real(n) => (n.to_string(), Some("key stored as REAL, not BLOB")),
+        SqlValue::Null => (String::new(), Some("NULL key")),
+    }
+}
+
+/// One scanned row as a record, or the error naming its entry.
+fn record_from_row(
+    key: String,
+    bad_key: Option<&'static str>,
+    value: SqlValue,
+    expires_at: SqlValue,
+    with_value: bool,
+) -> Result<Record> {
+    if let Some(reason) = bad_key {
+        return Err(Error::corrupt(&key, reason));
+    }
+    let expires_at = match expires_at {
+        SqlValue::Null => None,
+        SqlValue::Integer(at) => Some(Timestamp::from_millis(at)),
+        _ => return Err(Error::corrupt(&key, "expires_at is not an INTEGER")),
+    };
+    let value = match (with_value, value) {
+        (false, _) => None,
+        (true, SqlValue::Blob(value)) => Some(value),
+        (true, _) => return Err(Error::corrupt(&key, "value is not a BLOB")),
+    };
+    Ok(Record {
+        key,
+        value,
+        expires_at,
     })
 }
 
@@ -458,7 +504,7 @@ impl KvStorage for SqliteStorage {
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        Ok(paginate(DEFAULT_PAGE_SIZE, move |after, limit| {
+        Ok(paginate_pages(DEFAULT_PAGE_SIZE, move |after, limit| {
             self.page(mode, after, limit)
         }))
     }

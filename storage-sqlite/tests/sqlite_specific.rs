@@ -204,3 +204,22 @@ fn panicking_batches_do_not_lose_pool_connections() -> storage_core::Result<()> 
     worker.join().unwrap_or_else(|_| panic!("worker panicked"));
     Ok(())
 }
+
+/// A row another tool wrote with a TEXT key (as the `sqlite3` shell does) is reported once, as
+/// an error naming it, and hides none of the 600 good entries from `keys`, `items` or `len`.
+#[test]
+fn a_text_key_written_by_another_tool_hides_nothing() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("shared.db");
+    let store = SqliteStorage::open(SqliteOptions::path(&path).namespace("scan"))
+        .map_err(|e| e.to_string())?;
+    let good = test_support::write_good_entries(&store, 600).map_err(|e| e.to_string())?;
+    let other_tool = rusqlite::Connection::open(&path).map_err(|e| e.to_string())?;
+    other_tool
+        .execute(
+            "INSERT INTO kv_scan (key, value, expires_at) VALUES ('planted by sqlite3', X'00', NULL)",
+            [],
+        )
+        .map_err(|e| e.to_string())?;
+    test_support::assert_bad_entry_reported(&store, &good, "planted by sqlite3")
+}

@@ -22,6 +22,7 @@ mod mongo;
 mod ports;
 mod process;
 mod redis;
+mod scans;
 mod tools;
 
 pub use dynamo::dynamo;
@@ -29,6 +30,7 @@ pub use mongo::mongo;
 pub use ports::free_port;
 pub use process::ServerProcess;
 pub use redis::{redis, redis_cluster, resp_command, start_redis};
+pub use scans::{assert_bad_entry_reported, write_good_entries};
 pub use tools::find_program;
 
 use std::sync::atomic::{AtomicU64, Ordering};
