@@ -134,6 +134,10 @@ impl KvStorage for ToyStore {
         self.compare_and_set(key, None, value, ttl)
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        self.prefix.strip_suffix('/')
+    }
+
     fn compare_and_set(
         &self,
         key: &str,

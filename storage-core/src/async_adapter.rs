@@ -125,6 +125,10 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         self.inner.max_value_len()
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        self.inner.namespace_name()
+    }
+
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let key = key.to_owned();
         self.run("get", move |s| s.get_entry(&key)).await

@@ -32,6 +32,11 @@ pub trait AsyncKvStorage: Send + Sync {
         usize::MAX
     }
 
+    /// The namespace this store holds, if it has one.
+    fn namespace_name(&self) -> Option<&str> {
+        None
+    }
+
     /// The live entry under `key` with its expiry, or `None`.
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>>;
 
@@ -222,6 +227,7 @@ macro_rules! forward_async_kv_storage {
         impl<T: AsyncKvStorage + ?Sized> AsyncKvStorage for $pointer {
             fn backend_name(&self) -> &'static str { (**self).backend_name() }
             fn max_value_len(&self) -> usize { (**self).max_value_len() }
+            fn namespace_name(&self) -> Option<&str> { (**self).namespace_name() }
             async fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key).await }
             async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
                 (**self).set(key, value, ttl).await

@@ -153,6 +153,10 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
         self.inner.max_value_len()
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        self.inner.namespace_name()
+    }
+
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         self.block_on(self.inner.get_entry(key))?
     }

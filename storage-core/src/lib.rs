@@ -46,7 +46,7 @@ pub use entry::{Entry, Record, ScanMode, SetEntry};
 pub use error::{BoxError, Error, KeyDisplay, Result};
 pub use limits::{Namespace, MAX_KEY_LEN};
 pub use memory::{MemoryDatabase, MemoryStorage};
-pub use signing::{OnInvalid, Signed, Signer, SigningKey};
+pub use signing::{OnInvalid, Signed, Signer, SigningKey, Verified};
 pub use storage::{is_entry, readable_record, BoxIter, Expiry, KvStorage, RecordIter};
 pub use time::Timestamp;
 pub use typed::Typed;

@@ -34,12 +34,14 @@ impl MemoryDatabase {
     /// The store for `namespace`, created empty on first use.
     pub fn open(&self, namespace: &str) -> Result<MemoryStorage> {
         let namespace = Namespace::new(namespace)?;
+        let namespace_name = namespace.clone();
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         let table = tables.entry(namespace).or_default().clone();
         Ok(MemoryStorage {
             table,
             max_value_len: usize::MAX,
             writes: Arc::new(AtomicU64::new(0)),
+            namespace: Some(namespace_name),
         })
     }
 }
@@ -59,6 +61,8 @@ pub struct MemoryStorage {
     table: Arc<RwLock<Table>>,
     max_value_len: usize,
     writes: Arc<AtomicU64>,
+    /// The namespace of a [`MemoryDatabase`] this store was opened in.
+    namespace: Option<Namespace>,
 }
 
 impl Default for MemoryStorage {
@@ -74,6 +78,7 @@ impl MemoryStorage {
             table: Arc::default(),
             max_value_len: usize::MAX,
             writes: Arc::new(AtomicU64::new(0)),
+            namespace: None,
         }
     }
 
@@ -120,6 +125,10 @@ impl KvStorage for MemoryStorage {
 
     fn max_value_len(&self) -> usize {
         self.max_value_len
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        self.namespace.as_ref().map(Namespace::as_str)
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {

@@ -69,6 +69,12 @@ pub trait KvStorage: Send + Sync {
         usize::MAX
     }
 
+    /// The namespace this store holds, if it has one ([`Signed`](crate::Signed) binds its
+    /// signatures to it).
+    fn namespace_name(&self) -> Option<&str> {
+        None
+    }
+
     /// The live entry under `key` with its expiry, or `None`.
     fn get_entry(&self, key: &str) -> Result<Option<Entry>>;
 
@@ -277,6 +283,7 @@ macro_rules! forward_kv_storage {
         impl<T: KvStorage + ?Sized> KvStorage for $pointer {
             fn backend_name(&self) -> &'static str { (**self).backend_name() }
             fn max_value_len(&self) -> usize { (**self).max_value_len() }
+            fn namespace_name(&self) -> Option<&str> { (**self).namespace_name() }
             fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key) }
             fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
                 (**self).set(key, value, ttl)

@@ -378,6 +378,10 @@ impl AsyncKvStorage for DynamoStorage {
         item::max_value_len(&self.namespace)
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        Some(&self.namespace)
+    }
+
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let Some(mut found) = self.get_item(key, true).await? else {
             return Ok(None);

@@ -50,6 +50,7 @@ fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
 /// one rename; values are written to their temporary files before it is taken.
 #[derive(Clone)]
 pub struct FsStorage {
+    namespace: Namespace,
     dir: PathBuf,
     extension: Option<String>,
     fsync: bool,
@@ -112,6 +113,7 @@ impl FsStorage {
             .open(dir.join(CLAIM_LOCK))
             .map_err(io_error("open"))?;
         Ok(FsStorage {
+            namespace,
             dir,
             extension,
             fsync: options.fsync,
@@ -320,6 +322,10 @@ impl KvStorage for FsStorage {
 
     fn max_value_len(&self) -> usize {
         self.max_value_len
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {

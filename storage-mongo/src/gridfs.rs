@@ -330,6 +330,10 @@ impl AsyncKvStorage for GridFsStorage {
         self.max_value_len
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        self.keys.name().strip_suffix(".keys")
+    }
+
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         self.read(key, None).await

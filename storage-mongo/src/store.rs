@@ -170,6 +170,10 @@ impl AsyncKvStorage for MongoStorage {
         MAX_VALUE_LEN
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.collection.name())
+    }
+
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let Some(mut found) = self.find_one(key, true).await? else {
             return Ok(None);

@@ -33,6 +33,7 @@ const PURGE_BATCH: usize = 500;
 /// `compare_and_set` and `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` `HMGET` + `HDEL` in one transaction; `get_many`
 /// one `HMGET`; `clear` one `DEL`; `keys` / `values` / `items` / `len` `HSCAN` in batches of 500.
 pub struct RedisHashStorage {
+    namespace: Namespace,
     /// `[without, with]` native field expiry.
     ops: [Arc<HashOps>; 2],
     native: OnceLock<bool>,
@@ -51,6 +52,7 @@ impl RedisHashStorage {
             native: OnceLock::new(),
             sync: SyncConn::new(options.clone()),
             conn: AsyncConn::new(options),
+            namespace,
         })
     }
 
@@ -110,6 +112,10 @@ impl KvStorage for RedisHashStorage {
 
     fn max_value_len(&self) -> usize {
         MAX_VALUE_LEN - HEADER_LEN
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
@@ -232,6 +238,10 @@ impl AsyncKvStorage for RedisHashStorage {
 
     fn max_value_len(&self) -> usize {
         MAX_VALUE_LEN - HEADER_LEN
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
     }
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {

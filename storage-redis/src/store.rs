@@ -37,6 +37,7 @@ const CLEAR_BATCH: usize = 500;
 /// The sync face uses pooled blocking connections, the async face one multiplexed connection
 /// that reconnects by itself; both are created on first use, so a store outlives server restarts.
 pub struct RedisStorage {
+    namespace: Namespace,
     ops: Arc<KeyOps>,
     sync: SyncConn,
     conn: AsyncConn,
@@ -52,6 +53,7 @@ impl RedisStorage {
             }),
             sync: SyncConn::new(options.clone()),
             conn: AsyncConn::new(options),
+            namespace,
         })
     }
 
@@ -104,6 +106,10 @@ impl KvStorage for RedisStorage {
 
     fn max_value_len(&self) -> usize {
         MAX_VALUE_LEN
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
@@ -214,6 +220,10 @@ impl AsyncKvStorage for RedisStorage {
 
     fn max_value_len(&self) -> usize {
         MAX_VALUE_LEN
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
     }
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {

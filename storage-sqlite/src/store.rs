@@ -440,6 +440,10 @@ impl KvStorage for SqliteStorage {
         self.max_value_len
     }
 
+    fn namespace_name(&self) -> Option<&str> {
+        Some(self.namespace.as_str())
+    }
+
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         self.read("get", |conn| read_entry(conn, &self.sql, key))

@@ -26,7 +26,7 @@ fn response() -> Response {
     }
 }
 
-fn signer(keys: &[(&str, &str)]) -> Result<Signer, String> {
+pub(super) fn signer(keys: &[(&str, &str)]) -> Result<Signer, String> {
     let keys: Vec<SigningKey> = keys
         .iter()
         .map(|(id, secret)| SigningKey::new(*id, *secret))

@@ -9,6 +9,7 @@ mod layers;
 mod limits;
 mod namespaces;
 mod race;
+mod signing;
 mod ttl;
 
 pub use crate::model::{model_based, model_based_async, model_based_with_cases};
@@ -33,6 +34,7 @@ pub use limits::{
     every_key_up_to_the_limit_works, long_keys_are_refused, values_over_the_limit_are_refused,
 };
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
+pub use signing::signatures_bind_namespace_and_expiry;
 pub use ttl::{
     expired_entries_are_not_counted, invalid_ttls_are_refused, purge_expired_removes_only_expired,
     ttl_hides_expired_entries_from_every_read, ttl_is_kept_to_the_millisecond,
@@ -86,6 +88,7 @@ macro_rules! __with_checks {
             iteration_streams_many_entries: Nothing,
             corrupt_bytes_through_codec: Nothing,
             tampered_bytes_through_signing: Nothing,
+            signatures_bind_namespace_and_expiry: Nothing,
             typed_over_signed_round_trip: Nothing,
             async_face: Nothing,
             async_face_concurrent_tasks: Nothing,

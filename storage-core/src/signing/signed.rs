@@ -1,0 +1,290 @@
+//! [`Signed`]: the signing layer over any [`KvStorage`].
+
+use std::time::Duration;
+
+use super::signer::Signer;
+use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::error::Result;
+use crate::limits::check_entry;
+use crate::storage::{KvStorage, RecordIter};
+use crate::time::{expiry_from_ttl, Timestamp};
+
+/// What a [`Signed`] store does with an entry that fails verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnInvalid {
+    /// Return the typed error ([`Error::BadSignature`](crate::Error::BadSignature), [`Error::Unsigned`](crate::Error::Unsigned),
+    /// [`Error::UnknownSigningKey`](crate::Error::UnknownSigningKey)) and leave the entry alone. The default.
+    #[default]
+    Error,
+    /// Delete the entry and behave as if it were missing.
+    DeleteAsMiss,
+}
+
+/// A byte store whose values are signed on write and verified on read; itself a [`KvStorage`],
+/// so it composes: `Typed` over `Signed` over any backend.
+///
+/// Every value is signed with its key, its expiry and a context: the namespace of the store
+/// underneath ([`KvStorage::namespace_name`]), or what [`bind_to`](Signed::bind_to) sets. A value
+/// copied into another namespace fails verification, and a value whose stored expiry was pushed
+/// back or removed is still gone at the expiry it was signed with.
+///
+/// Keys-only reads (`keys`, `len`, `contains`' fast paths of some backends) do not read values,
+/// so they cannot verify them (nor see an expiry that only the signature holds); `get`,
+/// `contains`, `pop`, `get_many`, `values` and `items` do.
+#[derive(Debug, Clone)]
+pub struct Signed<S> {
+    inner: S,
+    signer: Signer,
+    on_invalid: OnInvalid,
+    context: Vec<u8>,
+}
+
+impl<S: KvStorage> Signed<S> {
+    /// Signs values written to `inner` with `signer`, bound to `inner`'s namespace; invalid
+    /// entries are errors.
+    pub fn new(inner: S, signer: Signer) -> Self {
+        let context = inner
+            .namespace_name()
+            .map(|name| name.as_bytes().to_vec())
+            .unwrap_or_default();
+        Signed {
+            inner,
+            signer,
+            on_invalid: OnInvalid::Error,
+            context,
+        }
+    }
+
+    /// Binds signatures to `context` instead of the namespace (e.g. when the store underneath
+    /// has no namespace of its own, or values move between namespaces on purpose).
+    pub fn bind_to(mut self, context: impl Into<Vec<u8>>) -> Self {
+        self.context = context.into();
+        self
+    }
+
+    /// Chooses what happens to entries that fail verification.
+    pub fn on_invalid(mut self, policy: OnInvalid) -> Self {
+        self.on_invalid = policy;
+        self
+    }
+
+    /// The store underneath.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Signs `value` for `key`, expiring after `ttl` from now.
+    fn sign(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<Vec<u8>> {
+        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        Ok(self
+            .signer
+            .sign_bound(&self.context, key, expires_at, value))
+    }
+
+    /// Verifies `value`: `Ok(Some((payload, signed expiry)))`, `Ok(None)` if its signed expiry
+    /// has passed or the policy turned it into a miss (and deleted it), or the error.
+    fn checked(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        already_deleted: bool,
+    ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
+        match self.signer.verify_bound(&self.context, key, &value) {
+            Ok(verified) if verified.expires_at.is_some_and(|at| at.is_expired()) => Ok(None),
+            Ok(verified) => Ok(Some((verified.payload.to_vec(), verified.expires_at))),
+            Err(error) => match self.on_invalid {
+                OnInvalid::Error => Err(error),
+                OnInvalid::DeleteAsMiss => {
+                    if !already_deleted {
+                        self.inner.delete(key)?;
+                    }
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// The signed bytes stored under `key` if they verify to `expected`: what the conditional
+    /// operations compare underneath (the same payload may be stored under another key id).
+    /// A conditional write retries when those bytes change before it lands, so it fails only
+    /// when the payload itself differs.
+    fn stored_as(&self, key: &str, expected: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(entry) = self.inner.get_entry(key)? else {
+            return Ok(None);
+        };
+        let checked = self.checked(key, entry.value.clone(), false)?;
+        let matches = checked.is_some_and(|(payload, _)| payload == expected);
+        Ok(matches.then_some(entry.value))
+    }
+
+    fn check(&self, key: &str, value: &[u8]) -> Result<()> {
+        check_entry(self.backend_name(), key, value, self.max_value_len())
+    }
+}
+
+impl<S: KvStorage> KvStorage for Signed<S> {
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+
+    fn max_value_len(&self) -> usize {
+        self.inner
+            .max_value_len()
+            .saturating_sub(self.signer.overhead())
+    }
+
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        let Some(entry) = self.inner.get_entry(key)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .checked(key, entry.value, false)?
+            .map(|(value, signed_expiry)| Entry {
+                value,
+                expires_at: earliest(signed_expiry, entry.expires_at),
+            }))
+    }
+
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        self.check(key, value)?;
+        self.inner.set(key, &self.sign(key, value, ttl)?, ttl)
+    }
+
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.check(key, value)?;
+        self.inner
+            .set_if_absent(key, &self.sign(key, value, ttl)?, ttl)
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.check(key, value)?;
+        let signed = self.sign(key, value, ttl)?;
+        let Some(expected) = expected else {
+            return self.inner.compare_and_set(key, None, &signed, ttl);
+        };
+        loop {
+            let Some(stored) = self.stored_as(key, expected)? else {
+                return Ok(false);
+            };
+            if self
+                .inner
+                .compare_and_set(key, Some(&stored), &signed, ttl)?
+            {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        loop {
+            let Some(stored) = self.stored_as(key, expected)? else {
+                return Ok(false);
+            };
+            if self.inner.compare_and_delete(key, &stored)? {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        self.inner.delete(key)
+    }
+
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+        let records = self.inner.scan(mode)?;
+        if !mode.values() {
+            return Ok(records);
+        }
+        Ok(Box::new(records.filter_map(move |record| {
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => return Some(Err(error)),
+            };
+            let value = record.value.unwrap_or_default();
+            match self.checked(&record.key, value, false) {
+                Ok(Some((payload, signed_expiry))) => Some(Ok(Record {
+                    value: Some(payload),
+                    expires_at: earliest(signed_expiry, record.expires_at),
+                    key: record.key,
+                })),
+                Ok(None) => None,
+                Err(error) => Some(Err(error)),
+            }
+        })))
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.inner.clear()
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        if self.on_invalid == OnInvalid::Error && self.get_entry(key)?.is_none() {
+            // Verified first, so an invalid entry is reported and kept, never popped and lost.
+            return Ok(None);
+        }
+        match self.inner.pop(key)? {
+            Some(value) => Ok(self.checked(key, value, true)?.map(|(payload, _)| payload)),
+            None => Ok(None),
+        }
+    }
+
+    fn len(&self) -> Result<usize> {
+        self.inner.len()
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        self.inner.is_empty()
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        let values = self.inner.get_many(keys)?;
+        keys.iter()
+            .zip(values)
+            .map(|(key, value)| match value {
+                Some(value) => Ok(self.checked(key, value, false)?.map(|(payload, _)| payload)),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        let signed: Vec<Vec<u8>> = entries
+            .iter()
+            .map(|entry| self.sign(entry.key, entry.value, entry.ttl))
+            .collect::<Result<_>>()?;
+        let entries: Vec<SetEntry<'_>> = entries
+            .iter()
+            .zip(&signed)
+            .map(|(entry, value)| SetEntry::new(entry.key, value, entry.ttl))
+            .collect();
+        self.inner.set_entries(&entries)
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        self.inner.delete_many(keys)
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        self.inner.purge_expired()
+    }
+
+    fn namespace_name(&self) -> Option<&str> {
+        self.inner.namespace_name()
+    }
+}
+
+/// The earlier of two expiries (`None`: never).
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
