@@ -62,6 +62,17 @@ pub struct FsStorage {
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
 
+/// The claim lock's file lock while it is held: released when dropped, so a panic inside the
+/// locked section never leaves other processes waiting on it.
+struct ClaimHeld<'a>(&'a File);
+
+impl Drop for ClaimHeld<'_> {
+    fn drop(&mut self) {
+        // Closing the file would release it too; the store keeps it open, so unlock now.
+        let _ = self.0.unlock();
+    }
+}
+
 /// The file name of `path`, for messages and comparisons.
 fn file_name_of(path: &Path) -> String {
     path.file_name()
@@ -288,8 +299,9 @@ impl FsStorage {
     ) -> Result<T> {
         let file = self.claim.lock().unwrap_or_else(|e| e.into_inner());
         file.lock().map_err(io_error(operation))?;
+        let held = ClaimHeld(&file);
         let outcome = decide();
-        file.unlock().map_err(io_error(operation))?;
+        drop(held);
         outcome
     }
 
