@@ -10,7 +10,7 @@ use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
 use crate::pagination::{paginate, DEFAULT_PAGE_SIZE};
-use crate::storage::{KvStorage, RecordIter};
+use crate::storage::{Expiry, KvStorage, RecordIter};
 use crate::time::{expiry_from_ttl, Timestamp};
 
 type Table = BTreeMap<String, Entry>;
@@ -134,6 +134,21 @@ impl KvStorage for MemoryStorage {
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         Ok(Self::live(&self.read(), key, Timestamp::now()))
+    }
+
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.expiry(key)?.is_some())
+    }
+
+    /// Reads the expiry without copying the value.
+    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        Ok(self
+            .read()
+            .get(key)
+            .filter(|entry| !entry.is_expired_at(now))
+            .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

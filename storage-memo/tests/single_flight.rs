@@ -16,9 +16,9 @@ use storage_redis::RedisStorage;
 type Failure = std::io::Error;
 
 /// The lock's lifetime in these tests.
-const LOCK_TTL: Duration = Duration::from_millis(300);
+const LOCK_TTL: Duration = Duration::from_millis(600);
 /// How long a slow computation runs: six lock lifetimes.
-const SLOW: Duration = Duration::from_millis(1800);
+const SLOW: Duration = Duration::from_millis(3600);
 /// Callers in each test.
 const CALLERS: usize = 8;
 
