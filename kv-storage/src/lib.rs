@@ -1,0 +1,72 @@
+//! One key-value trait, many real backends. This facade re-exports the core
+//! ([`KvStorage`], [`AsyncKvStorage`], [`Typed`], [`Signed`], [`MemoryStorage`], the errors)
+//! at its root and each backend crate behind a cargo feature, so an application depends on one
+//! crate and builds only the drivers it names:
+//!
+//! ```toml
+//! [dependencies]
+//! kv-storage = { version = "0.1", features = ["sqlite"] }
+//! ```
+//!
+//! | feature | module | stores |
+//! |---|---|---|
+//! | `memory` (default) | the root | [`MemoryStorage`], [`MemoryDatabase`] |
+//! | `sqlite` | `sqlite` | `SqliteStorage` |
+//! | `fs` | `fs` | `FsStorage` |
+//! | `redis` (`redis-tls` for `rediss://`) | `redis` | `RedisStorage`, `RedisHashStorage` |
+//! | `mongo` (`mongo-srv` for `mongodb+srv://`) | `mongo` | `MongoStorage`, `GridFsStorage` |
+//! | `dynamo` | `dynamo` | `DynamoStorage` |
+//! | `memo` | `memo` | `Memo`, `AsyncMemo`, `memoize!` |
+//! | `all` | every module | every store |
+//!
+//! The backend crates stay usable on their own; this crate adds no code of its own to them.
+//!
+//! ```
+//! use kv_storage::{KvStorage, MemoryStorage, Typed};
+//!
+//! let store = MemoryStorage::new();
+//! let typed: Typed<_, Vec<u32>> = Typed::new(store);
+//! typed.set("primes", &vec![2, 3, 5], None)?;
+//! assert_eq!(typed.get("primes")?, Some(vec![2, 3, 5]));
+//! # Ok::<(), kv_storage::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use storage_core::*;
+
+/// SQLite: one table per namespace in one file (feature `sqlite`).
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    pub use storage_sqlite::*;
+}
+
+/// One file per key under a directory per namespace (feature `fs`).
+#[cfg(feature = "fs")]
+pub mod fs {
+    pub use storage_fs::*;
+}
+
+/// Redis and Redis Cluster, a key or a hash field per entry (feature `redis`).
+#[cfg(feature = "redis")]
+pub mod redis {
+    pub use storage_redis::*;
+}
+
+/// MongoDB documents and GridFS (feature `mongo`).
+#[cfg(feature = "mongo")]
+pub mod mongo {
+    pub use storage_mongo::*;
+}
+
+/// DynamoDB, one item per entry (feature `dynamo`).
+#[cfg(feature = "dynamo")]
+pub mod dynamo {
+    pub use storage_dynamo::*;
+}
+
+/// The function-result cache over any store (feature `memo`).
+#[cfg(feature = "memo")]
+pub mod memo {
+    pub use storage_memo::*;
+}

@@ -1,0 +1,53 @@
+//! The facade's modules reach the backend crates (run with `--features sqlite,fs,memo` or
+//! `--all-features`, as the project's test script does).
+
+use kv_storage::{KvStorage, MemoryDatabase};
+
+#[test]
+fn the_core_is_at_the_root() -> kv_storage::Result<()> {
+    let database = MemoryDatabase::new();
+    let store = database.open("facade")?;
+    store.set("k", b"v", None)?;
+    assert_eq!(store.get("k")?, Some(b"v".to_vec()));
+    assert_eq!(store.namespace_name(), Some("facade"));
+    Ok(())
+}
+
+#[cfg(all(feature = "sqlite", feature = "fs"))]
+#[test]
+fn local_backends_are_reachable_through_their_modules() -> kv_storage::Result<()> {
+    use kv_storage::fs::{FsOptions, FsStorage};
+    use kv_storage::sqlite::{SqliteOptions, SqliteStorage};
+
+    let stores: Vec<Box<dyn KvStorage>> = vec![
+        Box::new(SqliteStorage::open(SqliteOptions::temp_dir())?),
+        Box::new(FsStorage::open(FsOptions::temp_dir())?),
+    ];
+    for store in stores {
+        store.set("k", b"v", None)?;
+        assert_eq!(
+            store.get("k")?,
+            Some(b"v".to_vec()),
+            "{}",
+            store.backend_name()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "memo")]
+#[test]
+fn the_memo_is_reachable() -> Result<(), Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kv_storage::memo::{Memo, MemoOptions};
+    use kv_storage::MemoryStorage;
+
+    let memo: Memo<u64> = Memo::new(
+        Arc::new(MemoryStorage::new()),
+        MemoOptions::new("facade", Duration::from_secs(60), Duration::from_secs(60)),
+    );
+    assert_eq!(memo.call(&3u64, || Ok::<_, std::io::Error>(9))?, 9);
+    Ok(())
+}
