@@ -19,7 +19,10 @@
 //! | `memo` | `memo` | `Memo`, `AsyncMemo`, `memoize!` |
 //! | `all` | every module | every store |
 //!
-//! The backend crates stay usable on their own; this crate adds no code of its own to them.
+//! The backend crates stay usable on their own. [`open`] and [`open_async`] open a store named
+//! by a URL (`memory://cache`, `sqlite:///var/cache/app.db?namespace=http`,
+//! `file:///var/cache/app?fsync=true`); [`open_default`] reads the URL from `KV_STORAGE_URL`.
+//! The network backends are opened with their own constructors for now.
 //!
 //! ```
 //! use kv_storage::{KvStorage, MemoryStorage, Typed};
@@ -34,6 +37,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use storage_core::*;
+
+mod open;
+
+pub use open::{open, open_async, open_default, URL_VARIABLE};
 
 /// SQLite: one table per namespace in one file (feature `sqlite`).
 #[cfg(feature = "sqlite")]

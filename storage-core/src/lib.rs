@@ -34,6 +34,7 @@ mod memory;
 pub mod pagination;
 pub mod signing;
 mod storage;
+mod store_url;
 pub mod time;
 mod typed;
 
@@ -48,5 +49,6 @@ pub use limits::{Namespace, MAX_KEY_LEN};
 pub use memory::{MemoryDatabase, MemoryStorage};
 pub use signing::{OnInvalid, Signed, Signer, SigningKey, Verified};
 pub use storage::{is_entry, readable_record, BoxIter, Expiry, KvStorage, RecordIter};
+pub use store_url::StoreUrl;
 pub use time::Timestamp;
 pub use typed::Typed;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use storage_core::{Error, Namespace, Result};
+use storage_core::{Error, Namespace, Result, StoreUrl};
 
 /// The default value limit: values are read whole into memory, so they are bounded.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 512 * 1024 * 1024;
@@ -84,6 +84,31 @@ impl FsOptions {
     pub fn max_value_len(mut self, max: usize) -> Self {
         self.max_value_len = max;
         self
+    }
+
+    /// Options from a URL: `file:///absolute/dir` or `file://relative/dir`, with the
+    /// parameters `namespace`, `extension`, `fsync` (bool) and `max_value_len`. Another
+    /// scheme, an unknown parameter or a bad value is an error naming it.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut url = StoreUrl::parse(url)?;
+        if url.scheme() != "file" {
+            return Err(url.error("not a file:// URL"));
+        }
+        let mut options = Self::dir(url.file_path()?);
+        if let Some(namespace) = url.take("namespace") {
+            options = options.namespace(namespace);
+        }
+        if let Some(extension) = url.take("extension") {
+            options = options.extension(extension);
+        }
+        if let Some(fsync) = url.take_bool("fsync")? {
+            options = options.fsync(fsync);
+        }
+        if let Some(max) = url.take_usize("max_value_len")? {
+            options = options.max_value_len(max);
+        }
+        url.finish(&["namespace", "extension", "fsync", "max_value_len"])?;
+        Ok(options)
     }
 
     /// Checks the extension: 1-16 ASCII letters and digits.

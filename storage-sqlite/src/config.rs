@@ -3,7 +3,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use storage_core::{Error, Namespace, Result};
+use storage_core::{Error, Namespace, Result, StoreUrl};
+
+/// The query parameters of a `sqlite://` URL.
+const SQLITE_PARAMETERS: [&str; 6] = [
+    "namespace",
+    "wal",
+    "busy_timeout",
+    "fast_save",
+    "pool_size",
+    "max_value_len",
+];
 
 /// Where the database file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +123,42 @@ impl SqliteOptions {
     pub fn max_value_len(mut self, max: usize) -> Self {
         self.max_value_len = Some(max);
         self
+    }
+
+    /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
+    /// `sqlite::memory:`, with the parameters `namespace`, `wal` (bool), `busy_timeout`
+    /// (`30s`), `fast_save` (bool), `pool_size` and `max_value_len`. Another scheme, an unknown
+    /// parameter or a bad value is an error naming it.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut url = StoreUrl::parse(url)?;
+        if url.scheme() != "sqlite" {
+            return Err(url.error("not a sqlite:// URL"));
+        }
+        let mut options = if url.url().path() == ":memory:" {
+            Self::in_memory()
+        } else {
+            Self::path(url.file_path()?)
+        };
+        if let Some(namespace) = url.take("namespace") {
+            options = options.namespace(namespace);
+        }
+        if let Some(wal) = url.take_bool("wal")? {
+            options = options.wal(wal);
+        }
+        if let Some(timeout) = url.take_duration("busy_timeout")? {
+            options = options.busy_timeout(timeout);
+        }
+        if let Some(fast) = url.take_bool("fast_save")? {
+            options = options.fast_save(fast);
+        }
+        if let Some(size) = url.take_usize("pool_size")? {
+            options = options.pool_size(size);
+        }
+        if let Some(max) = url.take_usize("max_value_len")? {
+            options = options.max_value_len(max);
+        }
+        url.finish(&SQLITE_PARAMETERS)?;
+        Ok(options)
     }
 
     /// The file path for a cache-dir location.
