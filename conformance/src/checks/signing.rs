@@ -1,6 +1,9 @@
 //! What a signature binds besides key and value: the namespace and the expiry.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest TTL the revival part tries before giving up on a decisive reading.
+const MAX_TTL: Duration = Duration::from_secs(20);
 
 use storage_core::{Error, KvStorage, Signed};
 
@@ -34,15 +37,28 @@ pub fn signatures_bind_namespace_and_expiry(backend: &dyn Backend) -> CheckResul
         "a value copied into another namespace: expected BadSignature, got {error:?}"
     );
 
-    let short = backend.short_ttl();
-    let (written, window) =
-        Window::around(short, || signed_a.set("short", b"payload", Some(short)));
-    written.ctx("signed set")?;
-    let bytes = raw_a.get("short").ctx("get")?;
-    // The entry underneath loses its expiry: only the signature still holds it.
-    if let Some(bytes) = bytes {
-        raw_a.set("short", &bytes, None).ctx("set")?;
-    }
+    // The entry underneath loses its expiry while it is still alive: only the signature holds
+    // it then. A busy machine may let the entry expire before it is read back; the TTL doubles
+    // until one reading is decisive.
+    let mut ttl = backend.short_ttl();
+    let window = loop {
+        let (written, window) =
+            Window::around(ttl, || signed_a.set("short", b"payload", Some(ttl)));
+        written.ctx("signed set")?;
+        let bytes = raw_a.get("short").ctx("get")?;
+        let read_in_time = Instant::now() < window.alive_until;
+        match bytes {
+            Some(bytes) => {
+                raw_a.set("short", &bytes, None).ctx("set")?;
+                break window;
+            }
+            None if read_in_time => {
+                return Err("an entry written through Signed was gone within its TTL".into())
+            }
+            None if ttl < MAX_TTL => ttl *= 2,
+            None => return Err(format!("no read within a TTL of up to {MAX_TTL:?}")),
+        }
+    };
     window.wait_until_gone();
     ensure!(
         signed_a.get("short").ctx("signed get")?.is_none(),
