@@ -239,12 +239,19 @@ impl FsStorage {
         Ok(Some((header, value)))
     }
 
-    fn live_entry(&self, key: &str) -> Result<Option<Entry>> {
-        let path = self.path_for(key)?;
+    /// The entry file at `path` (holding `key`) if it is live: its header, and its value when
+    /// `values` asks for it.
+    fn live_file(&self, path: &Path, key: &str, values: bool) -> Result<Option<(Header, Vec<u8>)>> {
         let now = Timestamp::now();
         Ok(self
-            .read_file(&path, Some(key), true)?
-            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
+            .read_file(path, Some(key), values)?
+            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now))))
+    }
+
+    fn live_entry(&self, key: &str) -> Result<Option<Entry>> {
+        let path = self.path_for(key)?;
+        Ok(self
+            .live_file(&path, key, true)?
             .map(|(header, value)| Entry {
                 value,
                 expires_at: header.expires_at,
@@ -305,13 +312,15 @@ impl FsStorage {
         outcome
     }
 
-    /// The live value of the entry file at `path`, read for a conditional operation.
-    fn live_value(&self, path: &Path, key: &str) -> Result<Option<Vec<u8>>> {
-        let now = Timestamp::now();
-        Ok(self
-            .read_file(path, Some(key), true)?
-            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
-            .map(|(_, value)| value))
+    /// Whether the entry file at `path` is what a conditional operation expects: absent or
+    /// expired for `None` (only its header is read), exactly the live value `expected` else.
+    fn holds(&self, path: &Path, key: &str, expected: Option<&[u8]>) -> Result<bool> {
+        let live = self.live_file(path, key, expected.is_some())?;
+        Ok(match (live, expected) {
+            (None, None) => true,
+            (Some((_, value)), Some(expected)) => value == expected,
+            _ => false,
+        })
     }
 
     fn entry_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
@@ -376,7 +385,7 @@ impl KvStorage for FsStorage {
         let path = self.path_for(key)?;
         let temp = self.write_temp(key, value, ttl)?;
         let outcome = self.with_claim_lock(operation, || {
-            if self.live_value(&path, key)?.as_deref() != expected {
+            if !self.holds(&path, key, expected)? {
                 return Ok(false);
             }
             fs::rename(&temp, &path)
@@ -393,7 +402,7 @@ impl KvStorage for FsStorage {
     fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         let path = self.path_for(key)?;
         let deleted = self.with_claim_lock("compare_and_delete", || {
-            if self.live_value(&path, key)?.as_deref() != Some(expected) {
+            if !self.holds(&path, key, Some(expected))? {
                 return Ok(false);
             }
             fs::remove_file(&path)
@@ -417,8 +426,7 @@ impl KvStorage for FsStorage {
     fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         let path = self.path_for(key)?;
         Ok(self
-            .read_file(&path, Some(key), false)?
-            .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired()))
+            .live_file(&path, key, false)?
             .map(|(header, _)| Expiry::from_option(header.expires_at)))
     }
 
