@@ -21,8 +21,9 @@
 //!
 //! The backend crates stay usable on their own. [`open`] and [`open_async`] open a store named
 //! by a URL (`memory://cache`, `sqlite:///var/cache/app.db?namespace=http`,
-//! `file:///var/cache/app?fsync=true`); [`open_default`] reads the URL from `KV_STORAGE_URL`.
-//! The network backends are opened with their own constructors for now.
+//! `redis+cluster://h1:7000,h2:7000?namespace=pages`, `mongodb://db/app?gridfs=true`,
+//! `dynamodb://kv_cache?region=eu-west-1`; the table at [`open`] lists them all);
+//! [`open_default`] reads the URL from `KV_STORAGE_URL`.
 //!
 //! ```
 //! use kv_storage::{KvStorage, MemoryStorage, Typed};
@@ -39,8 +40,9 @@
 pub use storage_core::*;
 
 mod open;
+mod target;
 
-pub use open::{open, open_async, open_default, URL_VARIABLE};
+pub use open::{open, open_async, open_default, open_default_async, URL_VARIABLE};
 
 /// SQLite: one table per namespace in one file (feature `sqlite`).
 #[cfg(feature = "sqlite")]

@@ -28,12 +28,11 @@ fn local_files_open_by_url_on_both_faces() -> Result<(), Box<dyn std::error::Err
         let store = open(url)?;
         store.set("k", b"v", None)?;
         assert_eq!(store.namespace_name(), Some("http"), "{url}");
-        let async_store = open_async(url)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()?;
-        let read = runtime.block_on(async_store.get("k"))?;
+        let read = runtime.block_on(async { open_async(url).await?.get("k").await })?;
         assert_eq!(read, Some(b"v".to_vec()), "{url}");
     }
     assert!(dir.path().join("cache.db").exists());
@@ -54,9 +53,20 @@ fn mistakes_name_the_parameter_or_the_feature() {
     assert!(bad.contains("busy_timeout"), "{bad}");
     let scheme = message("postgres://db/x");
     assert!(scheme.contains("unknown scheme"), "{scheme}");
-    let secret = message("redis://user:hunter2@localhost:6379/0?namespace=x");
+    let secret = message("redis://user:hunter2@localhost:6379/0?namespace=x&pool=2");
     assert!(
         !secret.contains("hunter2") && secret.contains("***"),
         "{secret}"
     );
+}
+
+/// A scheme this build leaves out names the feature that brings it, before anything connects.
+#[cfg(not(feature = "dynamo"))]
+#[test]
+fn a_scheme_without_its_feature_names_the_feature() {
+    let message = open("dynamodb://table?region=eu-west-1")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(message.contains("feature \"dynamo\""), "{message}");
 }

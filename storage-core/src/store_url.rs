@@ -6,7 +6,7 @@
 //! values are parsed into typed options with errors that name the parameter. Credentials never
 //! appear in errors: messages quote the URL with its password replaced by `***`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,13 +20,29 @@ use crate::error::{Error, Result};
 pub struct StoreUrl {
     url: Url,
     params: BTreeMap<String, String>,
+    /// Every parameter name a backend asked for: the known ones, listed when one is unknown.
+    asked: BTreeSet<String>,
+    /// The hosts of a multi-host authority (`h1:7000,h2:7000`), as written; `None` for one host.
+    host_list: Option<Vec<String>>,
 }
 
 impl StoreUrl {
-    /// Parses `text`. A parameter given twice is an error.
+    /// Parses `text`. A parameter given twice is an error. An authority may list several
+    /// hosts separated by commas (`redis+cluster://h1:7000,h2:7000`,
+    /// `mongodb://h1,h2/db`): [`hosts`](Self::hosts) lists them, [`url`](Self::url) holds
+    /// the first.
     pub fn parse(text: &str) -> Result<Self> {
-        let url = Url::parse(text)
-            .map_err(|e| Error::Config(format!("{}: not a URL: {e}", redact_text(text))))?;
+        let not_a_url = |e: &dyn std::fmt::Display| {
+            Error::Config(format!("{}: not a URL: {e}", redact_text(text)))
+        };
+        let (first_host_text, host_list) = split_host_list(text).map_err(|e| not_a_url(&e))?;
+        let url = Url::parse(&first_host_text).map_err(|e| not_a_url(&e))?;
+        if let Some(hosts) = &host_list {
+            for host in hosts {
+                Url::parse(&format!("{}://{host}", url.scheme()))
+                    .map_err(|e| not_a_url(&format!("host {host:?}: {e}")))?;
+            }
+        }
         let mut params = BTreeMap::new();
         for (name, value) in url.query_pairs() {
             if params.insert(name.to_string(), value.to_string()).is_some() {
@@ -36,7 +52,45 @@ impl StoreUrl {
                 )));
             }
         }
-        Ok(StoreUrl { url, params })
+        Ok(StoreUrl {
+            url,
+            params,
+            asked: BTreeSet::new(),
+            host_list,
+        })
+    }
+
+    /// The hosts of the authority as `host[:port]`, in the order written: several for
+    /// `h1:7000,h2:7000`, one for a single host, none for a URL without one.
+    pub fn hosts(&self) -> Vec<String> {
+        if let Some(hosts) = &self.host_list {
+            return hosts.clone();
+        }
+        match (self.url.host_str(), self.url.port()) {
+            (None | Some(""), _) => Vec::new(),
+            (Some(host), None) => vec![host.to_owned()],
+            (Some(host), Some(port)) => vec![format!("{host}:{port}")],
+        }
+    }
+
+    /// The user name, percent-decoded; `None` when empty.
+    pub fn username(&self) -> Result<Option<String>> {
+        self.decoded(self.url.username())
+    }
+
+    /// The password, percent-decoded; `None` when absent or empty.
+    pub fn password(&self) -> Result<Option<String>> {
+        self.decoded(self.url.password().unwrap_or(""))
+    }
+
+    fn decoded(&self, text: &str) -> Result<Option<String>> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        percent_decode_str(text)
+            .decode_utf8()
+            .map(|decoded| Some(decoded.into_owned()))
+            .map_err(|_| self.error("the user information is not UTF-8 once decoded"))
     }
 
     /// The scheme, lowercase (`sqlite`, `redis+cluster`, …).
@@ -51,19 +105,29 @@ impl StoreUrl {
 
     /// The URL with its password replaced by `***` and no query: safe to print.
     pub fn redacted(&self) -> String {
-        redacted(&self.url)
+        let shown = redacted(&self.url);
+        match &self.host_list {
+            Some(hosts) => with_host_list(&shown, hosts),
+            None => shown,
+        }
     }
 
-    /// The URL without the parameters taken so far (the rest of the query kept): what a
-    /// driver that parses its own connection string (MongoDB) should receive.
-    pub fn without_taken_params(&self) -> Url {
+    /// Hands every parameter not taken so far to a driver that parses its own connection
+    /// string (MongoDB): the URL as written (every host, credentials) with only those
+    /// parameters, which count as taken from now on.
+    pub fn remaining_url(&mut self) -> String {
         let mut url = self.url.clone();
         if self.params.is_empty() {
             url.set_query(None);
         } else {
             url.query_pairs_mut().clear().extend_pairs(&self.params);
         }
-        url
+        self.asked
+            .extend(std::mem::take(&mut self.params).into_keys());
+        match &self.host_list {
+            Some(hosts) => with_host_list(url.as_str(), hosts),
+            None => url.into(),
+        }
     }
 
     /// The file path a `scheme:///absolute/path` or `scheme://relative/path` URL names
@@ -94,6 +158,7 @@ impl StoreUrl {
 
     /// Takes the parameter `name`, if given.
     pub fn take(&mut self, name: &str) -> Option<String> {
+        self.asked.insert(name.to_owned());
         self.params.remove(name)
     }
 
@@ -139,17 +204,70 @@ impl StoreUrl {
         )
     }
 
-    /// Fails if a parameter was given that nothing took, naming it and the ones `known`.
-    pub fn finish(self, known: &[&str]) -> Result<()> {
+    /// Fails if a parameter was given that nothing took, naming it and the ones asked for.
+    pub fn finish(self) -> Result<()> {
         match self.params.keys().next() {
             None => Ok(()),
             Some(unknown) => Err(self.error(format!(
                 "unknown parameter {unknown:?} for {}:// (known: {})",
                 self.scheme(),
-                known.join(", ")
+                self.asked
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
+}
+
+/// Splits a multi-host authority: `text` with only its first host, and the list of hosts
+/// (`None` when the authority names at most one).
+fn split_host_list(text: &str) -> std::result::Result<(String, Option<Vec<String>>), String> {
+    let Some(scheme_end) = text.find("://") else {
+        return Ok((text.to_owned(), None));
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = text[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |at| authority_start + at);
+    let authority = &text[authority_start..authority_end];
+    let hosts_start = authority.rfind('@').map_or(0, |at| at + 1);
+    let hosts = &authority[hosts_start..];
+    if !hosts.contains(',') {
+        return Ok((text.to_owned(), None));
+    }
+    let list: Vec<String> = hosts.split(',').map(str::to_owned).collect();
+    if list.iter().any(String::is_empty) {
+        return Err("an empty host in the host list".to_owned());
+    }
+    let first = format!(
+        "{}{}{}",
+        &text[..authority_start + hosts_start],
+        list[0],
+        &text[authority_end..]
+    );
+    Ok((first, Some(list)))
+}
+
+/// `shown` (a redacted one-host URL) with its host replaced by the whole list.
+fn with_host_list(shown: &str, hosts: &[String]) -> String {
+    let Some(scheme_end) = shown.find("://") else {
+        return shown.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = shown[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(shown.len(), |at| authority_start + at);
+    let hosts_start = shown[authority_start..authority_end]
+        .rfind('@')
+        .map_or(authority_start, |at| authority_start + at + 1);
+    format!(
+        "{}{}{}",
+        &shown[..hosts_start],
+        hosts.join(","),
+        &shown[authority_end..]
+    )
 }
 
 /// Parses `250ms`, `30s`, `5m` or `2h`.
@@ -207,7 +325,7 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(url.take_duration("absent")?, None);
-        url.finish(&["namespace"])
+        url.finish()
     }
 
     #[test]
@@ -220,9 +338,11 @@ mod tests {
                 .is_some_and(|e| e.contains("wal=\"maybe\"")),
             "{error:?}"
         );
-        let error = url.finish(&["wal"]).err().map(|e| e.to_string());
+        let error = url.finish().err().map(|e| e.to_string());
         assert!(
-            error.as_deref().is_some_and(|e| e.contains("\"walk\"")),
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("\"walk\"") && e.contains("known: wal")),
             "{error:?}"
         );
         let twice = StoreUrl::parse("memory://?namespace=a&namespace=b").err();
@@ -264,12 +384,37 @@ mod tests {
         let absolute = StoreUrl::parse("file:///var/cache/my%20app")?;
         assert_eq!(absolute.file_path()?, PathBuf::from("/var/cache/my app"));
         assert!(StoreUrl::parse("file:///")?.file_path().is_err());
-        let mut kept = StoreUrl::parse("mongodb://h/db?namespace=x&replicaSet=rs0")?;
+        let mut kept = StoreUrl::parse("mongodb://u:p@h1,h2:27018/db?namespace=x&replicaSet=rs0")?;
         kept.take("namespace");
         assert_eq!(
-            kept.without_taken_params().as_str(),
-            "mongodb://h/db?replicaSet=rs0"
+            kept.remaining_url(),
+            "mongodb://u:p@h1,h2:27018/db?replicaSet=rs0"
         );
+        kept.finish()?;
+        Ok(())
+    }
+
+    #[test]
+    fn several_hosts_are_listed_and_shown() -> Result<()> {
+        let url = StoreUrl::parse(
+            "rediss+cluster://u:s%40cret@a.local:7000,b.local:7001,[::1]:7002/?x=1",
+        )?;
+        assert_eq!(url.hosts(), ["a.local:7000", "b.local:7001", "[::1]:7002"]);
+        assert_eq!(url.username()?.as_deref(), Some("u"));
+        assert_eq!(url.password()?.as_deref(), Some("s@cret"));
+        assert_eq!(
+            url.redacted(),
+            "rediss+cluster://u:***@a.local:7000,b.local:7001,[::1]:7002/"
+        );
+        let one = StoreUrl::parse("mongodb://db.local/app")?;
+        assert_eq!(one.hosts(), ["db.local"]);
+        assert_eq!(
+            StoreUrl::parse("mongodb://a,b:27018/app")?.hosts(),
+            ["a", "b:27018"]
+        );
+        assert!(StoreUrl::parse("redis+cluster://a:1,,b:2").is_err());
+        assert!(StoreUrl::parse("redis+cluster://a:1,b:notaport").is_err());
+        assert!(StoreUrl::parse("memory://")?.hosts().is_empty());
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use storage_core::{Error, Namespace, Result};
+use storage_core::{Namespace, Result, StoreUrl};
 
 /// Options for [`DynamoStorage`](crate::DynamoStorage).
 ///
@@ -24,6 +24,8 @@ pub struct DynamoOptions {
     pub region: Option<String>,
     /// An endpoint other than AWS's (DynamoDB Local, dynalite).
     pub endpoint_url: Option<String>,
+    /// A profile of the AWS configuration files; `None` takes `AWS_PROFILE` or `default`.
+    pub profile: Option<String>,
     /// Static credentials `(access key id, secret)`; `None` takes the standard chain
     /// (environment, profile, web identity, ECS, IMDS).
     pub credentials: Option<(String, String)>,
@@ -40,6 +42,7 @@ impl std::fmt::Debug for DynamoOptions {
             .field("namespace", &self.namespace)
             .field("region", &self.region)
             .field("endpoint_url", &self.endpoint_url)
+            .field("profile", &self.profile)
             .field(
                 "credentials",
                 &self.credentials.as_ref().map(|(id, _)| (id, "<redacted>")),
@@ -57,35 +60,62 @@ impl DynamoOptions {
             namespace: Namespace::DEFAULT.to_owned(),
             region: None,
             endpoint_url: None,
+            profile: None,
             credentials: None,
             create_table: false,
             timeout: Duration::from_secs(10),
         }
     }
 
-    /// Parses `dynamodb://<table>?region=…&endpoint=…&namespace=…&create_table=true`.
+    /// Options from a URL: `dynamodb://<table>` with the parameters `namespace`, `region`,
+    /// `endpoint` (DynamoDB Local, dynalite: `http://127.0.0.1:8000`), `profile` (a profile of
+    /// the AWS configuration files), `create_table` (bool) and `timeout` (`10s`). Credentials
+    /// come from the standard chain, never from the URL. Another scheme, an unknown parameter
+    /// or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
-        let bad = |why: &str| Error::Config(format!("invalid dynamodb URL: {why}"));
-        let rest = url
-            .strip_prefix("dynamodb://")
-            .ok_or_else(|| bad("the scheme must be dynamodb://"))?;
-        let (table, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let table = table.trim_end_matches('/');
-        if table.is_empty() {
-            return Err(bad("no table name"));
+        let mut url = StoreUrl::parse(url)?;
+        let options = Self::from_store_url(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
+        if url.scheme() != "dynamodb" {
+            return Err(url.error("not a dynamodb:// URL"));
         }
+        if url.url().password().is_some() || !url.url().username().is_empty() {
+            return Err(url.error(
+                "credentials do not belong in a dynamodb:// URL: use the AWS environment or a profile",
+            ));
+        }
+        let table = match url.hosts().as_slice() {
+            [table] if matches!(url.url().path(), "" | "/") => table.clone(),
+            [] => return Err(url.error("no table name: dynamodb://TABLE")),
+            _ => return Err(url.error("one table name and nothing else: dynamodb://TABLE")),
+        };
         let mut options = Self::new(table);
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match name {
-                "region" => options.region = Some(value.to_owned()),
-                "endpoint" | "endpoint_url" => options.endpoint_url = Some(value.to_owned()),
-                "namespace" => options.namespace = value.to_owned(),
-                "create_table" => options.create_table = value == "true" || value == "1",
-                other => return Err(bad(&format!("unknown parameter {other:?}"))),
-            }
+        if let Some(namespace) = url.take("namespace") {
+            options.namespace = namespace;
+        }
+        options.region = url.take("region");
+        options.endpoint_url = url.take("endpoint");
+        options.profile = url.take("profile");
+        if let Some(create) = url.take_bool("create_table")? {
+            options.create_table = create;
+        }
+        if let Some(timeout) = url.take_duration("timeout")? {
+            options.timeout = timeout;
         }
         Ok(options)
+    }
+
+    /// A profile of the AWS configuration files (`~/.aws/config`, `~/.aws/credentials`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
     }
 
     /// The namespace.
@@ -138,6 +168,9 @@ impl DynamoOptions {
         if let Some(region) = &self.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
         if let Some(endpoint) = &self.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
@@ -152,5 +185,50 @@ impl DynamoOptions {
             loader = loader.credentials_provider(credentials);
         }
         aws_sdk_dynamodb::Client::new(&loader.load().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() -> Result<()> {
+        let options = DynamoOptions::from_url(
+            "dynamodb://kv_cache?endpoint=http://127.0.0.1:8000&region=us-east-1&namespace=pages&profile=ci&create_table=true&timeout=3s",
+        )?;
+        assert_eq!(options.table, "kv_cache");
+        assert_eq!(options.namespace, "pages");
+        assert_eq!(options.region.as_deref(), Some("us-east-1"));
+        assert_eq!(
+            options.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(options.profile.as_deref(), Some("ci"));
+        assert!(options.create_table);
+        assert_eq!(options.timeout, Duration::from_secs(3));
+        let plain = DynamoOptions::from_url("dynamodb://kv_cache/")?;
+        assert_eq!((plain.table.as_str(), plain.region), ("kv_cache", None));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let error = |url: &str| {
+            DynamoOptions::from_url(url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(error("dynamodb://").contains("no table name"));
+        assert!(error("dynamodb://t/extra").contains("one table name"));
+        assert!(error("redis://t").contains("not a dynamodb:// URL"));
+        assert!(error("dynamodb://t?regoin=x").contains("\"regoin\""));
+        assert!(error("dynamodb://t?create_table=perhaps").contains("create_table"));
+        let secret = error("dynamodb://AKIA:hunter2@t");
+        assert!(
+            secret.contains("credentials") && !secret.contains("hunter2"),
+            "{secret}"
+        );
     }
 }

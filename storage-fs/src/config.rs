@@ -91,6 +91,15 @@ impl FsOptions {
     /// scheme, an unknown parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         let mut url = StoreUrl::parse(url)?;
+        let options = Self::from_store_url(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
         if url.scheme() != "file" {
             return Err(url.error("not a file:// URL"));
         }
@@ -107,7 +116,6 @@ impl FsOptions {
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
         }
-        url.finish(&["namespace", "extension", "fsync", "max_value_len"])?;
         Ok(options)
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use storage_core::Namespace;
+use storage_core::{Namespace, Result, StoreUrl};
 
 /// Options for [`MongoStorage`](crate::MongoStorage) and [`GridFsStorage`](crate::GridFsStorage).
 ///
@@ -36,6 +36,52 @@ impl MongoOptions {
         }
     }
 
+    /// Options from a URL: a `mongodb://` or `mongodb+srv://` connection string (every host,
+    /// credentials, the database in the path) with the parameters `namespace` (the collection
+    /// or bucket), `database` (over the path's) and `serverSelectionTimeoutMS`; every other
+    /// parameter goes to the driver, which refuses the ones it does not know when the store
+    /// connects. Errors name the URL with its password hidden.
+    ///
+    /// ```
+    /// use storage_mongo::MongoOptions;
+    /// let options = MongoOptions::from_url("mongodb://a.local,b.local/app?replicaSet=rs0&namespace=pages")?;
+    /// assert_eq!(options.namespace, "pages");
+    /// assert_eq!(options.uri, "mongodb://a.local,b.local/app?replicaSet=rs0");
+    /// # Ok::<(), storage_core::Error>(())
+    /// ```
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut url = StoreUrl::parse(url)?;
+        let options = Self::from_store_url(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
+    /// Like [`from_url`](Self::from_url) on a parsed URL: takes this crate's parameters and
+    /// hands the rest to the driver (every parameter counts as taken afterwards), so a caller
+    /// takes its own parameters first.
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
+        if !matches!(url.scheme(), "mongodb" | "mongodb+srv") {
+            return Err(url.error("not a mongodb:// or mongodb+srv:// URL"));
+        }
+        if url.hosts().is_empty() {
+            return Err(url.error("no host"));
+        }
+        let namespace = url.take("namespace");
+        let database = url.take("database");
+        let timeout = url.take_parsed("serverSelectionTimeoutMS", "milliseconds", |ms| {
+            ms.parse().ok().map(Duration::from_millis)
+        })?;
+        let mut options = MongoOptions::new(url.remaining_url());
+        if let Some(namespace) = namespace {
+            options.namespace = namespace;
+        }
+        options.database = database;
+        if let Some(timeout) = timeout {
+            options.server_selection_timeout = timeout;
+        }
+        Ok(options)
+    }
+
     /// The database name, over the one the connection string names.
     pub fn database(mut self, database: impl Into<String>) -> Self {
         self.database = Some(database.into());
@@ -58,7 +104,7 @@ impl MongoOptions {
     pub const DEFAULT_DATABASE: &'static str = "kv_storage";
 
     /// Connects a client; returns it with the database to use.
-    pub(crate) async fn client(&self) -> storage_core::Result<(mongodb::Client, String)> {
+    pub(crate) async fn client(&self) -> Result<(mongodb::Client, String)> {
         let mut options = mongodb::options::ClientOptions::parse(&self.uri)
             .await
             .map_err(crate::error::mongo_error("connect"))?;

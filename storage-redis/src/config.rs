@@ -1,8 +1,9 @@
 //! [`RedisOptions`]: how to reach the server or cluster, from a URL, options or the environment.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use storage_core::{Error, Namespace, Result};
+use storage_core::{Error, Namespace, Result, StoreUrl};
 
 /// Where and how to connect.
 ///
@@ -20,8 +21,11 @@ use storage_core::{Error, Namespace, Result};
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct RedisOptions {
-    /// `host:port` of the server, or of the cluster's seed nodes.
+    /// `host:port` of the server, or of the cluster's seed nodes (the socket path for a Unix
+    /// socket).
     pub nodes: Vec<String>,
+    /// A Unix socket to connect to instead of TCP.
+    pub unix_socket: Option<PathBuf>,
     /// Whether `nodes` belong to a Redis Cluster.
     pub cluster: bool,
     /// The database number (standalone only).
@@ -51,6 +55,7 @@ impl std::fmt::Debug for RedisOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisOptions")
             .field("nodes", &self.nodes)
+            .field("unix_socket", &self.unix_socket)
             .field("cluster", &self.cluster)
             .field("db", &self.db)
             .field("username", &self.username)
@@ -85,6 +90,7 @@ impl RedisOptions {
             .unwrap_or(DEFAULT_PORT);
         RedisOptions {
             nodes: vec![format!("{host}:{port}")],
+            unix_socket: None,
             cluster: false,
             db: lookup("REDIS_SERVICE_DB")
                 .and_then(|d| d.parse().ok())
@@ -99,71 +105,106 @@ impl RedisOptions {
         }
     }
 
-    /// Parses `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or
-    /// `redis+cluster://[user:password@]host:port,host:port` (and `rediss+cluster://`).
+    /// Options from a URL:
+    ///
+    /// - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS, feature `tls`);
+    /// - `redis+cluster://[user:password@]host:port,host:port,…` (and `rediss+cluster://`):
+    ///   a cluster through its seed nodes;
+    /// - `redis+unix:///path/to/redis.sock` (or `unix:///…`): a Unix socket, the database in
+    ///   the `db` parameter.
+    ///
+    /// Credentials are percent-decoded. Parameters: `namespace`, `db`, `connect_timeout`,
+    /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`. Another scheme, an unknown
+    /// parameter or a bad value is an error naming it, with the password hidden.
     pub fn from_url(url: &str) -> Result<Self> {
-        let bad = |why: &str| Error::Config(format!("invalid redis URL: {why}"));
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("missing scheme"))?;
-        let (tls, cluster) = match scheme {
-            "redis" => (false, false),
-            "rediss" => (true, false),
-            "redis+cluster" | "redis-cluster" => (false, true),
-            "rediss+cluster" | "rediss-cluster" => (true, true),
-            _ => {
-                return Err(bad(
-                    "scheme must be redis, rediss, redis+cluster or rediss+cluster",
-                ))
-            }
-        };
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (credentials, hosts) = match authority.rsplit_once('@') {
-            Some((credentials, hosts)) => (Some(credentials), hosts),
-            None => (None, authority),
-        };
+        let mut url = StoreUrl::parse(url)?;
+        let options = Self::from_store_url(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
+        let (tls, cluster, unix) =
+            match url.scheme() {
+                "redis" => (false, false, false),
+                "rediss" => (true, false, false),
+                "redis+cluster" | "redis-cluster" => (false, true, false),
+                "rediss+cluster" | "rediss-cluster" => (true, true, false),
+                "redis+unix" | "unix" => (false, false, true),
+                _ => return Err(url.error(
+                    "the scheme must be redis, rediss, redis+cluster, rediss+cluster or redis+unix",
+                )),
+            };
         let mut options = Self::from_lookup(|_| None);
         options.tls = tls;
         options.cluster = cluster;
-        if let Some(credentials) = credentials {
-            let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
-            options.username = (!user.is_empty())
-                .then(|| percent_decode(user))
-                .transpose()?;
-            options.password = (!password.is_empty())
-                .then(|| percent_decode(password))
-                .transpose()?;
-        }
-        options.nodes = hosts
-            .split(',')
-            .filter(|h| !h.is_empty())
-            .map(|h| {
-                if h.contains(':') {
-                    h.to_owned()
-                } else {
-                    format!("{h}:{DEFAULT_PORT}")
+        options.username = url.username()?;
+        options.password = url.password()?;
+        if unix {
+            let socket = url.file_path()?;
+            options.nodes = vec![socket.display().to_string()];
+            options.unix_socket = Some(socket);
+        } else {
+            options.nodes = url
+                .hosts()
+                .into_iter()
+                .map(|host| match url_port_given(&host) {
+                    true => host,
+                    false => format!("{host}:{DEFAULT_PORT}"),
+                })
+                .collect();
+            if options.nodes.is_empty() {
+                return Err(url.error("no host"));
+            }
+            if !cluster && options.nodes.len() > 1 {
+                return Err(url.error("several hosts need the redis+cluster:// scheme"));
+            }
+            let path = url.url().path().trim_start_matches('/').to_owned();
+            if !path.is_empty() {
+                if cluster {
+                    return Err(url.error("a cluster has no database number: drop the path"));
                 }
-            })
-            .collect();
-        if options.nodes.is_empty() {
-            return Err(bad("no host"));
+                options.db = path
+                    .parse()
+                    .map_err(|_| url.error("the path must be a database number"))?;
+            }
         }
-        if !cluster && options.nodes.len() > 1 {
-            return Err(bad("several hosts need the redis+cluster:// scheme"));
+        let db = url.take_parsed("db", "a database number", |db| db.parse().ok())?;
+        if let Some(db) = db {
+            if cluster {
+                return Err(url.error("a cluster has no database number: drop db"));
+            }
+            options.db = db;
         }
-        let db = path.split('?').next().unwrap_or("");
-        if !db.is_empty() {
-            options.db = db
-                .parse()
-                .map_err(|_| bad("the path must be a database number"))?;
+        if let Some(namespace) = url.take("namespace") {
+            options.namespace = namespace;
+        }
+        if let Some(timeout) = url.take_duration("connect_timeout")? {
+            options.connect_timeout = timeout;
+        }
+        if let Some(timeout) = url.take_duration("response_timeout")? {
+            options.response_timeout = timeout;
+        }
+        if let Some(max) = url.take_usize("max_sync_connections")? {
+            options = options.max_sync_connections(max);
         }
         Ok(options)
     }
 
-    /// The server an existing [`redis::Client`] points at (TCP or TLS; not Unix sockets).
+    /// The server an existing [`redis::Client`] points at (TCP, TLS or a Unix socket).
     pub fn from_client(client: &redis::Client) -> Result<Self> {
         let info = client.get_connection_info();
+        let mut options = Self::from_lookup(|_| None);
         let (node, tls) = match info.addr() {
             redis::ConnectionAddr::Tcp(host, port) => (format!("{host}:{port}"), false),
             redis::ConnectionAddr::TcpTls { host, port, .. } => (format!("{host}:{port}"), true),
+            redis::ConnectionAddr::Unix(path) => {
+                options.unix_socket = Some(path.clone());
+                (path.display().to_string(), false)
+            }
             other => {
                 return Err(Error::Config(format!(
                     "unsupported redis address {other:?}"
@@ -171,7 +212,6 @@ impl RedisOptions {
             }
         };
         let settings = info.redis_settings();
-        let mut options = Self::from_lookup(|_| None);
         options.nodes = vec![node];
         options.tls = tls;
         options.db = settings.db();
@@ -183,6 +223,16 @@ impl RedisOptions {
     /// One standalone server.
     pub fn host(mut self, host: &str, port: u16) -> Self {
         self.nodes = vec![format!("{host}:{port}")];
+        self.unix_socket = None;
+        self.cluster = false;
+        self
+    }
+
+    /// One standalone server behind a Unix socket.
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.nodes = vec![path.display().to_string()];
+        self.unix_socket = Some(path);
         self.cluster = false;
         self
     }
@@ -190,6 +240,7 @@ impl RedisOptions {
     /// A cluster reached through these seed nodes (`host:port`).
     pub fn cluster_nodes(mut self, nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.nodes = nodes.into_iter().map(Into::into).collect();
+        self.unix_socket = None;
         self.cluster = true;
         self
     }
@@ -228,6 +279,9 @@ impl RedisOptions {
 
     /// The URL of one node, with credentials and database, as the driver takes it.
     pub(crate) fn node_url(&self, node: &str) -> String {
+        if let Some(socket) = &self.unix_socket {
+            return self.unix_url(socket);
+        }
         let scheme = if self.tls { "rediss" } else { "redis" };
         let credentials = match (&self.username, &self.password) {
             (None, None) => String::new(),
@@ -246,6 +300,27 @@ impl RedisOptions {
     }
 }
 
+impl RedisOptions {
+    /// The driver's URL of a Unix socket: credentials and database as parameters.
+    fn unix_url(&self, socket: &std::path::Path) -> String {
+        let mut parameters = vec![format!("db={}", self.db)];
+        if let Some(user) = &self.username {
+            parameters.push(format!("user={}", percent_encode(user)));
+        }
+        if let Some(password) = &self.password {
+            parameters.push(format!("pass={}", percent_encode(password)));
+        }
+        let path: String = socket
+            .display()
+            .to_string()
+            .split('/')
+            .map(percent_encode)
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("redis+unix://{path}?{}", parameters.join("&"))
+    }
+}
+
 fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| {
@@ -258,24 +333,12 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-fn percent_decode(text: &str) -> Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| Error::Config("invalid percent-encoding in redis URL".into()))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+/// Whether `host` (`name`, `name:port`, `[v6]` or `[v6]:port`) names its port.
+fn url_port_given(host: &str) -> bool {
+    match host.rfind(']') {
+        Some(bracket) => host[bracket..].contains(':'),
+        None => host.contains(':'),
     }
-    String::from_utf8(out).map_err(|_| Error::Config("redis URL credentials are not UTF-8".into()))
 }
 
 #[cfg(test)]
@@ -300,11 +363,59 @@ mod tests {
             )
         );
         assert_eq!(o.node_url("h:7"), "redis://user:p%40ss@h:7/3");
-        let c = RedisOptions::from_url("redis+cluster://a:1,b:2")?;
-        assert!(c.cluster && c.nodes == ["a:1", "b:2"]);
-        assert!(RedisOptions::from_url("http://x").is_err());
-        assert!(RedisOptions::from_url("redis://a:1,b:2").is_err());
+        let c = RedisOptions::from_url("redis+cluster://a:1,b:2?namespace=pages")?;
+        assert!(c.cluster && c.nodes == ["a:1", "b:2"] && c.namespace == "pages");
+        let defaults = RedisOptions::from_url("redis://cache.local")?;
+        assert_eq!(
+            (defaults.nodes, defaults.db),
+            (vec!["cache.local:6379".to_owned()], 0)
+        );
+        let tuned = RedisOptions::from_url(
+            "redis://[::1]:7000/2?connect_timeout=250ms&response_timeout=3s&max_sync_connections=4",
+        )?;
+        assert_eq!(
+            (
+                tuned.nodes,
+                tuned.db,
+                tuned.connect_timeout,
+                tuned.response_timeout
+            ),
+            (
+                vec!["[::1]:7000".to_owned()],
+                2,
+                Duration::from_millis(250),
+                Duration::from_secs(3)
+            )
+        );
+        assert_eq!(tuned.max_sync_connections, 4);
+        let unix = RedisOptions::from_url("redis+unix:///run/redis%20x/redis.sock?db=5")?;
+        assert_eq!(
+            (unix.unix_socket.clone(), unix.db),
+            (Some(PathBuf::from("/run/redis x/redis.sock")), 5)
+        );
+        assert_eq!(
+            unix.node_url("ignored"),
+            "redis+unix:///run/redis%20x/redis.sock?db=5"
+        );
         Ok(())
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong_without_the_password() {
+        let error = |url: &str| {
+            RedisOptions::from_url(url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(error("http://x").contains("scheme must be"));
+        assert!(error("redis://a:1,b:2").contains("redis+cluster"));
+        assert!(error("redis://h/notanumber").contains("database number"));
+        assert!(error("redis+cluster://a:1,b:2/3").contains("no database number"));
+        let unknown = error("redis://u:hunter2@h/0?pool=3");
+        assert!(unknown.contains("\"pool\"") && unknown.contains("max_sync_connections"));
+        assert!(!unknown.contains("hunter2"), "{unknown}");
+        assert!(error("redis://h?response_timeout=5").contains("response_timeout"));
     }
 
     #[test]

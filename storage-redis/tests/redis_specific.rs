@@ -389,3 +389,39 @@ fn one_bad_entry_hides_no_good_one() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A `redis+unix://` URL reaches the server through its socket, on both faces and both stores,
+/// with the database of the `db` parameter.
+#[test]
+fn a_unix_socket_url_reaches_the_server() -> Result<(), Error> {
+    let server = test_support::redis_unix().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("{}?db=3&namespace=unix", server.url());
+    let per_key = RedisStorage::new(RedisOptions::from_url(&url)?)?;
+    let hash = RedisHashStorage::new(RedisOptions::from_url(&url)?)?;
+    KvStorage::set(&per_key, "k", b"by socket", None)?;
+    KvStorage::set(&hash, "h", b"hash by socket", None)?;
+    assert_eq!(
+        KvStorage::get(&per_key, "k")?.as_deref(),
+        Some(&b"by socket"[..])
+    );
+    let runtime = test_support::runtime();
+    let read = runtime.block_on(AsyncKvStorage::get(&hash, "h"))?;
+    assert_eq!(read.as_deref(), Some(&b"hash by socket"[..]));
+    let keys = KvStorage::keys(&per_key)?.collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(keys, ["k"]);
+    // db 3 holds both entries; db 0 holds none.
+    let port = server.ports()[0];
+    assert!(test_support::resp_command(port, "DBSIZE").starts_with(":0"));
+    let dbsize_3 = {
+        let client = redis::Client::open(format!("{}?db=3", server.url()))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let mut connection = client
+            .get_connection()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        redis::cmd("DBSIZE")
+            .query::<i64>(&mut connection)
+            .map_err(|e| Error::Config(e.to_string()))?
+    };
+    assert_eq!(dbsize_3, 2);
+    Ok(())
+}

@@ -5,16 +5,6 @@ use std::time::Duration;
 
 use storage_core::{Error, Namespace, Result, StoreUrl};
 
-/// The query parameters of a `sqlite://` URL.
-const SQLITE_PARAMETERS: [&str; 6] = [
-    "namespace",
-    "wal",
-    "busy_timeout",
-    "fast_save",
-    "pool_size",
-    "max_value_len",
-];
-
 /// Where the database file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -131,6 +121,15 @@ impl SqliteOptions {
     /// parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         let mut url = StoreUrl::parse(url)?;
+        let options = Self::from_store_url(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
         if url.scheme() != "sqlite" {
             return Err(url.error("not a sqlite:// URL"));
         }
@@ -157,7 +156,6 @@ impl SqliteOptions {
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
         }
-        url.finish(&SQLITE_PARAMETERS)?;
         Ok(options)
     }
 

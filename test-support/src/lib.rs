@@ -29,7 +29,7 @@ pub use dynamo::dynamo;
 pub use mongo::mongo;
 pub use ports::free_port;
 pub use process::ServerProcess;
-pub use redis::{redis, redis_cluster, resp_command, start_redis};
+pub use redis::{redis, redis_cluster, redis_unix, resp_command, start_redis};
 pub use scans::{assert_bad_entry_reported, write_good_entries};
 pub use tools::find_program;
 

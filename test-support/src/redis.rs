@@ -48,6 +48,45 @@ pub fn start_redis(port: Option<u16>) -> Result<ServerProcess, String> {
     }
 }
 
+/// A standalone server listening on a Unix socket in its own directory (and, for the
+/// readiness check, on a free TCP port): its URL is `redis+unix:///…/redis.sock`.
+pub fn redis_unix() -> Result<TestServer, String> {
+    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+    let args = |ports: &[u16], dir: &Path| {
+        let socket = dir.join("redis.sock").display().to_string();
+        server_args(
+            ports[0],
+            dir,
+            &["--unixsocket", &socket, "--unixsocketperm", "700"],
+        )
+    };
+    let launch = Launch {
+        name: "redis-server (unix socket)",
+        program: &program,
+        ports: 1,
+        args: &args,
+        ready: &answers_ping,
+        within: READY_WITHIN,
+    };
+    let server = ServerProcess::launch(&launch)?;
+    let socket = server.dir().join("redis.sock");
+    let deadline = Instant::now() + READY_WITHIN;
+    while !socket.exists() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "redis-server made no socket at {} within {READY_WITHIN:?}:\n{}",
+                socket.display(),
+                server.log_tail()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(TestServer {
+        url: format!("redis+unix://{}", socket.display()),
+        processes: vec![server],
+    })
+}
+
 /// A 3-master cluster without replicas: the one of `STORAGE_TEST_REDIS_CLUSTER_URL`
 /// (`redis+cluster://host:port,host:port,…`), or one started on free ports.
 pub fn redis_cluster() -> Result<TestServer, String> {

@@ -1,0 +1,134 @@
+//! What a URL names, before anything connects: the backend and its options, every parameter
+//! checked. [`open`](crate::open) and [`open_async`](crate::open_async) then open it on their
+//! face, so a mistake in a URL never costs a connection attempt.
+
+use storage_core::{Error, Result, StoreUrl};
+
+/// The schemes the facade knows: the feature each needs, and whether this build has it.
+const SCHEMES: &[(&str, &str, bool)] = &[
+    ("memory", "memory", cfg!(feature = "memory")),
+    ("sqlite", "sqlite", cfg!(feature = "sqlite")),
+    ("file", "fs", cfg!(feature = "fs")),
+    ("redis", "redis", cfg!(feature = "redis")),
+    ("rediss", "redis-tls", cfg!(feature = "redis-tls")),
+    ("redis+cluster", "redis", cfg!(feature = "redis")),
+    ("rediss+cluster", "redis-tls", cfg!(feature = "redis-tls")),
+    ("redis+unix", "redis", cfg!(feature = "redis")),
+    ("mongodb", "mongo", cfg!(feature = "mongo")),
+    ("mongodb+srv", "mongo-srv", cfg!(feature = "mongo-srv")),
+    ("dynamodb", "dynamo", cfg!(feature = "dynamo")),
+];
+
+/// A store named by a URL, not opened yet.
+pub(crate) enum Target {
+    /// `memory://NAME`.
+    Memory {
+        /// The store's name in the process-wide database.
+        name: String,
+        /// The value limit, if any.
+        max_value_len: Option<usize>,
+    },
+    /// `sqlite://…`.
+    #[cfg(feature = "sqlite")]
+    Sqlite(storage_sqlite::SqliteOptions),
+    /// `file://…`.
+    #[cfg(feature = "fs")]
+    Fs(storage_fs::FsOptions),
+    /// `redis://…` and friends; `hash` picks [`storage_redis::RedisHashStorage`].
+    #[cfg(feature = "redis")]
+    Redis {
+        /// Where and how to connect.
+        options: storage_redis::RedisOptions,
+        /// One hash per namespace instead of a key per entry.
+        hash: bool,
+    },
+    /// `mongodb://…`; `gridfs` picks [`storage_mongo::GridFsStorage`].
+    #[cfg(feature = "mongo")]
+    Mongo {
+        /// Where and how to connect.
+        options: storage_mongo::MongoOptions,
+        /// Values in a GridFS bucket instead of documents.
+        gridfs: bool,
+    },
+    /// `dynamodb://TABLE`.
+    #[cfg(feature = "dynamo")]
+    Dynamo(storage_dynamo::DynamoOptions),
+}
+
+impl Target {
+    /// Reads `url`: its scheme, options and parameters. An unknown scheme, a scheme whose
+    /// feature this build leaves out, an unknown parameter or a bad value is an error naming
+    /// it, with the password hidden.
+    pub(crate) fn parse(url: &str) -> Result<Target> {
+        let mut url = StoreUrl::parse(url)?;
+        let target = match (url.scheme(), feature_of(url.scheme())) {
+            (_, Some((feature, false))) => {
+                return Err(url.error(format!(
+                    "{}:// needs the kv-storage feature {feature:?}, which this build leaves out",
+                    url.scheme()
+                )))
+            }
+            ("memory", _) => memory(&mut url)?,
+            #[cfg(feature = "sqlite")]
+            ("sqlite", _) => {
+                Target::Sqlite(storage_sqlite::SqliteOptions::from_store_url(&mut url)?)
+            }
+            #[cfg(feature = "fs")]
+            ("file", _) => Target::Fs(storage_fs::FsOptions::from_store_url(&mut url)?),
+            #[cfg(feature = "redis")]
+            ("redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix", _) => {
+                let hash = url.take_bool("hash")?.unwrap_or(false);
+                let options = storage_redis::RedisOptions::from_store_url(&mut url)?;
+                Target::Redis { options, hash }
+            }
+            #[cfg(feature = "mongo")]
+            ("mongodb" | "mongodb+srv", _) => {
+                let gridfs = url.take_bool("gridfs")?.unwrap_or(false);
+                let options = storage_mongo::MongoOptions::from_store_url(&mut url)?;
+                Target::Mongo { options, gridfs }
+            }
+            #[cfg(feature = "dynamo")]
+            ("dynamodb", _) => {
+                Target::Dynamo(storage_dynamo::DynamoOptions::from_store_url(&mut url)?)
+            }
+            (scheme, _) => return Err(unknown_scheme(&url, scheme)),
+        };
+        url.finish()?;
+        Ok(target)
+    }
+}
+
+/// The feature `scheme` needs and whether this build has it; `None` for an unknown scheme.
+fn feature_of(scheme: &str) -> Option<(&'static str, bool)> {
+    SCHEMES
+        .iter()
+        .find(|(known, _, _)| *known == scheme)
+        .map(|(_, feature, built)| (*feature, *built))
+}
+
+/// `memory://[NAME][?max_value_len=N]`.
+fn memory(url: &mut StoreUrl) -> Result<Target> {
+    let name = match url.url().host_str() {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => storage_core::Namespace::DEFAULT.to_owned(),
+    };
+    if !matches!(url.url().path(), "" | "/") {
+        return Err(url.error("memory://NAME takes no path"));
+    }
+    let max_value_len = url.take_usize("max_value_len")?;
+    Ok(Target::Memory {
+        name,
+        max_value_len,
+    })
+}
+
+fn unknown_scheme(url: &StoreUrl, scheme: &str) -> Error {
+    url.error(format!(
+        "unknown scheme {scheme:?} (known: {})",
+        SCHEMES
+            .iter()
+            .map(|(scheme, _, _)| *scheme)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
