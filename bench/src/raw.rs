@@ -20,7 +20,7 @@ pub trait RawStore {
 }
 
 fn fail(e: impl std::error::Error + Send + Sync + 'static) -> storage_core::Error {
-    storage_core::Error::backend("raw", "bench", false, e)
+    storage_core::Error::backend("raw", "bench", storage_core::ErrorKind::Other, e)
 }
 
 fn now_ms() -> i64 {

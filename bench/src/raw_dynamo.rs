@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use crate::raw::RawStore;
 
 fn fail(e: impl std::error::Error + Send + Sync + 'static) -> storage_core::Error {
-    storage_core::Error::backend("raw", "bench", false, e)
+    storage_core::Error::backend("raw", "bench", storage_core::ErrorKind::Other, e)
 }
 
 pub struct RawDynamo {

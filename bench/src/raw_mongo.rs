@@ -10,7 +10,7 @@ use mongodb::Collection;
 use crate::raw::RawStore;
 
 fn fail(e: mongodb::error::Error) -> storage_core::Error {
-    storage_core::Error::backend("raw", "bench", false, e)
+    storage_core::Error::backend("raw", "bench", storage_core::ErrorKind::Other, e)
 }
 
 pub struct RawMongo {

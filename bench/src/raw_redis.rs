@@ -7,7 +7,7 @@ use redis::{Connection, Value};
 use crate::raw::RawStore;
 
 fn fail(e: redis::RedisError) -> storage_core::Error {
-    storage_core::Error::backend("raw", "bench", false, e)
+    storage_core::Error::backend("raw", "bench", storage_core::ErrorKind::Other, e)
 }
 
 /// One blocking connection; `hash` switches to the hash commands of `RedisHashStorage`.

@@ -9,6 +9,7 @@ use futures_util::stream;
 use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::{Error, Result};
+use crate::error_kind::ErrorKind;
 use crate::storage::{Expiry, KvStorage};
 
 /// Records buffered between a scan's producer thread and the async consumer.
@@ -65,7 +66,9 @@ impl<S: KvStorage + ?Sized + 'static> AsyncAdapter<S> {
         let store = self.inner.clone();
         let backend = store.backend_name();
         let outcome = run_blocking(move || call(&store)).await;
-        outcome.unwrap_or_else(|reason| Err(Error::backend(backend, operation, false, reason)))
+        outcome.unwrap_or_else(|reason| {
+            Err(Error::backend(backend, operation, ErrorKind::Other, reason))
+        })
     }
 }
 
@@ -189,8 +192,9 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
             }
         };
         // The producer ends on its own when the stream is dropped (its sends fail).
-        spawn_detached(producer)
-            .map_err(|reason| Error::backend(self.backend_name(), "scan", false, reason))?;
+        spawn_detached(producer).map_err(|reason| {
+            Error::backend(self.backend_name(), "scan", ErrorKind::Other, reason)
+        })?;
         Ok(Box::pin(stream::unfold(
             receiver,
             |mut receiver| async move { receiver.recv().await.map(|record| (record, receiver)) },

@@ -10,6 +10,7 @@ use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::{Error, Result};
+use crate::error_kind::ErrorKind;
 use crate::storage::{Expiry, KvStorage, RecordIter};
 
 /// Drives an async store's calls to completion on the calling thread.
@@ -66,7 +67,7 @@ pub fn adapter_runtime() -> Result<Runtime> {
         .thread_name("storage-blocking-adapter")
         .enable_all()
         .build()
-        .map_err(|e| Error::backend("runtime", "start", false, e))
+        .map_err(|e| Error::backend("runtime", "start", ErrorKind::of_io(&e), e))
 }
 
 impl<A: AsyncKvStorage + 'static> BlockingAdapter<A> {

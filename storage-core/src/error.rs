@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::error_kind::ErrorKind;
+
 /// A boxed error from a driver or the operating system, kept as the source of [`Error::Backend`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -10,8 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in a store, a codec or a signing layer.
 ///
-/// Match on the variant to react to a kind of failure; [`Error::is_retryable`] says whether trying
-/// the same call again later can help. Messages never contain secrets or whole values; keys are
+/// [`Error::kind`] says what a caller can do about it, the same way for every backend;
+/// [`Error::is_retryable`] says whether trying the same call again later can help. Match on the
+/// variant for the details. Messages never contain secrets or whole values; keys are
 /// truncated.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -101,14 +104,14 @@ pub enum Error {
     )]
     BlockingInAsyncContext,
     /// The backend (driver, server, file system) failed.
-    #[error("{backend} {operation} failed{}: {source}", if *.retryable { " (retryable)" } else { "" })]
+    #[error("{backend} {operation} failed ({kind}{}): {source}", if kind.is_retryable() { ", retryable" } else { "" })]
     Backend {
         /// Which backend, e.g. `"sqlite"`.
         backend: &'static str,
         /// Which operation, e.g. `"get"`.
         operation: &'static str,
-        /// Whether trying again later can succeed (busy database, dropped connection, timeout).
-        retryable: bool,
+        /// What kind of failure the driver's error is.
+        kind: ErrorKind,
         /// The driver's error.
         #[source]
         source: BoxError,
@@ -116,29 +119,50 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether trying the same call again later can succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Error::Backend {
-                retryable: true,
-                ..
+    /// What kind of failure this is, the same for every backend.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::KeyTooLong { .. } | Error::ValueTooLarge { .. } => ErrorKind::LimitExceeded,
+            Error::InvalidTtl { .. } | Error::InvalidNamespace { .. } | Error::Serialize(_) => {
+                ErrorKind::InvalidInput
             }
-        )
+            Error::Config(_) => ErrorKind::Config,
+            Error::Corrupt { .. }
+            | Error::SerializerMismatch { .. }
+            | Error::Unsigned { .. }
+            | Error::BadSignature { .. }
+            | Error::UnknownSigningKey { .. } => ErrorKind::InvalidData,
+            Error::BlockingInAsyncContext => ErrorKind::Unsupported,
+            Error::Backend { kind, .. } => *kind,
+        }
     }
 
-    /// A backend error; `retryable` says whether a retry can help.
+    /// Whether trying the same call again later can succeed (derived from [`kind`](Self::kind):
+    /// unavailable, timed out, conflict).
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+
+    /// A backend error of `kind` (see [`ErrorKind`]; retryable kinds make it retryable).
     pub fn backend(
         backend: &'static str,
         operation: &'static str,
-        retryable: bool,
+        kind: ErrorKind,
         source: impl Into<BoxError>,
     ) -> Self {
         Error::Backend {
             backend,
             operation,
-            retryable,
+            kind,
             source: source.into(),
+        }
+    }
+
+    /// The backend that reported this error, if a backend did.
+    pub fn backend_name(&self) -> Option<&'static str> {
+        match self {
+            Error::Backend { backend, .. } | Error::ValueTooLarge { backend, .. } => Some(backend),
+            _ => None,
         }
     }
 
@@ -153,14 +177,7 @@ impl Error {
     /// Whether this error means "the stored bytes are not valid" (corrupt, tampered, unsigned,
     /// foreign serializer), as opposed to a failure of the store itself.
     pub fn is_invalid_data(&self) -> bool {
-        matches!(
-            self,
-            Error::Corrupt { .. }
-                | Error::SerializerMismatch { .. }
-                | Error::Unsigned { .. }
-                | Error::BadSignature { .. }
-                | Error::UnknownSigningKey { .. }
-        )
+        self.kind() == ErrorKind::InvalidData
     }
 }
 
@@ -207,14 +224,27 @@ mod tests {
     }
 
     #[test]
-    fn only_backend_errors_marked_retryable_are_retryable() {
-        let busy = Error::backend("sqlite", "set", true, "database is locked");
+    fn retryable_follows_the_kind() {
+        let busy = Error::backend("sqlite", "set", ErrorKind::TimedOut, "database is locked");
         assert!(busy.is_retryable());
-        assert!(busy.to_string().contains("retryable"));
-        assert!(!Error::KeyTooLong {
+        assert_eq!(busy.kind(), ErrorKind::TimedOut);
+        assert!(
+            busy.to_string().contains("(timed out, retryable)"),
+            "{busy}"
+        );
+        let denied = Error::backend("fs", "set", ErrorKind::PermissionDenied, "EACCES");
+        assert!(!denied.is_retryable());
+        assert!(
+            denied.to_string().contains("(permission denied)"),
+            "{denied}"
+        );
+        let long = Error::KeyTooLong {
             len: 2000,
-            max: 1024
-        }
-        .is_retryable());
+            max: 1024,
+        };
+        assert_eq!(long.kind(), ErrorKind::LimitExceeded);
+        assert!(!long.is_retryable());
+        assert!(Error::corrupt("k", "bad header").is_invalid_data());
+        assert_eq!(Error::Config("x".into()).kind(), ErrorKind::Config);
     }
 }

@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use storage_core::{BoxError, Error};
+use storage_core::{BoxError, Error, ErrorKind};
 
 pub(crate) const BACKEND: &str = "dynamodb";
 
@@ -25,16 +25,49 @@ impl std::error::Error for SdkFailure {
     }
 }
 
-/// Error codes after which the same call can succeed later.
-const RETRYABLE_CODES: &[&str] = &[
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "LimitExceededException",
-    "TransactionConflictException",
+/// DynamoDB's error codes and their kinds; throttling counts as unavailable (retryable).
+const CODE_KINDS: &[(&str, ErrorKind)] = &[
+    (
+        "ProvisionedThroughputExceededException",
+        ErrorKind::Unavailable,
+    ),
+    ("ThrottlingException", ErrorKind::Unavailable),
+    ("RequestLimitExceeded", ErrorKind::Unavailable),
+    ("InternalServerError", ErrorKind::Unavailable),
+    ("ServiceUnavailable", ErrorKind::Unavailable),
+    ("LimitExceededException", ErrorKind::Unavailable),
+    ("TransactionConflictException", ErrorKind::Conflict),
+    ("ConditionalCheckFailedException", ErrorKind::Conflict),
+    ("TransactionCanceledException", ErrorKind::Conflict),
+    ("AccessDeniedException", ErrorKind::PermissionDenied),
+    ("UnrecognizedClientException", ErrorKind::PermissionDenied),
+    ("InvalidSignatureException", ErrorKind::PermissionDenied),
+    (
+        "MissingAuthenticationTokenException",
+        ErrorKind::PermissionDenied,
+    ),
+    ("ExpiredTokenException", ErrorKind::PermissionDenied),
+    ("ResourceNotFoundException", ErrorKind::NotFound),
+    (
+        "ItemCollectionSizeLimitExceededException",
+        ErrorKind::LimitExceeded,
+    ),
+    ("ValidationException", ErrorKind::InvalidInput),
 ];
+
+/// The kind of an SDK error: timeouts timed out, failures to reach the endpoint unavailable,
+/// service errors by [`CODE_KINDS`].
+fn kind_of<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> ErrorKind {
+    match error {
+        SdkError::TimeoutError(_) => ErrorKind::TimedOut,
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ErrorKind::Unavailable,
+        SdkError::ServiceError(_) => error
+            .code()
+            .and_then(|code| CODE_KINDS.iter().find(|(known, _)| *known == code))
+            .map_or(ErrorKind::Other, |(_, kind)| *kind),
+        _ => ErrorKind::Other,
+    }
+}
 
 /// Whether the error is DynamoDB's answer to a failed condition.
 pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(
@@ -49,20 +82,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |error| {
-        let retryable = match &error {
-            SdkError::TimeoutError(_)
-            | SdkError::DispatchFailure(_)
-            | SdkError::ResponseError(_) => true,
-            SdkError::ServiceError(_) => error
-                .code()
-                .is_some_and(|code| RETRYABLE_CODES.contains(&code)),
-            _ => false,
-        };
+        let kind = kind_of(&error);
         let message = DisplayErrorContext(&error).to_string();
         Error::backend(
             BACKEND,
             operation,
-            retryable,
+            kind,
             SdkFailure {
                 message,
                 source: Box::new(error),
@@ -75,5 +100,5 @@ where
 pub(crate) fn build_error(
     operation: &'static str,
 ) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> Error {
-    move |error| Error::backend(BACKEND, operation, false, error)
+    move |error| Error::backend(BACKEND, operation, ErrorKind::Other, error)
 }

@@ -13,8 +13,8 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Namespace, Record, Result, ScanMode,
-    SetEntry, Timestamp,
+    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Namespace, Record, Result,
+    ScanMode, SetEntry, Timestamp,
 };
 
 use crate::config::DynamoOptions;
@@ -90,7 +90,7 @@ fn unprocessed(operation: &'static str) -> Error {
     Error::backend(
         BACKEND,
         operation,
-        true,
+        ErrorKind::Unavailable,
         "DynamoDB kept returning unprocessed items",
     )
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
-use storage_core::{Error, Result};
+use storage_core::{Error, ErrorKind, Result};
 
 use crate::error::{build_error, sdk_error, BACKEND};
 use crate::item::{KEY, NS, TTL};
@@ -74,7 +74,7 @@ async fn wait_active(client: &Client, table: &str) -> Result<()> {
             return Err(Error::backend(
                 BACKEND,
                 "create table",
-                true,
+                ErrorKind::TimedOut,
                 format!("table {table} is not active: {status:?}"),
             ));
         }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Timestamp,
+    Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
+    Timestamp,
 };
 
 use crate::config::{FsOptions, Root};
@@ -26,13 +27,7 @@ const TEMP_PREFIX: &str = ".tmp.";
 pub const ABANDONED_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
 fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
-    move |error| {
-        let retryable = matches!(
-            error.kind(),
-            io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        );
-        Error::backend(BACKEND, operation, retryable, error)
-    }
+    move |error| Error::backend(BACKEND, operation, ErrorKind::of_io(&error), error)
 }
 
 /// A [`KvStorage`] with one file per key under `<root>/<namespace>/`.

@@ -14,8 +14,8 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Expiry, Namespace, Record, Result,
-    ScanMode, Timestamp,
+    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
+    Result, ScanMode, Timestamp,
 };
 
 use crate::config::MongoOptions;
@@ -148,7 +148,12 @@ impl GridFsStorage {
         .await;
         if let Err(error) = written {
             let _ = stream.abort().await;
-            return Err(Error::backend(BACKEND, "upload", true, error));
+            return Err(Error::backend(
+                BACKEND,
+                "upload",
+                ErrorKind::Unavailable,
+                error,
+            ));
         }
         Ok(id)
     }
@@ -163,7 +168,7 @@ impl GridFsStorage {
         stream
             .read_to_end(&mut value)
             .await
-            .map_err(|e| Error::backend(BACKEND, "download", true, e))?;
+            .map_err(|e| Error::backend(BACKEND, "download", ErrorKind::Unavailable, e))?;
         Ok(value)
     }
 
@@ -246,7 +251,7 @@ impl GridFsStorage {
         Err(Error::backend(
             BACKEND,
             "get",
-            true,
+            ErrorKind::Conflict,
             "the value kept being replaced while reading it",
         ))
     }

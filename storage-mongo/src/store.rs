@@ -12,8 +12,8 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, Expiry, Namespace, Record, Result,
-    ScanMode, SetEntry, Timestamp,
+    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
+    Result, ScanMode, SetEntry, Timestamp,
 };
 
 use crate::config::MongoOptions;
@@ -148,7 +148,7 @@ impl MongoStorage {
             Some(Bson::Array(errors)) if !errors.is_empty() => Err(Error::backend(
                 BACKEND,
                 "set_many",
-                false,
+                ErrorKind::Other,
                 format!(
                     "{} documents were not written: {:?}",
                     errors.len(),

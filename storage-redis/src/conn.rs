@@ -11,7 +11,7 @@ use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::{Cmd, Value};
-use storage_core::{Error, Result};
+use storage_core::{Error, ErrorKind, Result};
 
 use crate::config::RedisOptions;
 use crate::error::{redis_error, timed_out, unexpected};
@@ -189,7 +189,7 @@ impl SyncConn {
                 return Err(Error::backend(
                     crate::error::BACKEND,
                     operation,
-                    true,
+                    ErrorKind::TimedOut,
                     format!(
                         "all {} sync connections stayed busy for {patience:?}",
                         self.options.max_sync_connections

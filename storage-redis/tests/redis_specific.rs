@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use storage_core::{AsyncKvStorage, Error, KvStorage};
+use storage_core::{AsyncKvStorage, Error, ErrorKind, KvStorage};
 use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
 use test_support::start_redis;
 
@@ -88,10 +88,8 @@ fn stores_fail_typed_and_recover_when_the_server_restarts() {
         assert!(
             matches!(
                 &error,
-                Some(Error::Backend {
-                    retryable: true,
-                    ..
-                })
+                Some(error @ Error::Backend { backend: "redis", .. })
+                    if matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::TimedOut)
             ),
             "{name} sync: {error:?}"
         );
@@ -99,10 +97,8 @@ fn stores_fail_typed_and_recover_when_the_server_restarts() {
         assert!(
             matches!(
                 &error,
-                Some(Error::Backend {
-                    retryable: true,
-                    ..
-                })
+                Some(error @ Error::Backend { backend: "redis", .. })
+                    if matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::TimedOut)
             ),
             "{name} async: {error:?}"
         );

@@ -10,8 +10,8 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, SetEntry,
-    Timestamp,
+    Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
+    SetEntry, Timestamp,
 };
 
 use crate::batch::SqliteBatch;
@@ -24,14 +24,25 @@ pub(crate) const BACKEND: &str = "sqlite";
 /// Room kept in a row for the key and the expiry column when computing the value limit.
 const ROW_OVERHEAD: usize = storage_core::MAX_KEY_LEN + 64;
 
-/// Maps a driver error to the family's error; busy and locked databases are retryable.
+/// Maps a driver error to the family's error: a busy or locked database (the busy timeout
+/// ran out) timed out, a full disk or an oversized row a limit exceeded, a read-only or
+/// inaccessible file permission denied, a corrupt file invalid data.
 pub(crate) fn db_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |error| {
-        let retryable = matches!(
-            error.sqlite_error_code(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-        );
-        Error::backend(BACKEND, operation, retryable, error)
+        let kind = match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => ErrorKind::TimedOut,
+            Some(ErrorCode::DiskFull | ErrorCode::TooBig) => ErrorKind::LimitExceeded,
+            Some(
+                ErrorCode::ReadOnly
+                | ErrorCode::PermissionDenied
+                | ErrorCode::AuthorizationForStatementDenied,
+            ) => ErrorKind::PermissionDenied,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => ErrorKind::InvalidData,
+            Some(ErrorCode::CannotOpen) => ErrorKind::NotFound,
+            Some(ErrorCode::SystemIoFailure) => ErrorKind::Unavailable,
+            _ => ErrorKind::Other,
+        };
+        Error::backend(BACKEND, operation, kind, error)
     }
 }
 
@@ -73,15 +84,15 @@ impl SqliteStorage {
             Location::Path(path) => (Some(path.clone()), None),
             Location::CacheDir(app) => (Some(SqliteOptions::cache_file(app)?), None),
             Location::TempDir => {
-                let dir =
-                    tempfile::tempdir().map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+                let dir = tempfile::tempdir()
+                    .map_err(|e| Error::backend(BACKEND, "open", ErrorKind::of_io(&e), e))?;
                 (Some(dir.path().join("storage.sqlite")), Some(dir))
             }
         };
         if let Some(parent) = path.as_deref().and_then(Path::parent) {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::backend(BACKEND, "open", false, e))?;
+                    .map_err(|e| Error::backend(BACKEND, "open", ErrorKind::of_io(&e), e))?;
             }
         }
         // Every connection to `:memory:` (or a `mode=memory` URI) opens a database of its own:

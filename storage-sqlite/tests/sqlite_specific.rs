@@ -223,3 +223,29 @@ fn a_text_key_written_by_another_tool_hides_nothing() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     test_support::assert_bad_entry_reported(&store, &good, "planted by sqlite3")
 }
+
+/// A write that waits past the busy timeout for another connection's lock fails with a
+/// retryable "timed out" error and writes nothing; once the lock is gone the same call works.
+#[test]
+fn a_locked_database_times_out_retryably() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("locked.db");
+    let store = SqliteStorage::open(
+        SqliteOptions::path(&path)
+            .namespace("locked")
+            .busy_timeout(Duration::from_millis(200)),
+    )?;
+    let holder = rusqlite::Connection::open(&path)?;
+    holder.execute_batch("BEGIN EXCLUSIVE")?;
+    let error = store.set("k", b"v", None).err();
+    assert!(
+        error
+            .as_ref()
+            .is_some_and(|e| e.kind() == storage_core::ErrorKind::TimedOut && e.is_retryable()),
+        "{error:?}"
+    );
+    holder.execute_batch("ROLLBACK")?;
+    store.set("k", b"v", None)?;
+    assert_eq!(store.get("k")?, Some(b"v".to_vec()));
+    Ok(())
+}

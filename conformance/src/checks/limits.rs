@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use storage_core::{Error, MAX_KEY_LEN};
+use storage_core::{Error, ErrorKind, MAX_KEY_LEN};
 
 use super::{collect, fresh};
 use crate::{ensure, nasty_keys, Backend, CheckResult, Context};
@@ -77,7 +77,11 @@ pub fn every_key_up_to_the_limit_works(backend: &dyn Backend) -> CheckResult {
 pub fn long_keys_are_refused(backend: &dyn Backend) -> CheckResult {
     let store = fresh(backend, "long_keys")?;
     let long = "k".repeat(MAX_KEY_LEN + 1);
-    let too_long = |e: &Error| matches!(e, Error::KeyTooLong { len, max } if *len == MAX_KEY_LEN + 1 && *max == MAX_KEY_LEN);
+    let too_long = |e: &Error| {
+        matches!(e, Error::KeyTooLong { len, max } if *len == MAX_KEY_LEN + 1 && *max == MAX_KEY_LEN)
+            && e.kind() == ErrorKind::LimitExceeded
+            && !e.is_retryable()
+    };
     let outcomes: Vec<(&str, Option<Error>)> = vec![
         ("set", store.set(&long, b"v", None).err()),
         (
@@ -133,7 +137,9 @@ pub fn values_over_the_limit_are_refused(backend: &dyn Backend) -> CheckResult {
         return Ok(());
     }
     let over = vec![7u8; max + 1];
-    let refused = |e: &Option<Error>| matches!(e, Some(Error::ValueTooLarge { len, max: limit, .. }) if *len == max + 1 && *limit == max);
+    let refused = |e: &Option<Error>| {
+        matches!(e, Some(error @ Error::ValueTooLarge { len, max: limit, .. }) if *len == max + 1 && *limit == max && error.kind() == ErrorKind::LimitExceeded)
+    };
     let outcomes = [
         ("set", store.set("big", &over, None).err()),
         (
