@@ -38,6 +38,7 @@ mod storage;
 mod store_url;
 pub mod time;
 mod typed;
+mod typed_async;
 
 pub use async_adapter::AsyncAdapter;
 pub use async_storage::{AsyncKvStorage, BoxStream};
@@ -54,3 +55,4 @@ pub use storage::{is_entry, readable_record, BoxIter, Expiry, KvStorage, RecordI
 pub use store_url::StoreUrl;
 pub use time::Timestamp;
 pub use typed::Typed;
+pub use typed_async::AsyncTyped;

@@ -12,13 +12,13 @@ use super::{collect, fresh};
 use crate::{ensure, Backend, CheckResult, Context};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(super) struct Response {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: Vec<u8>,
 }
 
-fn response() -> Response {
+pub(super) fn response() -> Response {
     Response {
         status: 200,
         headers: vec![("content-type".into(), "text/html".into())],

@@ -137,9 +137,7 @@ pub fn values_over_the_limit_are_refused(backend: &dyn Backend) -> CheckResult {
         return Ok(());
     }
     let over = vec![7u8; max + 1];
-    let refused = |e: &Option<Error>| {
-        matches!(e, Some(error @ Error::ValueTooLarge { len, max: limit, .. }) if *len == max + 1 && *limit == max && error.kind() == ErrorKind::LimitExceeded)
-    };
+    let refused = |e: &Option<Error>| matches!(e, Some(error @ Error::ValueTooLarge { len, max: limit, .. }) if *len == max + 1 && *limit == max && error.kind() == ErrorKind::LimitExceeded);
     let outcomes = [
         ("set", store.set("big", &over, None).err()),
         (

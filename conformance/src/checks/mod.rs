@@ -5,6 +5,7 @@ mod atomic;
 mod bulk;
 mod concurrency;
 mod conditional;
+mod faces;
 mod layers;
 mod limits;
 mod namespaces;
@@ -27,6 +28,7 @@ pub use conditional::{
     compare_and_set_counts_exactly, compare_and_swap_semantics, conditional_writes_have_one_winner,
     conditional_writes_have_one_winner_async,
 };
+pub use faces::typed_and_signed_agree_across_faces;
 pub use layers::{
     corrupt_bytes_through_codec, tampered_bytes_through_signing, typed_over_signed_round_trip,
 };
@@ -90,6 +92,7 @@ macro_rules! __with_checks {
             tampered_bytes_through_signing: Nothing,
             signatures_bind_namespace_and_expiry: Nothing,
             typed_over_signed_round_trip: Nothing,
+            typed_and_signed_agree_across_faces: Nothing,
             async_face: Nothing,
             async_face_concurrent_tasks: Nothing,
             stores_work_as_trait_objects: Nothing,

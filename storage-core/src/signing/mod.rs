@@ -27,6 +27,7 @@
 //! entries. Signatures prove who wrote a value, not that it is the latest one.
 
 mod signed;
+mod signed_async;
 mod signer;
 
 pub use signed::{OnInvalid, Signed};

@@ -40,19 +40,33 @@ pub struct Signed<S> {
     context: Vec<u8>,
 }
 
+/// What verifying one stored value found.
+pub(super) enum Verdict {
+    /// The signature holds and the signed expiry has not passed: the payload and that expiry.
+    Valid(Vec<u8>, Option<Timestamp>),
+    /// The signature holds but the signed expiry has passed: a miss.
+    Expired,
+    /// The value fails verification: what [`OnInvalid`] decides about.
+    Invalid(crate::Error),
+}
+
 impl<S: KvStorage> Signed<S> {
     /// Signs values written to `inner` with `signer`, bound to `inner`'s namespace; invalid
     /// entries are errors.
     pub fn new(inner: S, signer: Signer) -> Self {
-        let context = inner
-            .namespace_name()
-            .map(|name| name.as_bytes().to_vec())
-            .unwrap_or_default();
+        let namespace = inner.namespace_name().map(str::to_owned);
+        Self::bound(inner, signer, namespace)
+    }
+}
+
+impl<S> Signed<S> {
+    /// A signing layer over `inner` bound to `namespace` (none: an empty context).
+    pub(super) fn bound(inner: S, signer: Signer, namespace: Option<String>) -> Self {
         Signed {
             inner,
             signer,
             on_invalid: OnInvalid::Error,
-            context,
+            context: namespace.map(String::into_bytes).unwrap_or_default(),
         }
     }
 
@@ -75,13 +89,44 @@ impl<S: KvStorage> Signed<S> {
     }
 
     /// Signs `value` for `key`, expiring after `ttl` from now.
-    fn sign(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<Vec<u8>> {
+    pub(super) fn sign(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<Vec<u8>> {
         let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
         Ok(self
             .signer
             .sign_bound(&self.context, key, expires_at, value))
     }
 
+    /// Verifies the stored `value` of `key`.
+    pub(super) fn verdict(&self, key: &str, value: &[u8]) -> Verdict {
+        match self.signer.verify_bound(&self.context, key, value) {
+            Ok(verified) if verified.expires_at.is_some_and(|at| at.is_expired()) => {
+                Verdict::Expired
+            }
+            Ok(verified) => Verdict::Valid(verified.payload.to_vec(), verified.expires_at),
+            Err(error) => Verdict::Invalid(error),
+        }
+    }
+
+    /// Whether an invalid entry is deleted and read as a miss (else it is an error).
+    pub(super) fn deletes_invalid(&self) -> bool {
+        self.on_invalid == OnInvalid::DeleteAsMiss
+    }
+
+    /// The largest payload: the store's limit less the signature's overhead.
+    pub(super) fn payload_limit(&self, store_limit: usize) -> usize {
+        store_limit.saturating_sub(self.signer.overhead())
+    }
+
+    /// Signs every entry of a bulk write.
+    pub(super) fn sign_entries(&self, entries: &[SetEntry<'_>]) -> Result<Vec<Vec<u8>>> {
+        entries
+            .iter()
+            .map(|entry| self.sign(entry.key, entry.value, entry.ttl))
+            .collect()
+    }
+}
+
+impl<S: KvStorage> Signed<S> {
     /// Verifies `value`: `Ok(Some((payload, signed expiry)))`, `Ok(None)` if its signed expiry
     /// has passed or the policy turned it into a miss (and deleted it), or the error.
     fn checked(
@@ -90,18 +135,16 @@ impl<S: KvStorage> Signed<S> {
         value: Vec<u8>,
         already_deleted: bool,
     ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
-        match self.signer.verify_bound(&self.context, key, &value) {
-            Ok(verified) if verified.expires_at.is_some_and(|at| at.is_expired()) => Ok(None),
-            Ok(verified) => Ok(Some((verified.payload.to_vec(), verified.expires_at))),
-            Err(error) => match self.on_invalid {
-                OnInvalid::Error => Err(error),
-                OnInvalid::DeleteAsMiss => {
-                    if !already_deleted {
-                        self.inner.delete(key)?;
-                    }
-                    Ok(None)
+        match self.verdict(key, &value) {
+            Verdict::Valid(payload, expiry) => Ok(Some((payload, expiry))),
+            Verdict::Expired => Ok(None),
+            Verdict::Invalid(error) if !self.deletes_invalid() => Err(error),
+            Verdict::Invalid(_) => {
+                if !already_deleted {
+                    self.inner.delete(key)?;
                 }
-            },
+                Ok(None)
+            }
         }
     }
 
@@ -129,9 +172,7 @@ impl<S: KvStorage> KvStorage for Signed<S> {
     }
 
     fn max_value_len(&self) -> usize {
-        self.inner
-            .max_value_len()
-            .saturating_sub(self.signer.overhead())
+        self.payload_limit(self.inner.max_value_len())
     }
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
@@ -256,10 +297,7 @@ impl<S: KvStorage> KvStorage for Signed<S> {
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         self.check_entries(entries)?;
-        let signed: Vec<Vec<u8>> = entries
-            .iter()
-            .map(|entry| self.sign(entry.key, entry.value, entry.ttl))
-            .collect::<Result<_>>()?;
+        let signed = self.sign_entries(entries)?;
         let entries: Vec<SetEntry<'_>> = entries
             .iter()
             .zip(&signed)
@@ -282,7 +320,7 @@ impl<S: KvStorage> KvStorage for Signed<S> {
 }
 
 /// The earlier of two expiries (`None`: never).
-fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+pub(super) fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
