@@ -52,7 +52,7 @@ pub use limits::{Namespace, MAX_KEY_LEN};
 pub use memory::{MemoryDatabase, MemoryStorage};
 pub use signing::{OnInvalid, Signed, Signer, SigningKey, Verified};
 pub use storage::{is_entry, readable_record, BoxIter, Expiry, KvStorage, RecordIter};
-pub use store_url::StoreUrl;
+pub use store_url::{parse_duration, StoreUrl};
 pub use time::Timestamp;
 pub use typed::Typed;
 pub use typed_async::AsyncTyped;

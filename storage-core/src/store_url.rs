@@ -270,8 +270,9 @@ fn with_host_list(shown: &str, hosts: &[String]) -> String {
     )
 }
 
-/// Parses `250ms`, `30s`, `5m` or `2h`.
-fn parse_duration(text: &str) -> Option<Duration> {
+/// Parses a duration with its unit, as URLs and the `kvs` tool write them: `250ms`, `30s`,
+/// `5m` or `2h`; `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
