@@ -49,6 +49,12 @@ echo "== toolchain"
 cargo --version
 rustup component list --installed 2>/dev/null | grep -E '^(rustfmt|clippy)' || true
 
+echo "== stated MSRVs (each crate's rust-version against its dependencies')"
+python3 scripts/check-msrv.py
+
+echo "== packaging (every publishable crate's manifest and file list)"
+cargo package --workspace --exclude storage-bench --exclude test-support --no-verify --allow-dirty --quiet
+
 echo "== format"
 cargo fmt --all -- --check
 
