@@ -17,6 +17,7 @@
 //! | `mongo` (`mongo-srv` for `mongodb+srv://`) | `mongo` | `MongoStorage`, `GridFsStorage` |
 //! | `dynamo` | `dynamo` | `DynamoStorage` |
 //! | `memo` | `memo` | `Memo`, `AsyncMemo`, `memoize!` |
+//! | `layers`, `tracing`, `metrics`, `retry` | `layers` | `TimeoutLayer`, `ConcurrencyLimitLayer`, `TracingLayer`, `MetricsLayer`, `RetryLayer` (over any store, with [`layer::WithLayer`]) |
 //! | `all` | every module | every store |
 //!
 //! The backend crates stay usable on their own. [`open`] and [`open_async`] open a store named
@@ -72,6 +73,13 @@ pub mod mongo {
 #[cfg(feature = "dynamo")]
 pub mod dynamo {
     pub use storage_dynamo::*;
+}
+
+/// Layers over any store: tracing, metrics, retries, timeouts, a concurrency limit (features
+/// `layers`, `tracing`, `metrics`, `retry`); write your own with [`layer::Layer`].
+#[cfg(feature = "layers")]
+pub mod layers {
+    pub use storage_layers::*;
 }
 
 /// The function-result cache over any store (feature `memo`).

@@ -51,3 +51,21 @@ fn the_memo_is_reachable() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(memo.call(&3u64, || Ok::<_, std::io::Error>(9))?, 9);
     Ok(())
 }
+
+/// Layers wrap a store opened by URL, through the facade's `layers` module.
+#[cfg(all(feature = "tracing", feature = "metrics", feature = "retry"))]
+#[test]
+fn layers_wrap_a_store_opened_by_url() -> kv_storage::Result<()> {
+    use kv_storage::layer::WithLayer;
+    use kv_storage::layers::{ConcurrencyLimitLayer, MetricsLayer, RetryLayer, TracingLayer};
+    use kv_storage::KvStorage;
+    let store = kv_storage::open("memory://layered")?
+        .with_layer(RetryLayer::new())
+        .with_layer(ConcurrencyLimitLayer::new(4))
+        .with_layer(MetricsLayer::new())
+        .with_layer(TracingLayer::new());
+    store.set("k", b"v", None)?;
+    assert_eq!(store.get("k")?, Some(b"v".to_vec()));
+    assert_eq!(store.namespace_name(), Some("layered"));
+    Ok(())
+}

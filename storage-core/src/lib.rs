@@ -30,6 +30,7 @@ pub mod codec;
 mod entry;
 mod error;
 mod error_kind;
+pub mod layer;
 pub mod limits;
 mod memory;
 pub mod pagination;

@@ -1,0 +1,108 @@
+//! Layers: wrap any store in behaviour around each operation (tracing, metrics, retries,
+//! timeouts, limits) without writing a store.
+//!
+//! A layer implements [`Layer`]: one hook for the blocking face, one for the async face, each
+//! given the [`Call`] (operation, backend, namespace, key count, bytes written) and the
+//! operation to run. [`Layered`] is the forwarding base: it implements every method of
+//! [`KvStorage`](crate::KvStorage) and [`AsyncKvStorage`](crate::AsyncKvStorage) once, passing
+//! each through the hook, so a new layer writes only what it changes. Layers stack:
+//! `store.with_layer(a).with_layer(b)` runs `b` around `a` around the store.
+//!
+//! ```
+//! use storage_core::layer::{Call, Layer, Outcome, WithLayer};
+//! use storage_core::{KvStorage, MemoryStorage, Result};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! /// Counts the operations that fail.
+//! #[derive(Default)]
+//! struct CountFailures(AtomicUsize);
+//!
+//! impl Layer for CountFailures {
+//!     fn call<T: Outcome>(&self, _call: &Call<'_>, run: &mut dyn FnMut() -> Result<T>) -> Result<T> {
+//!         let result = run();
+//!         if result.is_err() {
+//!             self.0.fetch_add(1, Ordering::Relaxed);
+//!         }
+//!         result
+//!     }
+//! }
+//!
+//! let store = MemoryStorage::new().with_layer(CountFailures::default());
+//! store.set("k", b"v", None)?;
+//! assert!(store.set(&"k".repeat(2000), b"v", None).is_err());
+//! assert_eq!(store.layer().0.load(Ordering::Relaxed), 1);
+//! # Ok::<(), storage_core::Error>(())
+//! ```
+
+mod layered_async;
+mod layered_sync;
+mod operation;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use operation::{Call, Operation, Outcome};
+
+use crate::error::Result;
+
+/// The future an async hook runs and returns.
+pub type LayerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// The operation an async hook runs: callable again (a retry runs it once per attempt).
+pub type AsyncRun<'a, T> = &'a mut (dyn FnMut() -> LayerFuture<'a, T> + Send);
+
+/// Behaviour around every operation of a store. Both hooks default to running the operation
+/// as it is, so a layer overrides only the face it changes (and says in its docs what it does
+/// on the other).
+pub trait Layer: Send + Sync {
+    /// Runs the blocking operation `run` described by `call`, with this layer's behaviour
+    /// around it. `run` may be called again (a retry) or not at all (a refusal).
+    fn call<T: Outcome>(&self, call: &Call<'_>, run: &mut dyn FnMut() -> Result<T>) -> Result<T> {
+        let _ = call;
+        run()
+    }
+
+    /// The async twin of [`call`](Self::call).
+    fn call_async<'a, T: Outcome + Send + 'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        run: AsyncRun<'a, T>,
+    ) -> LayerFuture<'a, T> {
+        let _ = call;
+        run()
+    }
+}
+
+/// A store with a layer around every operation; itself a store on the faces `S` has.
+#[derive(Debug, Clone)]
+pub struct Layered<S, L> {
+    inner: S,
+    layer: L,
+}
+
+impl<S, L: Layer> Layered<S, L> {
+    /// `inner` with `layer` around each of its operations.
+    pub fn new(inner: S, layer: L) -> Self {
+        Layered { inner, layer }
+    }
+
+    /// The store underneath.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The layer (to read its counters, for instance).
+    pub fn layer(&self) -> &L {
+        &self.layer
+    }
+}
+
+/// `store.with_layer(layer)`: the layer around the store.
+pub trait WithLayer: Sized {
+    /// Wraps `self` in `layer`.
+    fn with_layer<L: Layer>(self, layer: L) -> Layered<Self, L> {
+        Layered::new(self, layer)
+    }
+}
+
+impl<S: Sized> WithLayer for S {}
