@@ -60,6 +60,15 @@ impl StoreUrl {
         })
     }
 
+    /// Parses `text`, reads options from it with `read` (which takes the parameters it knows),
+    /// and fails if any parameter is left: what every backend's `from_url` does.
+    pub fn read<T>(text: &str, read: impl FnOnce(&mut StoreUrl) -> Result<T>) -> Result<T> {
+        let mut url = StoreUrl::parse(text)?;
+        let options = read(&mut url)?;
+        url.finish()?;
+        Ok(options)
+    }
+
     /// The hosts of the authority as `host[:port]`, in the order written: several for
     /// `h1:7000,h2:7000`, one for a single host, none for a URL without one.
     pub fn hosts(&self) -> Vec<String> {

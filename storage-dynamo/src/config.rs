@@ -73,10 +73,7 @@ impl DynamoOptions {
     /// come from the standard chain, never from the URL. Another scheme, an unknown parameter
     /// or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
-        let mut url = StoreUrl::parse(url)?;
-        let options = Self::from_store_url(&mut url)?;
-        url.finish()?;
-        Ok(options)
+        StoreUrl::read(url, Self::from_store_url)
     }
 
     /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the

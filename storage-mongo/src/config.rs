@@ -50,10 +50,7 @@ impl MongoOptions {
     /// # Ok::<(), storage_core::Error>(())
     /// ```
     pub fn from_url(url: &str) -> Result<Self> {
-        let mut url = StoreUrl::parse(url)?;
-        let options = Self::from_store_url(&mut url)?;
-        url.finish()?;
-        Ok(options)
+        StoreUrl::read(url, Self::from_store_url)
     }
 
     /// Like [`from_url`](Self::from_url) on a parsed URL: takes this crate's parameters and

@@ -117,10 +117,7 @@ impl RedisOptions {
     /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`. Another scheme, an unknown
     /// parameter or a bad value is an error naming it, with the password hidden.
     pub fn from_url(url: &str) -> Result<Self> {
-        let mut url = StoreUrl::parse(url)?;
-        let options = Self::from_store_url(&mut url)?;
-        url.finish()?;
-        Ok(options)
+        StoreUrl::read(url, Self::from_store_url)
     }
 
     /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the

@@ -50,6 +50,14 @@ pub(super) enum Verdict {
     Invalid(crate::Error),
 }
 
+/// A read settled by [`Signed::settle`].
+pub(super) enum Settled {
+    /// The payload and its signed expiry, or a miss.
+    Read(Option<(Vec<u8>, Option<Timestamp>)>),
+    /// An invalid entry the policy deletes and reads as a miss.
+    DeleteAsMiss,
+}
+
 impl<S: KvStorage> Signed<S> {
     /// Signs values written to `inner` with `signer`, bound to `inner`'s namespace; invalid
     /// entries are errors.
@@ -112,6 +120,17 @@ impl<S> Signed<S> {
         self.on_invalid == OnInvalid::DeleteAsMiss
     }
 
+    /// What a read of the stored `value` of `key` comes to under the policy: the payload and
+    /// signed expiry (or a miss), the error, or an invalid entry to delete as a miss.
+    pub(super) fn settle(&self, key: &str, value: &[u8]) -> Result<Settled> {
+        match self.verdict(key, value) {
+            Verdict::Valid(payload, expiry) => Ok(Settled::Read(Some((payload, expiry)))),
+            Verdict::Expired => Ok(Settled::Read(None)),
+            Verdict::Invalid(error) if !self.deletes_invalid() => Err(error),
+            Verdict::Invalid(_) => Ok(Settled::DeleteAsMiss),
+        }
+    }
+
     /// The largest payload: the store's limit less the signature's overhead.
     pub(super) fn payload_limit(&self, store_limit: usize) -> usize {
         store_limit.saturating_sub(self.signer.overhead())
@@ -135,11 +154,9 @@ impl<S: KvStorage> Signed<S> {
         value: Vec<u8>,
         already_deleted: bool,
     ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
-        match self.verdict(key, &value) {
-            Verdict::Valid(payload, expiry) => Ok(Some((payload, expiry))),
-            Verdict::Expired => Ok(None),
-            Verdict::Invalid(error) if !self.deletes_invalid() => Err(error),
-            Verdict::Invalid(_) => {
+        match self.settle(key, &value)? {
+            Settled::Read(read) => Ok(read),
+            Settled::DeleteAsMiss => {
                 if !already_deleted {
                     self.inner.delete(key)?;
                 }

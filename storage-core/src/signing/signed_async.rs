@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 
-use super::signed::{earliest, Signed, Verdict};
+use super::signed::{earliest, Settled, Signed};
 use super::signer::Signer;
 use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
@@ -31,11 +31,9 @@ impl<S: AsyncKvStorage> Signed<S> {
         value: Vec<u8>,
         already_deleted: bool,
     ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
-        match self.verdict(key, &value) {
-            Verdict::Valid(payload, expiry) => Ok(Some((payload, expiry))),
-            Verdict::Expired => Ok(None),
-            Verdict::Invalid(error) if !self.deletes_invalid() => Err(error),
-            Verdict::Invalid(_) => {
+        match self.settle(key, &value)? {
+            Settled::Read(read) => Ok(read),
+            Settled::DeleteAsMiss => {
                 if !already_deleted {
                     self.inner().delete(key).await?;
                 }
