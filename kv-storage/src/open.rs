@@ -1,5 +1,6 @@
 //! [`open`] and [`open_async`]: any store, named by a URL.
 
+use storage_core::layer::{ContextLayer, WithLayer};
 use storage_core::{AsyncAdapter, AsyncKvStorage, Error, KvStorage, MemoryDatabase, Result};
 
 use crate::target::Target;
@@ -18,12 +19,13 @@ pub const URL_VARIABLE: &str = "KV_STORAGE_URL";
 /// | `mongodb://`, `mongodb+srv://` | `MongoStorage`, or `GridFsStorage` with `gridfs=true` | see `MongoOptions::from_url` |
 /// | `dynamodb://table` | `DynamoStorage` | see `DynamoOptions::from_url` |
 ///
-/// Every URL takes `namespace`. The URL is checked whole before anything connects: an unknown
+/// Every URL takes `namespace`. Errors of the store name its namespace and the (truncated)
+/// key of the call ([`ContextLayer`]). The URL is checked whole before anything connects: an unknown
 /// scheme, a scheme whose feature this build leaves out, an unknown parameter or a bad value is
 /// an [`Error::Config`] naming it, with the password hidden. The async-only stores (MongoDB,
 /// DynamoDB) run on a runtime of their own behind this blocking face.
 pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
-    Ok(match Target::parse(url)? {
+    let store: Box<dyn KvStorage> = match Target::parse(url)? {
         Target::Memory {
             name,
             max_value_len,
@@ -44,14 +46,15 @@ pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
         },
         #[cfg(feature = "dynamo")]
         Target::Dynamo(options) => Box::new(storage_dynamo::DynamoStorage::open_blocking(options)?),
-    })
+    };
+    Ok(Box::new(store.with_layer(ContextLayer)))
 }
 
 /// Opens the store `url` names, as an async store: the same URLs as [`open`]. The network
 /// stores connect on the caller's runtime; the local ones (memory, SQLite, fs) run their calls
 /// on tokio's blocking pool through [`AsyncAdapter`].
 pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
-    Ok(match Target::parse(url)? {
+    let store: Box<dyn AsyncKvStorage> = match Target::parse(url)? {
         Target::Memory {
             name,
             max_value_len,
@@ -74,7 +77,8 @@ pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
         },
         #[cfg(feature = "dynamo")]
         Target::Dynamo(options) => Box::new(storage_dynamo::DynamoStorage::connect(options).await?),
-    })
+    };
+    Ok(Box::new(store.with_layer(ContextLayer)))
 }
 
 /// Opens the store named by the environment variable `KV_STORAGE_URL`, as a blocking store.

@@ -119,3 +119,21 @@ fn mongodb_urls_open_documents_and_gridfs() -> Result<()> {
     assert!(unknown.is_err(), "an unknown driver option was accepted");
     Ok(())
 }
+
+/// Errors of a store opened by URL name the namespace and the key of the call, never the
+/// password.
+#[cfg(feature = "redis")]
+#[test]
+fn errors_name_namespace_and_key() {
+    let port = test_support::free_port().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "redis://user:hunter2@127.0.0.1:{port}/0?namespace=ctx&connect_timeout=500ms&response_timeout=1s"
+    );
+    let error = open(&url).and_then(|store| store.get("the-key"));
+    let shown = error.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        shown.contains("in namespace \"ctx\" for key \"the-key\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
+}

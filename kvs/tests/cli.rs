@@ -241,3 +241,25 @@ fn stats_purge_and_bench_report() -> kv_storage::Result<()> {
     assert_eq!(store.len()?, 2, "bench left its keys behind");
     Ok(())
 }
+
+/// `memory://` stores live as long as the `kvs` process: enough for `bench` and as a `copy`
+/// destination that counts what it received.
+#[test]
+fn memory_urls_work_within_one_run() -> kv_storage::Result<()> {
+    let bench = kvs(
+        &["bench", "memory://cli", "--ops", "20", "--json"],
+        b"",
+        &[],
+    );
+    expect(&bench, 0);
+    assert_eq!(json(&bench)["backend"], "memory");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sqlite = format!("sqlite://{}/m.db", dir.path().display());
+    let source = kv_storage::open(&sqlite)?;
+    source.set("a", b"1", None)?;
+    source.set("b", b"2", Some(Duration::from_secs(60)))?;
+    let copied = kvs(&["copy", &sqlite, "memory://sink", "--json"], b"", &[]);
+    expect(&copied, 0);
+    assert_eq!(json(&copied)["copied"], 2);
+    Ok(())
+}

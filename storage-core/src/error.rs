@@ -104,7 +104,11 @@ pub enum Error {
     )]
     BlockingInAsyncContext,
     /// The backend (driver, server, file system) failed.
-    #[error("{backend} {operation} failed ({kind}{}): {source}", if kind.is_retryable() { ", retryable" } else { "" })]
+    #[error(
+        "{backend} {operation} failed ({kind}{}){}: {source}",
+        if kind.is_retryable() { ", retryable" } else { "" },
+        context_suffix(namespace.as_deref(), key.as_ref())
+    )]
     Backend {
         /// Which backend, e.g. `"sqlite"`.
         backend: &'static str,
@@ -112,6 +116,10 @@ pub enum Error {
         operation: &'static str,
         /// What kind of failure the driver's error is.
         kind: ErrorKind,
+        /// The namespace of the store, when known (see [`Error::with_context`]).
+        namespace: Option<String>,
+        /// The (truncated) key of the call, when it named one.
+        key: Option<KeyDisplay>,
         /// The driver's error.
         #[source]
         source: BoxError,
@@ -154,8 +162,31 @@ impl Error {
             backend,
             operation,
             kind,
+            namespace: None,
+            key: None,
             source: source.into(),
         }
+    }
+
+    /// Adds the namespace and the (truncated) key of the call to a backend error that does
+    /// not name them yet; other errors are returned as they are (the limit and data errors
+    /// name their key already). Stores opened through the `kv-storage` facade, and any store
+    /// under a [`Layered`](crate::layer::Layered), do this for every call.
+    pub fn with_context(mut self, namespace: Option<&str>, key: Option<&str>) -> Self {
+        if let Error::Backend {
+            namespace: slot_namespace,
+            key: slot_key,
+            ..
+        } = &mut self
+        {
+            if slot_namespace.is_none() {
+                *slot_namespace = namespace.map(str::to_owned);
+            }
+            if slot_key.is_none() {
+                *slot_key = key.map(KeyDisplay::new);
+            }
+        }
+        self
     }
 
     /// The backend that reported this error, if a backend did.
@@ -179,6 +210,18 @@ impl Error {
     pub fn is_invalid_data(&self) -> bool {
         self.kind() == ErrorKind::InvalidData
     }
+}
+
+/// ` in namespace "x" for key "k"`, as far as they are known.
+fn context_suffix(namespace: Option<&str>, key: Option<&KeyDisplay>) -> String {
+    let mut suffix = String::new();
+    if let Some(namespace) = namespace {
+        suffix.push_str(&format!(" in namespace {namespace:?}"));
+    }
+    if let Some(key) = key {
+        suffix.push_str(&format!(" for key {key}"));
+    }
+    suffix
 }
 
 /// A key as shown in error messages: at most 64 characters, then an ellipsis and the full length.
@@ -246,5 +289,30 @@ mod tests {
         assert!(!long.is_retryable());
         assert!(Error::corrupt("k", "bad header").is_invalid_data());
         assert_eq!(Error::Config("x".into()).kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn context_names_namespace_and_truncated_key_once() {
+        let error = Error::backend("redis", "get", ErrorKind::Unavailable, "connection refused")
+            .with_context(Some("pages"), Some(&"k".repeat(500)))
+            .with_context(Some("other"), Some("other"));
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with(
+                "redis get failed (unavailable, retryable) in namespace \"pages\" for key \"kkk"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("(500 bytes)") && shown.ends_with(": connection refused"),
+            "{shown}"
+        );
+        assert!(!shown.contains("other"), "{shown}");
+        let limit = Error::KeyTooLong {
+            len: 2000,
+            max: 1024,
+        }
+        .with_context(Some("pages"), Some("k"));
+        assert!(!limit.to_string().contains("pages"));
     }
 }

@@ -5,21 +5,42 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Call, Layer, Layered, Operation};
+use super::{AsyncRun, Call, Layer, Layered, Operation, Outcome};
 use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::storage::Expiry;
 
 impl<S: AsyncKvStorage, L: Layer> Layered<S, L> {
-    fn describe_async(&self, operation: Operation, keys: usize, bytes_in: usize) -> Call<'_> {
+    fn describe_async<'a>(
+        &'a self,
+        operation: Operation,
+        key: Option<&'a str>,
+        keys: usize,
+        bytes_in: usize,
+    ) -> Call<'a> {
         Call {
             operation,
+            key,
             backend: self.inner.backend_name(),
             namespace: self.inner.namespace_name(),
             keys,
             bytes_in,
         }
+    }
+}
+
+impl<S: AsyncKvStorage, L: Layer> Layered<S, L> {
+    /// Runs `run` through the layer; a failure names the namespace and key of the call.
+    async fn run_async<'a, T: Outcome + Send + 'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        run: AsyncRun<'a, T>,
+    ) -> Result<T> {
+        self.layer
+            .call_async(call, run)
+            .await
+            .map_err(|error| error.with_context(call.namespace, call.key))
     }
 }
 
@@ -38,23 +59,20 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
-        let call = self.describe_async(Operation::GetEntry, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.get_entry(key))
+        let call = self.describe_async(Operation::GetEntry, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.get_entry(key))
             .await
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-        let call = self.describe_async(Operation::Set, 1, value.len());
-        self.layer
-            .call_async(&call, &mut || self.inner.set(key, value, ttl))
+        let call = self.describe_async(Operation::Set, Some(key), 1, value.len());
+        self.run_async(&call, &mut || self.inner.set(key, value, ttl))
             .await
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        let call = self.describe_async(Operation::SetIfAbsent, 1, value.len());
-        self.layer
-            .call_async(&call, &mut || self.inner.set_if_absent(key, value, ttl))
+        let call = self.describe_async(Operation::SetIfAbsent, Some(key), 1, value.len());
+        self.run_async(&call, &mut || self.inner.set_if_absent(key, value, ttl))
             .await
     }
 
@@ -65,123 +83,100 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool> {
-        let call = self.describe_async(Operation::CompareAndSet, 1, value.len());
-        self.layer
-            .call_async(&call, &mut || {
-                self.inner.compare_and_set(key, expected, value, ttl)
-            })
-            .await
+        let call = self.describe_async(Operation::CompareAndSet, Some(key), 1, value.len());
+        self.run_async(&call, &mut || {
+            self.inner.compare_and_set(key, expected, value, ttl)
+        })
+        .await
     }
 
     async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
-        let call = self.describe_async(Operation::CompareAndDelete, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.compare_and_delete(key, expected))
+        let call = self.describe_async(Operation::CompareAndDelete, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.compare_and_delete(key, expected))
             .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let call = self.describe_async(Operation::Delete, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.delete(key))
-            .await
+        let call = self.describe_async(Operation::Delete, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.delete(key)).await
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        let call = self.describe_async(Operation::Scan, 0, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.scan(mode))
-            .await
+        let call = self.describe_async(Operation::Scan, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.scan(mode)).await
     }
 
     async fn clear(&self) -> Result<()> {
-        let call = self.describe_async(Operation::Clear, 0, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.clear())
-            .await
+        let call = self.describe_async(Operation::Clear, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.clear()).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let call = self.describe_async(Operation::Get, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.get(key))
-            .await
+        let call = self.describe_async(Operation::Get, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.get(key)).await
     }
 
     async fn contains(&self, key: &str) -> Result<bool> {
-        let call = self.describe_async(Operation::Contains, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.contains(key))
+        let call = self.describe_async(Operation::Contains, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.contains(key))
             .await
     }
 
     async fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
-        let call = self.describe_async(Operation::Expiry, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.expiry(key))
-            .await
+        let call = self.describe_async(Operation::Expiry, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.expiry(key)).await
     }
 
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let call = self.describe_async(Operation::Pop, 1, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.pop(key))
-            .await
+        let call = self.describe_async(Operation::Pop, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.pop(key)).await
     }
 
     async fn len(&self) -> Result<usize> {
-        let call = self.describe_async(Operation::Len, 0, 0);
-        self.layer.call_async(&call, &mut || self.inner.len()).await
+        let call = self.describe_async(Operation::Len, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.len()).await
     }
 
     async fn is_empty(&self) -> Result<bool> {
-        let call = self.describe_async(Operation::IsEmpty, 0, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.is_empty())
-            .await
+        let call = self.describe_async(Operation::IsEmpty, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.is_empty()).await
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        let call = self.describe_async(Operation::GetMany, keys.len(), 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.get_many(keys))
+        let call = self.describe_async(Operation::GetMany, None, keys.len(), 0);
+        self.run_async(&call, &mut || self.inner.get_many(keys))
             .await
     }
 
     async fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
         let bytes = entries.iter().map(|(_, value)| value.len()).sum();
-        let call = self.describe_async(Operation::SetMany, entries.len(), bytes);
-        self.layer
-            .call_async(&call, &mut || self.inner.set_many(entries, ttl))
+        let call = self.describe_async(Operation::SetMany, None, entries.len(), bytes);
+        self.run_async(&call, &mut || self.inner.set_many(entries, ttl))
             .await
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         let bytes = entries.iter().map(|entry| entry.value.len()).sum();
-        let call = self.describe_async(Operation::SetMany, entries.len(), bytes);
-        self.layer
-            .call_async(&call, &mut || self.inner.set_entries(entries))
+        let call = self.describe_async(Operation::SetMany, None, entries.len(), bytes);
+        self.run_async(&call, &mut || self.inner.set_entries(entries))
             .await
     }
 
     async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
-        let call = self.describe_async(Operation::DeleteMany, keys.len(), 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.delete_many(keys))
+        let call = self.describe_async(Operation::DeleteMany, None, keys.len(), 0);
+        self.run_async(&call, &mut || self.inner.delete_many(keys))
             .await
     }
 
     async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
-        let call = self.describe_async(Operation::Update, 0, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.update(other))
+        let call = self.describe_async(Operation::Update, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.update(other))
             .await
     }
 
     async fn purge_expired(&self) -> Result<usize> {
-        let call = self.describe_async(Operation::PurgeExpired, 0, 0);
-        self.layer
-            .call_async(&call, &mut || self.inner.purge_expired())
+        let call = self.describe_async(Operation::PurgeExpired, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.purge_expired())
             .await
     }
 }

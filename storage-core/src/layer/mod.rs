@@ -73,6 +73,14 @@ pub trait Layer: Send + Sync {
     }
 }
 
+/// The layer that changes nothing: under [`Layered`], every backend error of the store names
+/// the namespace and the (truncated) key of its call ([`Error::with_context`](crate::Error::with_context)),
+/// as every store opened through the `kv-storage` facade does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContextLayer;
+
+impl Layer for ContextLayer {}
+
 /// A store with a layer around every operation; itself a store on the faces `S` has.
 #[derive(Debug, Clone)]
 pub struct Layered<S, L> {

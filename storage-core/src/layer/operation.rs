@@ -115,6 +115,9 @@ pub struct Call<'a> {
     pub backend: &'static str,
     /// The namespace of the store underneath, if it has one.
     pub namespace: Option<&'a str>,
+    /// The key, when the call names exactly one. Keys can be personal data: the provided
+    /// layers never record them.
+    pub key: Option<&'a str>,
     /// How many keys the call names (0 for whole-store operations).
     pub keys: usize,
     /// Value bytes the call writes.
