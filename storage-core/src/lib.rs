@@ -33,6 +33,7 @@ mod error_kind;
 pub mod layer;
 pub mod limits;
 mod memory;
+mod memory_table;
 pub mod pagination;
 pub mod signing;
 mod storage;

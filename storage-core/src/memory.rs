@@ -1,7 +1,6 @@
 //! [`MemoryStorage`], the in-process backend.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -9,11 +8,10 @@ use std::time::Duration;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
+use crate::memory_table::{is_live, Table};
 use crate::pagination::{paginate, DEFAULT_PAGE_SIZE};
 use crate::storage::{Expiry, KvStorage, RecordIter};
 use crate::time::{expiry_from_ttl, Timestamp};
-
-type Table = BTreeMap<String, Entry>;
 
 /// Writes between two opportunistic sweeps of expired entries.
 const SWEEP_EVERY: u64 = 1024;
@@ -46,7 +44,9 @@ impl MemoryDatabase {
     }
 }
 
-/// An in-process store: a sorted map behind a read-write lock. Expired entries are invisible at
+/// An in-process store: a hash map (with the keys also in an ordered set, for scans that
+/// resume after any key) behind a read-write lock; reads of entries without a TTL do not read
+/// the clock. Expired entries are invisible at
 /// once and swept out every 1024 writes or by [`purge_expired`](KvStorage::purge_expired).
 ///
 /// ```
@@ -95,26 +95,21 @@ impl MemoryStorage {
     fn write(&self) -> RwLockWriteGuard<'_, Table> {
         let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            sweep(&mut table, Timestamp::now());
+            table.sweep(Timestamp::now());
         }
         table
     }
-
-    fn live(table: &Table, key: &str, now: Timestamp) -> Option<Entry> {
-        table.get(key).filter(|e| !e.is_expired_at(now)).cloned()
-    }
 }
 
-fn sweep(table: &mut Table, now: Timestamp) -> usize {
-    let before = table.len();
-    table.retain(|_, entry| !entry.is_expired_at(now));
-    before - table.len()
-}
-
-fn new_entry(value: &[u8], ttl: Option<Duration>, now: Timestamp) -> Result<Entry> {
+/// A new entry; the clock is read only for a TTL.
+fn new_entry(value: &[u8], ttl: Option<Duration>) -> Result<Entry> {
+    let expires_at = match ttl {
+        None => None,
+        Some(_) => expiry_from_ttl(ttl, Timestamp::now())?,
+    };
     Ok(Entry {
         value: value.to_vec(),
-        expires_at: expiry_from_ttl(ttl, now)?,
+        expires_at,
     })
 }
 
@@ -133,7 +128,12 @@ impl KvStorage for MemoryStorage {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        Ok(Self::live(&self.read(), key, Timestamp::now()))
+        Ok(self.read().live(key).cloned())
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        Ok(self.read().live(key).map(|entry| entry.value.clone()))
     }
 
     fn contains(&self, key: &str) -> Result<bool> {
@@ -143,18 +143,16 @@ impl KvStorage for MemoryStorage {
     /// Reads the expiry without copying the value.
     fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         check_key(key)?;
-        let now = Timestamp::now();
         Ok(self
             .read()
-            .get(key)
-            .filter(|entry| !entry.is_expired_at(now))
+            .live(key)
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry(self.backend_name(), key, value, self.max_value_len)?;
-        let entry = new_entry(value, ttl, Timestamp::now())?;
-        self.write().insert(key.to_owned(), entry);
+        let entry = new_entry(value, ttl)?;
+        self.write().insert(key, entry);
         Ok(())
     }
 
@@ -170,24 +168,19 @@ impl KvStorage for MemoryStorage {
         ttl: Option<Duration>,
     ) -> Result<bool> {
         check_entry(self.backend_name(), key, value, self.max_value_len)?;
-        let now = Timestamp::now();
-        let entry = new_entry(value, ttl, now)?;
+        let entry = new_entry(value, ttl)?;
         let mut table = self.write();
-        let current = table.get(key).filter(|entry| !entry.is_expired_at(now));
-        if current.map(|entry| entry.value.as_slice()) != expected {
+        if table.live(key).map(|entry| entry.value.as_slice()) != expected {
             return Ok(false);
         }
-        table.insert(key.to_owned(), entry);
+        table.insert(key, entry);
         Ok(true)
     }
 
     fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         check_key(key)?;
-        let now = Timestamp::now();
         let mut table = self.write();
-        let matches = table
-            .get(key)
-            .is_some_and(|entry| !entry.is_expired_at(now) && entry.value == expected);
+        let matches = table.live(key).is_some_and(|entry| entry.value == expected);
         if matches {
             table.remove(key);
         }
@@ -197,28 +190,25 @@ impl KvStorage for MemoryStorage {
     fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
         let removed = self.write().remove(key);
-        Ok(removed.is_some_and(|e| !e.is_expired_at(Timestamp::now())))
+        Ok(removed.is_some_and(|entry| is_live(&entry)))
     }
 
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
         let removed = self.write().remove(key);
-        Ok(removed
-            .filter(|e| !e.is_expired_at(Timestamp::now()))
-            .map(|e| e.value))
+        Ok(removed.filter(is_live).map(|entry| entry.value))
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
         Ok(paginate(DEFAULT_PAGE_SIZE, move |after, limit| {
             let now = Timestamp::now();
             let table = self.read();
-            let start = after.map_or(Bound::Unbounded, Bound::Excluded);
             Ok(table
-                .range::<str, _>((start, Bound::Unbounded))
+                .after(after)
                 .filter(|(_, entry)| !entry.is_expired_at(now))
                 .take(limit)
                 .map(|(key, entry)| Record {
-                    key: key.clone(),
+                    key: key.to_string(),
                     value: mode.values().then(|| entry.value.clone()),
                     expires_at: entry.expires_at,
                 })
@@ -242,22 +232,23 @@ impl KvStorage for MemoryStorage {
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().try_for_each(|key| check_key(key))?;
-        let now = Timestamp::now();
         let table = self.read();
         Ok(keys
             .iter()
-            .map(|key| Self::live(&table, key, now).map(|e| e.value))
+            .map(|key| table.live(key).map(|entry| entry.value.clone()))
             .collect())
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         self.check_entries(entries)?;
-        let now = Timestamp::now();
-        let built: Vec<(String, Entry)> = entries
+        let built: Vec<(&str, Entry)> = entries
             .iter()
-            .map(|e| Ok((e.key.to_owned(), new_entry(e.value, e.ttl, now)?)))
+            .map(|e| Ok((e.key, new_entry(e.value, e.ttl)?)))
             .collect::<Result<_>>()?;
-        self.write().extend(built);
+        let mut table = self.write();
+        for (key, entry) in built {
+            table.insert(key, entry);
+        }
         Ok(())
     }
 
@@ -267,15 +258,16 @@ impl KvStorage for MemoryStorage {
         let mut table = self.write();
         Ok(keys
             .iter()
-            .filter_map(|key| table.remove(*key))
+            .filter_map(|key| table.remove(key))
             .filter(|e| !e.is_expired_at(now))
             .count())
     }
 
     fn purge_expired(&self) -> Result<usize> {
-        Ok(sweep(
-            &mut self.table.write().unwrap_or_else(|e| e.into_inner()),
-            Timestamp::now(),
-        ))
+        Ok(self
+            .table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .sweep(Timestamp::now()))
     }
 }
