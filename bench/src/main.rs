@@ -177,7 +177,80 @@ fn compare(
         || (0..batches).try_for_each(|i| raw.set_many(&entries[(i * BATCH) % KEYS..][..BATCH])),
     )?;
     row("set_many(100)", a, b, batches);
+    rows.extend(compare_scans(backend, ours, raw, value, scale)?);
     Ok(rows)
+}
+
+/// How many entries the scan rows list.
+const SCAN_ENTRIES: usize = 10_000;
+
+/// `keys()` and `len()` over 10k entries beside the raw driver's listing and count (where the
+/// bench has one for the driver): the same entries on both sides, written in batches first.
+fn compare_scans(
+    backend: &'static str,
+    ours: &dyn KvStorage,
+    raw: &dyn RawStore,
+    value: &[u8],
+    scale: f64,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    if raw.keys()?.is_none() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = (0..SCAN_ENTRIES)
+        .map(|i| format!("bench:scan:{i:06}"))
+        .collect();
+    for chunk in keys.chunks(500) {
+        let entries: Vec<(&str, &[u8])> = chunk.iter().map(|k| (k.as_str(), value)).collect();
+        ours.set_many(&entries, None)?;
+        raw.set_many(&entries)?;
+    }
+    let expected = SCAN_ENTRIES + KEYS;
+    let rounds = ((20.0 * scale) as usize).max(3);
+    let mut rows = Vec::new();
+    let (a, b) = measure(
+        || {
+            (0..rounds).try_for_each(|_| {
+                let listed = ours
+                    .keys()?
+                    .collect::<storage_core::Result<Vec<String>>>()?
+                    .len();
+                check_count("ours keys", listed, expected)
+            })
+        },
+        || {
+            (0..rounds)
+                .try_for_each(|_| check_count("raw keys", raw.keys()?.unwrap_or(0), expected))
+        },
+    )?;
+    rows.push(Row {
+        backend,
+        op: "keys (11k)",
+        size: value.len(),
+        ours: a / rounds as u32,
+        raw: b / rounds as u32,
+    });
+    let (a, b) = measure(
+        || (0..rounds).try_for_each(|_| check_count("ours len", ours.len()?, expected)),
+        || (0..rounds).try_for_each(|_| check_count("raw len", raw.len()?.unwrap_or(0), expected)),
+    )?;
+    rows.push(Row {
+        backend,
+        op: "len (11k)",
+        size: value.len(),
+        ours: a / rounds as u32,
+        raw: b / rounds as u32,
+    });
+    Ok(rows)
+}
+
+fn check_count(what: &str, got: usize, expected: usize) -> storage_core::Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(storage_core::Error::Config(format!(
+            "{what}: {got} entries, expected {expected}"
+        )))
+    }
 }
 
 /// Options for `namespace` of the bench table at `endpoint` (`aws` for AWS itself).

@@ -17,6 +17,17 @@ pub trait RawStore {
     fn delete(&self, key: &str) -> Result<bool, storage_core::Error>;
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, storage_core::Error>;
     fn set_many(&self, entries: &[(&str, &[u8])]) -> Result<(), storage_core::Error>;
+
+    /// Lists every key (read into `String`s, as the store's `keys()` yields them) and returns
+    /// how many; `None` where the bench has no raw listing for this driver.
+    fn keys(&self) -> Result<Option<usize>, storage_core::Error> {
+        Ok(None)
+    }
+
+    /// Counts the live entries the driver's cheapest way; `None` where not measured.
+    fn len(&self) -> Result<Option<usize>, storage_core::Error> {
+        Ok(None)
+    }
 }
 
 fn fail(e: impl std::error::Error + Send + Sync + 'static) -> storage_core::Error {
@@ -137,6 +148,34 @@ impl RawStore for RawSqlite {
         }
         tx.commit().map_err(fail)
     }
+
+    fn keys(&self) -> Result<Option<usize>, storage_core::Error> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT key FROM {} WHERE expires_at IS NULL OR expires_at > ?1",
+            self.table
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(fail)?;
+        let mut rows = stmt.query(params![now_ms()]).map_err(fail)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let key: Vec<u8> = row.get(0).map_err(fail)?;
+            count += usize::from(String::from_utf8(key).is_ok());
+        }
+        Ok(Some(count))
+    }
+
+    fn len(&self) -> Result<Option<usize>, storage_core::Error> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE expires_at IS NULL OR expires_at > ?1",
+            self.table
+        );
+        let count: i64 = conn
+            .query_row(&sql, params![now_ms()], |row| row.get(0))
+            .map_err(fail)?;
+        Ok(Some(usize::try_from(count).unwrap_or(0)))
+    }
 }
 
 /// Plain std::fs: one file per key, written to a temp file and renamed into place.
@@ -245,5 +284,16 @@ impl RawStore for RawMemory {
             map.insert((*k).to_owned(), v.to_vec());
         }
         Ok(())
+    }
+
+    fn keys(&self) -> Result<Option<usize>, storage_core::Error> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        Ok(Some(map.keys().cloned().collect::<Vec<String>>().len()))
+    }
+
+    fn len(&self) -> Result<Option<usize>, storage_core::Error> {
+        Ok(Some(
+            self.map.read().unwrap_or_else(|e| e.into_inner()).len(),
+        ))
     }
 }

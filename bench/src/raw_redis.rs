@@ -121,4 +121,45 @@ impl RawStore for RawRedis {
             }
         }
     }
+
+    fn keys(&self) -> Result<Option<usize>, storage_core::Error> {
+        if let Some(h) = &self.hash {
+            // HSCAN NOVALUES needs Redis 7.4; HKEYS lists the fields in one reply.
+            let keys: Vec<String> = redis::cmd("HKEYS")
+                .arg(h)
+                .query(&mut *self.conn())
+                .map_err(fail)?;
+            return Ok(Some(keys.len()));
+        }
+        let mut cursor = 0u64;
+        let mut count = 0;
+        loop {
+            let cmd = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{}*", self.prefix))
+                .arg("COUNT")
+                .arg(1000)
+                .to_owned();
+            let (next, keys): (u64, Vec<String>) = cmd.query(&mut *self.conn()).map_err(fail)?;
+            count += keys.len();
+            cursor = next;
+            if cursor == 0 {
+                return Ok(Some(count));
+            }
+        }
+    }
+
+    fn len(&self) -> Result<Option<usize>, storage_core::Error> {
+        match &self.hash {
+            Some(h) => {
+                let count: usize = redis::cmd("HLEN")
+                    .arg(h)
+                    .query(&mut *self.conn())
+                    .map_err(fail)?;
+                Ok(Some(count))
+            }
+            None => self.keys(),
+        }
+    }
 }

@@ -222,12 +222,7 @@ impl KvStorage for MemoryStorage {
     }
 
     fn len(&self) -> Result<usize> {
-        let now = Timestamp::now();
-        Ok(self
-            .read()
-            .values()
-            .filter(|e| !e.is_expired_at(now))
-            .count())
+        Ok(self.read().live_count(Timestamp::now()))
     }
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {

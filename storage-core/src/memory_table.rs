@@ -15,6 +15,9 @@ use crate::time::Timestamp;
 pub(crate) struct Table {
     entries: HashMap<Arc<str>, Entry>,
     order: BTreeSet<Arc<str>>,
+    /// How many entries have an expiry: while none has, every entry is live and the count is
+    /// the map's length.
+    expiring: usize,
 }
 
 /// Whether `entry` is live now; the clock is read only for entries with an expiry.
@@ -30,8 +33,12 @@ impl Table {
 
     /// Stores `entry` under `key`, replacing any (without a new key allocation when it exists).
     pub(crate) fn insert(&mut self, key: &str, entry: Entry) {
+        self.expiring += usize::from(entry.expires_at.is_some());
         match self.entries.get_mut(key) {
-            Some(slot) => *slot = entry,
+            Some(slot) => {
+                let old = std::mem::replace(slot, entry);
+                self.expiring -= usize::from(old.expires_at.is_some());
+            }
             None => {
                 let key: Arc<str> = Arc::from(key);
                 self.order.insert(key.clone());
@@ -44,6 +51,7 @@ impl Table {
     pub(crate) fn remove(&mut self, key: &str) -> Option<Entry> {
         let entry = self.entries.remove(key)?;
         self.order.remove(key);
+        self.expiring -= usize::from(entry.expires_at.is_some());
         Some(entry)
     }
 
@@ -51,6 +59,7 @@ impl Table {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.order.clear();
+        self.expiring = 0;
     }
 
     /// Removes the entries expired at `now`; returns how many.
@@ -64,6 +73,11 @@ impl Table {
             }
             keep
         });
+        self.expiring = self
+            .entries
+            .values()
+            .filter(|entry| entry.expires_at.is_some())
+            .count();
         before - self.entries.len()
     }
 
@@ -78,8 +92,53 @@ impl Table {
             .filter_map(|key| self.entries.get(key).map(|entry| (key, entry)))
     }
 
-    /// Every entry, in no particular order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
+    /// How many entries are live at `now`: the map's length while no entry has an expiry.
+    pub(crate) fn live_count(&self, now: Timestamp) -> usize {
+        if self.expiring == 0 {
+            return self.entries.len();
+        }
+        self.entries
+            .values()
+            .filter(|entry| !entry.is_expired_at(now))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(expires_at: Option<Timestamp>) -> Entry {
+        Entry {
+            value: b"v".to_vec(),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn live_count_follows_expiries_through_every_change() {
+        let now = Timestamp::now();
+        let past = Timestamp::from_millis(now.as_millis() - 1000);
+        let mut table = Table::default();
+        table.insert("a", entry(None));
+        table.insert("b", entry(Some(past)));
+        assert_eq!((table.expiring, table.live_count(now)), (1, 1));
+        table.insert("b", entry(None));
+        assert_eq!((table.expiring, table.live_count(now)), (0, 2));
+        table.insert("c", entry(Some(past)));
+        table.insert("c", entry(Some(past)));
+        assert_eq!((table.expiring, table.live_count(now)), (1, 2));
+        assert_eq!(table.sweep(now), 1);
+        assert_eq!((table.expiring, table.live_count(now)), (0, 2));
+        table.insert("d", entry(Some(past)));
+        assert!(table.remove("d").is_some());
+        assert_eq!(table.expiring, 0);
+        let keys: Vec<String> = table
+            .after(Some("a"))
+            .map(|(key, _)| key.to_string())
+            .collect();
+        assert_eq!(keys, ["b"]);
+        table.clear();
+        assert_eq!((table.expiring, table.live_count(now)), (0, 0));
     }
 }
