@@ -181,10 +181,10 @@ fn compare(
     Ok(rows)
 }
 
-/// How many entries the scan rows list.
+/// How many entries the scan rows add to the `KEYS` already written (11k listed in all).
 const SCAN_ENTRIES: usize = 10_000;
 
-/// `keys()` and `len()` over 10k entries beside the raw driver's listing and count (where the
+/// `keys()` and `len()` over 11k entries beside the raw driver's listing and count (where the
 /// bench has one for the driver): the same entries on both sides, written in batches first.
 fn compare_scans(
     backend: &'static str,

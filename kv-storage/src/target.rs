@@ -61,49 +61,45 @@ impl Target {
     /// it, with the password hidden.
     pub(crate) fn parse(url: &str) -> Result<Target> {
         let mut url = StoreUrl::parse(url)?;
-        let target = match (url.scheme(), feature_of(url.scheme())) {
-            (_, Some((feature, false))) => {
-                return Err(url.error(format!(
-                    "{}:// needs the kv-storage feature {feature:?}, which this build leaves out",
-                    url.scheme()
-                )))
-            }
-            ("memory", _) => memory(&mut url)?,
+        if let Some(error) = missing_feature(&url, SCHEMES) {
+            return Err(error);
+        }
+        let target = match url.scheme() {
+            "memory" => memory(&mut url)?,
             #[cfg(feature = "sqlite")]
-            ("sqlite", _) => {
-                Target::Sqlite(storage_sqlite::SqliteOptions::from_store_url(&mut url)?)
-            }
+            "sqlite" => Target::Sqlite(storage_sqlite::SqliteOptions::from_store_url(&mut url)?),
             #[cfg(feature = "fs")]
-            ("file", _) => Target::Fs(storage_fs::FsOptions::from_store_url(&mut url)?),
+            "file" => Target::Fs(storage_fs::FsOptions::from_store_url(&mut url)?),
             #[cfg(feature = "redis")]
-            ("redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix", _) => {
+            "redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix" => {
                 let hash = url.take_bool("hash")?.unwrap_or(false);
                 let options = storage_redis::RedisOptions::from_store_url(&mut url)?;
                 Target::Redis { options, hash }
             }
             #[cfg(feature = "mongo")]
-            ("mongodb" | "mongodb+srv", _) => {
+            "mongodb" | "mongodb+srv" => {
                 let gridfs = url.take_bool("gridfs")?.unwrap_or(false);
                 let options = storage_mongo::MongoOptions::from_store_url(&mut url)?;
                 Target::Mongo { options, gridfs }
             }
             #[cfg(feature = "dynamo")]
-            ("dynamodb", _) => {
-                Target::Dynamo(storage_dynamo::DynamoOptions::from_store_url(&mut url)?)
-            }
-            (scheme, _) => return Err(unknown_scheme(&url, scheme)),
+            "dynamodb" => Target::Dynamo(storage_dynamo::DynamoOptions::from_store_url(&mut url)?),
+            scheme => return Err(unknown_scheme(&url, scheme)),
         };
         url.finish()?;
         Ok(target)
     }
 }
 
-/// The feature `scheme` needs and whether this build has it; `None` for an unknown scheme.
-fn feature_of(scheme: &str) -> Option<(&'static str, bool)> {
-    SCHEMES
+/// The error for a URL whose scheme needs a feature that `schemes` (scheme, feature, built)
+/// says this build leaves out; `None` when the scheme is built or unknown.
+fn missing_feature(url: &StoreUrl, schemes: &[(&str, &str, bool)]) -> Option<Error> {
+    let (scheme, feature, _) = schemes
         .iter()
-        .find(|(known, _, _)| *known == scheme)
-        .map(|(_, feature, built)| (*feature, *built))
+        .find(|(scheme, _, built)| *scheme == url.scheme() && !built)?;
+    Some(url.error(format!(
+        "{scheme}:// needs the kv-storage feature {feature:?}, which this build leaves out"
+    )))
 }
 
 /// `memory://[NAME][?max_value_len=N]`.
@@ -131,4 +127,25 @@ fn unknown_scheme(url: &StoreUrl, scheme: &str) -> Error {
             .collect::<Vec<_>>()
             .join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever features this test build has, a scheme marked as left out is refused naming
+    /// its feature, and a built or unknown one is not refused for that reason.
+    #[test]
+    fn a_scheme_without_its_feature_names_the_feature() -> Result<()> {
+        let table = [("redis", "redis", false), ("sqlite", "sqlite", true)];
+        let url = StoreUrl::parse("redis://user:hunter2@cache.local/0")?;
+        let message = missing_feature(&url, &table)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("feature \"redis\""), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(missing_feature(&StoreUrl::parse("sqlite::memory:")?, &table).is_none());
+        assert!(missing_feature(&StoreUrl::parse("postgres://db/x")?, &table).is_none());
+        Ok(())
+    }
 }

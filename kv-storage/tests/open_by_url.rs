@@ -59,14 +59,3 @@ fn mistakes_name_the_parameter_or_the_feature() {
         "{secret}"
     );
 }
-
-/// A scheme this build leaves out names the feature that brings it, before anything connects.
-#[cfg(not(feature = "dynamo"))]
-#[test]
-fn a_scheme_without_its_feature_names_the_feature() {
-    let message = open("dynamodb://table?region=eu-west-1")
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(message.contains("feature \"dynamo\""), "{message}");
-}
