@@ -254,14 +254,15 @@ impl SyncConn {
         }
     }
 
-    /// The nodes to SCAN.
-    pub(crate) fn scan_nodes(&self) -> Result<Vec<String>> {
+    /// The masters to SCAN one by one on a cluster; `None` on a single server, whose keys the
+    /// store's own connections scan.
+    pub(crate) fn scan_nodes(&self) -> Result<Option<Vec<String>>> {
         if !self.options.cluster {
-            return Ok(vec![self.options.nodes[0].clone()]);
+            return Ok(None);
         }
         let plan = Plan::one(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
         let reply = self.run("cluster slots", plan)?;
-        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
+        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil)).map(Some)
     }
 
     /// A direct connection to one node, for SCAN.
@@ -360,14 +361,14 @@ impl AsyncConn {
             .map_err(|_| timed_out(operation))?
     }
 
-    /// The nodes to SCAN.
-    pub(crate) async fn scan_nodes(&self) -> Result<Vec<String>> {
+    /// See [`SyncConn::scan_nodes`].
+    pub(crate) async fn scan_nodes(&self) -> Result<Option<Vec<String>>> {
         if !self.options.cluster {
-            return Ok(vec![self.options.nodes[0].clone()]);
+            return Ok(None);
         }
         let plan = Plan::one(redis::cmd("CLUSTER").arg("SLOTS").to_owned(), Vec::new());
         let reply = self.run("cluster slots", plan).await?;
-        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil))
+        masters_from_cluster_slots(reply.first().unwrap_or(&Value::Nil)).map(Some)
     }
 
     /// A direct connection to one node, for SCAN.

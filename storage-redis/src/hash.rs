@@ -17,7 +17,7 @@ use crate::error::BACKEND;
 use crate::hash_ops::{HashOps, HEADER_LEN};
 use crate::key_ops::conditional_operation;
 use crate::keys::KeyLayout;
-use crate::scan::{scan_async, scan_sync};
+use crate::scan::{scan_async, scan_sync, Want};
 use crate::store::MAX_VALUE_LEN;
 
 /// Expired fields deleted per script call by `purge_expired`.
@@ -166,7 +166,7 @@ impl KvStorage for RedisHashStorage {
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        scan_sync(&self.sync, self.ops_sync()?.clone(), mode)
+        scan_sync(&self.sync, self.ops_sync()?.clone(), Want::Records(mode))
     }
 
     fn clear(&self) -> Result<()> {
@@ -208,7 +208,7 @@ impl KvStorage for RedisHashStorage {
         let all = scan_sync(
             &self.sync,
             Arc::new(ops.including_expired()),
-            ScanMode::KeysOnly,
+            Want::Records(ScanMode::KeysOnly),
         )?;
         for record in all {
             // A field that cannot be decoded has no known expiry: it is not purged.
@@ -299,7 +299,7 @@ impl AsyncKvStorage for RedisHashStorage {
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
         let ops = self.ops_async().await?.clone();
-        scan_async(&self.conn, ops, mode).await
+        scan_async(&self.conn, ops, Want::Records(mode)).await
     }
 
     async fn clear(&self) -> Result<()> {
@@ -339,7 +339,7 @@ impl AsyncKvStorage for RedisHashStorage {
         let mut all = scan_async(
             &self.conn,
             Arc::new(ops.including_expired()),
-            ScanMode::KeysOnly,
+            Want::Records(ScanMode::KeysOnly),
         )
         .await?;
         let mut purged = 0;

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use redis::{Cmd, Value};
 use storage_core::time::{expiry_from_ttl, ttl_millis};
-use storage_core::{Entry, Error, Record, Result, ScanMode, SetEntry, Timestamp};
+use storage_core::{Entry, Error, Record, Result, SetEntry, Timestamp};
 
 use crate::conn::Plan;
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next};
-use crate::scan::{ScanSource, Seen, SCAN_COUNT};
+use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
 
 /// Bytes added to every value.
 pub(crate) const HEADER_LEN: usize = 17;
@@ -394,36 +394,37 @@ impl ScanSource for HashOps {
         )
     }
 
-    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Vec<Value>> {
+    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Item> {
         let mut items = Vec::with_capacity(elements.len() / 2);
         let mut elements = elements.into_iter();
-        while let (Some(field), Some(value)) = (elements.next(), elements.next()) {
-            if let Value::BulkString(name) = &field {
-                if seen.first_time(name) {
-                    items.push(vec![field, value]);
+        while let (Some(field), Some(stored)) = (elements.next(), elements.next()) {
+            if let Value::BulkString(name) = field {
+                if seen.first_time(&name) {
+                    items.push(Item {
+                        name,
+                        stored: Some(stored),
+                    });
                 }
             }
         }
         items
     }
 
-    fn follow_up(&self, _items: &[Vec<Value>], _mode: ScanMode) -> Plan {
+    fn follow_up(&self, _items: &[Item], _want: Want) -> Plan {
         Plan::default()
     }
 
     fn records(
         &self,
-        items: Vec<Vec<Value>>,
+        items: Vec<Item>,
         _replies: Vec<Value>,
-        mode: ScanMode,
+        want: Want,
     ) -> Result<Vec<Result<Record>>> {
+        let mode = want.mode();
         let now = Timestamp::now();
         let mut records = Vec::with_capacity(items.len());
         for item in items {
-            let mut item = item.into_iter();
-            let (Some(Value::BulkString(field)), Some(Value::BulkString(stored))) =
-                (item.next(), item.next())
-            else {
+            let (field, Some(Value::BulkString(stored))) = (item.name, item.stored) else {
                 continue;
             };
             let key = match String::from_utf8(field) {

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use redis::{Cmd, Value};
 use storage_core::time::ttl_millis;
-use storage_core::{Entry, Error, Expiry, Record, Result, ScanMode};
+use storage_core::{Entry, Error, Expiry, Record, Result};
 
 use crate::conn::Plan;
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next, ok_or_nil, pexpiretime};
-use crate::scan::{ScanSource, Seen, SCAN_COUNT};
+use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
 
 /// Reads a value and its absolute expiry in one atomic step.
 const GET_WITH_EXPIRY: &str =
@@ -245,6 +245,23 @@ impl KeyOps {
     }
 }
 
+impl KeyOps {
+    /// The keys of a SCAN batch as records without expiry or value ([`Want::Keys`]).
+    fn listed_keys(&self, items: Vec<Item>) -> Vec<Result<Record>> {
+        items
+            .into_iter()
+            .filter_map(|item| self.layout.into_entry_key(item.name))
+            .map(|key| {
+                Ok(Record {
+                    key,
+                    value: None,
+                    expires_at: None,
+                })
+            })
+            .collect()
+    }
+}
+
 impl ScanSource for KeyOps {
     fn per_node(&self) -> bool {
         true
@@ -260,25 +277,27 @@ impl ScanSource for KeyOps {
         (cmd, Vec::new())
     }
 
-    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Vec<Value>> {
+    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Item> {
         elements
             .into_iter()
-            .filter(|element| match element {
-                Value::BulkString(key) => {
-                    self.layout.entry_key(key).is_some() && seen.first_time(key)
+            .filter_map(|element| match element {
+                Value::BulkString(name) if self.layout.owns(&name) && seen.first_time(&name) => {
+                    Some(Item { name, stored: None })
                 }
-                _ => false,
+                _ => None,
             })
-            .map(|element| vec![element])
             .collect()
     }
 
-    fn follow_up(&self, items: &[Vec<Value>], mode: ScanMode) -> Plan {
+    fn follow_up(&self, items: &[Item], want: Want) -> Plan {
         let mut plan = Plan::default();
-        for item in items {
-            let Some(Value::BulkString(server_key)) = item.first() else {
-                continue;
-            };
+        let Want::Records(mode) = want else {
+            return plan;
+        };
+        for Item {
+            name: server_key, ..
+        } in items
+        {
             if mode.values() {
                 plan.push(
                     redis::cmd("GET").arg(server_key).to_owned(),
@@ -293,40 +312,31 @@ impl ScanSource for KeyOps {
         plan
     }
 
-    fn type_check(&self, items: &[Vec<Value>]) -> Plan {
+    fn type_check(&self, items: &[Item]) -> Plan {
         let mut plan = Plan::default();
         for item in items {
-            if let Some(Value::BulkString(server_key)) = item.first() {
-                plan.push(
-                    redis::cmd("TYPE").arg(server_key).to_owned(),
-                    server_key.clone(),
-                );
-            }
+            plan.push(
+                redis::cmd("TYPE").arg(&item.name).to_owned(),
+                item.name.clone(),
+            );
         }
         plan
     }
 
     fn split_unreadable(
         &self,
-        items: Vec<Vec<Value>>,
+        items: Vec<Item>,
         replies: Vec<Value>,
-    ) -> (Vec<Vec<Value>>, Vec<Result<Record>>) {
+    ) -> (Vec<Item>, Vec<Result<Record>>) {
         let mut readable = Vec::with_capacity(items.len());
         let mut unreadable = Vec::new();
-        let keyed = items
-            .into_iter()
-            .filter(|item| matches!(item.first(), Some(Value::BulkString(_))));
-        for (item, kind) in keyed.zip(replies) {
+        for (item, kind) in items.into_iter().zip(replies) {
             let kind = match kind {
                 Value::SimpleString(kind) => kind,
                 Value::BulkString(kind) => String::from_utf8_lossy(&kind).into_owned(),
                 _ => String::new(),
             };
-            let key = match item.first() {
-                Some(Value::BulkString(server_key)) => self.layout.entry_key(server_key),
-                _ => None,
-            };
-            match key {
+            match self.layout.entry_key(&item.name) {
                 Some(key) if kind != "string" && kind != "none" => unreadable.push(Err(
                     Error::corrupt(&key, format!("the Redis key holds a {kind}, not a string")),
                 )),
@@ -338,16 +348,19 @@ impl ScanSource for KeyOps {
 
     fn records(
         &self,
-        items: Vec<Vec<Value>>,
+        items: Vec<Item>,
         replies: Vec<Value>,
-        mode: ScanMode,
+        want: Want,
     ) -> Result<Vec<Result<Record>>> {
+        let Want::Records(mode) = want else {
+            return Ok(self.listed_keys(items));
+        };
         let mut replies = replies.into_iter();
         let mut records = Vec::with_capacity(items.len());
-        for item in items {
-            let Some(Value::BulkString(server_key)) = item.into_iter().next() else {
-                continue;
-            };
+        for Item {
+            name: server_key, ..
+        } in items
+        {
             let value = if mode.values() {
                 bytes("scan", next("scan", &mut replies)?)?
             } else {

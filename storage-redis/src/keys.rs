@@ -32,6 +32,21 @@ impl KeyLayout {
         String::from_utf8(key.to_vec()).ok()
     }
 
+    /// Whether a server key found by SCAN belongs to this layout (its entry key may still not
+    /// be UTF-8).
+    pub(crate) fn owns(&self, server_key: &[u8]) -> bool {
+        server_key.starts_with(&self.prefix)
+    }
+
+    /// [`entry_key`](Self::entry_key) of an owned server key, reusing its buffer.
+    pub(crate) fn into_entry_key(&self, mut server_key: Vec<u8>) -> Option<String> {
+        if !self.owns(&server_key) {
+            return None;
+        }
+        server_key.drain(..self.prefix.len());
+        String::from_utf8(server_key).ok()
+    }
+
     /// The `SCAN MATCH` pattern that matches this namespace's keys and no other's.
     pub(crate) fn pattern(&self) -> &[u8] {
         &self.pattern

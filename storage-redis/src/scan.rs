@@ -13,35 +13,64 @@ use crate::conn::{AsyncConn, AsyncNodeConn, NodeConn, Plan, SyncConn};
 use crate::reply::scan_page;
 
 /// Elements asked of the server per SCAN / HSCAN call.
-pub(crate) const SCAN_COUNT: usize = 500;
+pub(crate) const SCAN_COUNT: usize = 1000;
+
+/// What a scan reads of each entry it lists.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Want {
+    /// The records of this mode: keys with their expiries, and values for `WithValues`.
+    Records(ScanMode),
+    /// Keys alone. SCAN skips keys the server has expired (it expires them as it meets them),
+    /// so a layout that keeps expiries in the server asks nothing more.
+    Keys,
+}
+
+impl Want {
+    /// The scan mode a source that cannot list bare keys reads.
+    pub(crate) fn mode(self) -> ScanMode {
+        match self {
+            Want::Records(mode) => mode,
+            Want::Keys => ScanMode::KeysOnly,
+        }
+    }
+}
+
+/// One element of a batch: a server key (SCAN), or a hash field with its stored value (HSCAN).
+pub(crate) struct Item {
+    /// The server key or the field name.
+    pub(crate) name: Vec<u8>,
+    /// The field's stored value (HSCAN); `None` for SCAN.
+    pub(crate) stored: Option<Value>,
+}
 
 /// What is scanned and how a batch becomes records.
 pub(crate) trait ScanSource: Send + Sync {
-    /// Whether the scan visits every master directly (SCAN) instead of going through the store's
-    /// connection (HSCAN of one key).
+    /// Whether the scan visits every master of a cluster directly (SCAN of the keyspace)
+    /// instead of going through the store's connection (HSCAN of one key, or any scan of a
+    /// single server).
     fn per_node(&self) -> bool;
 
     /// The command fetching the batch at `cursor`, with its routing key.
     fn command(&self, cursor: u64) -> (Cmd, Vec<u8>);
 
     /// Splits a batch into items (a key, or a field and its value), skipping those seen before.
-    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Vec<Value>>;
+    fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Item>;
 
     /// The commands that fetch what the records of `items` need (may be empty).
-    fn follow_up(&self, items: &[Vec<Value>], mode: ScanMode) -> Plan;
+    fn follow_up(&self, items: &[Item], want: Want) -> Plan;
 
     /// The live records of `items`, given the follow-up replies; an entry that cannot be read
     /// is an error naming it, in its place.
     fn records(
         &self,
-        items: Vec<Vec<Value>>,
+        items: Vec<Item>,
         replies: Vec<Value>,
-        mode: ScanMode,
+        want: Want,
     ) -> Result<Vec<Result<Record>>>;
 
     /// The commands that tell which `items` hold data of a type this store cannot read (none
     /// by default): asked only when a follow-up failed.
-    fn type_check(&self, _items: &[Vec<Value>]) -> Plan {
+    fn type_check(&self, _items: &[Item]) -> Plan {
         Plan::default()
     }
 
@@ -49,9 +78,9 @@ pub(crate) trait ScanSource: Send + Sync {
     /// an error for each of the others.
     fn split_unreadable(
         &self,
-        items: Vec<Vec<Value>>,
+        items: Vec<Item>,
         _replies: Vec<Value>,
-    ) -> (Vec<Vec<Value>>, Vec<Result<Record>>) {
+    ) -> (Vec<Item>, Vec<Result<Record>>) {
         (items, Vec::new())
     }
 }
@@ -105,7 +134,7 @@ impl Progress {
 
     /// Takes a SCAN / HSCAN reply: moves the cursor (to the next node when this one is
     /// exhausted) and returns the new items.
-    fn absorb(&mut self, source: &dyn ScanSource, reply: Value) -> Result<Vec<Vec<Value>>> {
+    fn absorb(&mut self, source: &dyn ScanSource, reply: Value) -> Result<Vec<Item>> {
         let (cursor, elements) = scan_page("scan", reply)?;
         self.cursor = cursor;
         if cursor == 0 {
@@ -119,14 +148,15 @@ impl Progress {
 pub(crate) fn scan_sync<'a>(
     conn: &'a SyncConn,
     source: Arc<dyn ScanSource>,
-    mode: ScanMode,
+    want: Want,
 ) -> Result<RecordIter<'a>> {
-    let nodes = if source.per_node() {
+    let masters = if source.per_node() {
         conn.scan_nodes()?
     } else {
-        vec![String::new()]
+        None
     };
-    let mut progress = Progress::new(nodes);
+    let direct = masters.is_some();
+    let mut progress = Progress::new(masters.unwrap_or_else(|| vec![String::new()]));
     let mut node_conn: Option<(usize, NodeConn)> = None;
     let mut fetch = move || -> Result<Option<Result<Record>>> {
         loop {
@@ -136,7 +166,7 @@ pub(crate) fn scan_sync<'a>(
                 Err(false) => {}
             }
             let (cmd, key) = source.command(progress.cursor);
-            let reply = if source.per_node() {
+            let reply = if direct {
                 if node_conn.as_ref().is_none_or(|(n, _)| *n != progress.node) {
                     node_conn = Some((progress.node, conn.node(&progress.nodes[progress.node])?));
                 }
@@ -150,7 +180,7 @@ pub(crate) fn scan_sync<'a>(
                     .unwrap_or(Value::Nil)
             };
             let mut items = progress.absorb(source.as_ref(), reply)?;
-            let replies = match conn.run("scan", source.follow_up(&items, mode)) {
+            let replies = match conn.run("scan", source.follow_up(&items, want)) {
                 Ok(replies) => replies,
                 Err(error) => {
                     // Keys of another type make the follow-up fail: report each, read the rest.
@@ -161,12 +191,12 @@ pub(crate) fn scan_sync<'a>(
                     }
                     progress.pending.extend(unreadable);
                     items = readable;
-                    conn.run("scan", source.follow_up(&items, mode))?
+                    conn.run("scan", source.follow_up(&items, want))?
                 }
             };
             progress
                 .pending
-                .extend(source.records(items, replies, mode)?);
+                .extend(source.records(items, replies, want)?);
         }
     };
     // Bad entries are items of their own; only a failure of the scan itself ends it.
@@ -189,20 +219,21 @@ pub(crate) fn scan_sync<'a>(
 pub(crate) async fn scan_async<'a>(
     conn: &'a AsyncConn,
     source: Arc<dyn ScanSource>,
-    mode: ScanMode,
+    want: Want,
 ) -> Result<BoxStream<'a, Record>> {
-    let nodes = if source.per_node() {
+    let masters = if source.per_node() {
         conn.scan_nodes().await?
     } else {
-        vec![String::new()]
+        None
     };
+    let direct = masters.is_some();
     struct State {
         progress: Progress,
         node_conn: Option<(usize, AsyncNodeConn)>,
         failed: bool,
     }
     let state = State {
-        progress: Progress::new(nodes),
+        progress: Progress::new(masters.unwrap_or_else(|| vec![String::new()])),
         node_conn: None,
         failed: false,
     };
@@ -221,7 +252,7 @@ pub(crate) async fn scan_async<'a>(
                         Err(false) => {}
                     }
                     let (cmd, key) = source.command(progress.cursor);
-                    let reply = if source.per_node() {
+                    let reply = if direct {
                         if state
                             .node_conn
                             .as_ref()
@@ -241,7 +272,7 @@ pub(crate) async fn scan_async<'a>(
                             .unwrap_or(Value::Nil)
                     };
                     let mut items = progress.absorb(source.as_ref(), reply)?;
-                    let replies = match conn.run("scan", source.follow_up(&items, mode)).await {
+                    let replies = match conn.run("scan", source.follow_up(&items, want)).await {
                         Ok(replies) => replies,
                         Err(error) => {
                             // See the blocking scan.
@@ -252,12 +283,12 @@ pub(crate) async fn scan_async<'a>(
                             }
                             progress.pending.extend(unreadable);
                             items = readable;
-                            conn.run("scan", source.follow_up(&items, mode)).await?
+                            conn.run("scan", source.follow_up(&items, want)).await?
                         }
                     };
                     progress
                         .pending
-                        .extend(source.records(items, replies, mode)?);
+                        .extend(source.records(items, replies, want)?);
                 }
             }
             .await;

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
-    AsyncKvStorage, BoxStream, Entry, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
-    ScanMode, SetEntry,
+    AsyncKvStorage, BoxIter, BoxStream, Entry, Expiry, KvStorage, Namespace, Record, RecordIter,
+    Result, ScanMode, SetEntry,
 };
 
 use crate::config::RedisOptions;
@@ -16,7 +16,7 @@ use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
 use crate::key_ops::{conditional_operation, KeyOps};
 use crate::keys::KeyLayout;
-use crate::scan::{scan_async, scan_sync};
+use crate::scan::{scan_async, scan_sync, Want};
 
 /// Redis refuses strings over 512 MiB (`proto-max-bulk-len`).
 pub const MAX_VALUE_LEN: usize = 512 * 1024 * 1024;
@@ -179,12 +179,26 @@ impl KvStorage for RedisStorage {
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        scan_sync(&self.sync, self.ops.clone(), mode)
+        scan_sync(&self.sync, self.ops.clone(), Want::Records(mode))
+    }
+
+    fn keys(&self) -> Result<BoxIter<'_, String>> {
+        let listed = scan_sync(&self.sync, self.ops.clone(), Want::Keys)?;
+        Ok(Box::new(listed.map(|record| record.map(|r| r.key))))
+    }
+
+    fn len(&self) -> Result<usize> {
+        let mut count = 0;
+        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys)? {
+            record?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     fn clear(&self) -> Result<()> {
         let mut batch = Vec::with_capacity(CLEAR_BATCH);
-        for record in KvStorage::scan(self, ScanMode::KeysOnly)? {
+        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys)? {
             batch.push(self.ops.layout.server_key(&record?.key));
             if batch.len() == CLEAR_BATCH {
                 self.sync
@@ -290,11 +304,27 @@ impl AsyncKvStorage for RedisStorage {
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        scan_async(&self.conn, self.ops.clone(), mode).await
+        scan_async(&self.conn, self.ops.clone(), Want::Records(mode)).await
+    }
+
+    fn keys(&self) -> BoxStream<'_, String> {
+        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys);
+        Box::pin(
+            futures_util::stream::once(listed)
+                .try_flatten()
+                .map_ok(|record| record.key),
+        )
+    }
+
+    async fn len(&self) -> Result<usize> {
+        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
+        listed
+            .try_fold(0, |count, _| async move { Ok(count + 1) })
+            .await
     }
 
     async fn clear(&self) -> Result<()> {
-        let mut records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+        let mut records = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
         let mut batch = Vec::with_capacity(CLEAR_BATCH);
         while let Some(record) = records.try_next().await? {
             batch.push(self.ops.layout.server_key(&record.key));

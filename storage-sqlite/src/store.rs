@@ -256,12 +256,12 @@ impl SqliteStorage {
             }
             Ok(rows)
         })?;
-        let mut last_key = None;
+        // The cursor is the last key as stored, copied once per page.
+        let last_key = rows.last().map(|(key, _, _)| scanned_key(key.clone()).0);
         let entries = rows
             .into_iter()
             .map(|(key, value, expires_at)| {
                 let (key, bad_key) = scanned_key(key);
-                last_key = Some(key.clone());
                 record_from_row(key, bad_key, value, expires_at, mode.values())
             })
             .collect();
