@@ -250,7 +250,7 @@ impl KeyOps {
     fn listed_keys(&self, items: Vec<Item>) -> Vec<Result<Record>> {
         items
             .into_iter()
-            .filter_map(|item| self.layout.into_entry_key(item.name))
+            .filter_map(|item| self.layout.entry_key_of_owned(item.name))
             .map(|key| {
                 Ok(Record {
                     key,

@@ -39,7 +39,7 @@ impl KeyLayout {
     }
 
     /// [`entry_key`](Self::entry_key) of an owned server key, reusing its buffer.
-    pub(crate) fn into_entry_key(&self, mut server_key: Vec<u8>) -> Option<String> {
+    pub(crate) fn entry_key_of_owned(&self, mut server_key: Vec<u8>) -> Option<String> {
         if !self.owns(&server_key) {
             return None;
         }
