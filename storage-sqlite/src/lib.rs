@@ -17,6 +17,7 @@
 
 mod batch;
 mod config;
+mod key_listing;
 mod pool;
 mod sql;
 mod store;

@@ -2,6 +2,8 @@
 
 use storage_core::Namespace;
 
+use crate::key_listing::KeyListingSql;
+
 /// Largest number of keys bound into one `IN (…)` list; bigger bulk calls are chunked.
 pub(crate) const MAX_IN_PARAMS: usize = 500;
 
@@ -21,6 +23,7 @@ pub(crate) struct Sql {
     pub next_page: [String; 2],
     pub clear: String,
     pub purge: String,
+    pub key_listing: KeyListingSql,
     table: String,
 }
 
@@ -78,6 +81,7 @@ impl Sql {
             next_page: [page(false, true), page(true, true)],
             clear: format!("DELETE FROM {t}"),
             purge: format!("DELETE FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= ?1"),
+            key_listing: KeyListingSql::new(&t),
             table: t,
         }
     }

@@ -10,12 +10,13 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
-    Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
-    SetEntry, Timestamp,
+    BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
+    ScanMode, SetEntry, Timestamp,
 };
 
 use crate::batch::SqliteBatch;
 use crate::config::{Location, SqliteOptions};
+use crate::key_listing;
 use crate::pool::Pool;
 use crate::sql::{Sql, MAX_IN_PARAMS};
 
@@ -522,6 +523,22 @@ impl KvStorage for SqliteStorage {
         Ok(paginate_pages(DEFAULT_PAGE_SIZE, move |after, limit| {
             self.page(mode, after, limit)
         }))
+    }
+
+    fn keys(&self) -> Result<BoxIter<'_, String>> {
+        let sql = &self.sql.key_listing;
+        let expired = self.read("keys", |conn| {
+            key_listing::expired_held(conn, sql, Timestamp::now())
+        })?;
+        // Too many expired entries held to remember: the scan filters them in SQL.
+        let Some(expired) = expired else {
+            let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
+            return Ok(Box::new(records.map(|record| record.map(|r| r.key))));
+        };
+        let fetch = move |after: Option<&SqlValue>| {
+            self.read("keys", |conn| key_listing::key_page(conn, sql, after))
+        };
+        Ok(key_listing::listing(expired, fetch, scanned_key))
     }
 
     fn clear(&self) -> Result<()> {

@@ -249,3 +249,33 @@ fn a_locked_database_times_out_retryably() -> Result<(), Box<dyn std::error::Err
     assert_eq!(store.get("k")?, Some(b"v".to_vec()));
     Ok(())
 }
+
+/// `keys()` reads the key index alone and leaves out the expired entries the table still
+/// holds: a few (remembered up front) and more than it remembers (then it falls back to the
+/// scan, which filters in SQL). Live keys are listed once each, in order, around them.
+#[test]
+fn keys_leave_out_expired_entries_the_table_still_holds() -> storage_core::Result<()> {
+    for expired in [10usize, 5000] {
+        let store = open();
+        let live: Vec<String> = (0..1500).map(|i| format!("k{:05}", 2 * i)).collect();
+        let gone: Vec<String> = (0..expired).map(|i| format!("k{:05}", 2 * i + 1)).collect();
+        for chunk in gone.chunks(500) {
+            let entries: Vec<(&str, &[u8])> =
+                chunk.iter().map(|k| (k.as_str(), &b"x"[..])).collect();
+            store.set_many(&entries, Some(Duration::from_millis(1)))?;
+        }
+        for chunk in live.chunks(500) {
+            let entries: Vec<(&str, &[u8])> =
+                chunk.iter().map(|k| (k.as_str(), &b"x"[..])).collect();
+            store.set_many(&entries, None)?;
+        }
+        // Every expired entry's deadline was at most 1 ms after its write, which has returned.
+        std::thread::sleep(Duration::from_millis(10));
+        let listed = store
+            .keys()?
+            .collect::<storage_core::Result<Vec<String>>>()?;
+        assert_eq!(listed, live, "with {expired} expired entries held");
+        assert_eq!(store.len()?, live.len());
+    }
+    Ok(())
+}
