@@ -14,6 +14,7 @@
 mod config;
 mod format;
 mod keys;
+mod staged;
 mod store;
 
 pub use config::{FsOptions, Root, DEFAULT_MAX_VALUE_LEN};

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use storage_core::limits::{check_entry, check_key};
 use storage_core::time::expiry_from_ttl;
@@ -17,6 +17,7 @@ use storage_core::{
 use crate::config::{FsOptions, Root};
 use crate::format::{encode, read_header, Header};
 use crate::keys::{file_name, is_entry_file};
+use crate::staged::{temp_file_age, Staged};
 
 const BACKEND: &str = "fs";
 /// Prefix of temporary files; never an entry name.
@@ -162,7 +163,7 @@ impl FsStorage {
     }
 
     /// Writes a complete entry file at a temporary path and returns that path.
-    fn write_temp(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<PathBuf> {
+    fn write_temp(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<Staged> {
         let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
         let temp = self.temp_path();
         let written = (|| {
@@ -171,13 +172,19 @@ impl FsStorage {
             if self.fsync {
                 file.sync_all()?;
             }
-            Ok(())
+            Ok(file)
         })();
-        if let Err(error) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(io_error("set")(error));
+        match written {
+            Ok(file) => Ok(Staged {
+                path: temp,
+                file,
+                expires_at,
+            }),
+            Err(error) => {
+                let _ = fs::remove_file(&temp);
+                Err(io_error("set")(error))
+            }
         }
-        Ok(temp)
     }
 
     fn sync_dir(&self) -> Result<()> {
@@ -282,9 +289,8 @@ impl FsStorage {
                 .is_some_and(|name| name.starts_with(TEMP_PREFIX))
                 && item
                     .metadata()
-                    .and_then(|m| m.modified())
                     .ok()
-                    .and_then(|modified| modified.elapsed().ok())
+                    .and_then(|meta| temp_file_age(&meta))
                     .is_some_and(|age| age > ABANDONED_TEMP_AGE);
             if abandoned {
                 let _ = fs::remove_file(item.path());
@@ -351,12 +357,13 @@ impl KvStorage for FsStorage {
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
-        let temp = self.write_temp(key, value, ttl)?;
-        let renamed = self.with_claim_lock("set", || Ok(fs::rename(&temp, &path)));
+        let staged = self.write_temp(key, value, ttl)?;
+        let renamed = self.with_claim_lock("set", || Ok(fs::rename(&staged.path, &path)));
         if let Err(error) = renamed.and_then(|renamed| renamed.map_err(io_error("set"))) {
-            let _ = fs::remove_file(&temp);
+            let _ = fs::remove_file(&staged.path);
             return Err(error);
         }
+        staged.mark_expiry();
         self.sync_dir()
     }
 
@@ -378,18 +385,20 @@ impl KvStorage for FsStorage {
         };
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
-        let temp = self.write_temp(key, value, ttl)?;
+        let staged = self.write_temp(key, value, ttl)?;
         let outcome = self.with_claim_lock(operation, || {
             if !self.holds(&path, key, expected)? {
                 return Ok(false);
             }
-            fs::rename(&temp, &path)
+            fs::rename(&staged.path, &path)
                 .map(|()| true)
                 .map_err(io_error(operation))
         });
-        let _ = fs::remove_file(&temp);
         if outcome.as_ref().is_ok_and(|won| *won) {
+            staged.mark_expiry();
             self.sync_dir()?;
+        } else {
+            let _ = fs::remove_file(&staged.path);
         }
         outcome
     }
@@ -426,7 +435,16 @@ impl KvStorage for FsStorage {
     }
 
     fn contains(&self, key: &str) -> Result<bool> {
-        Ok(self.expiry(key)?.is_some())
+        let path = self.path_for(key)?;
+        match fs::metadata(&path) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(io_error("contains")(error)),
+            // The file's mtime is never later than its entry's expiry (see `Staged`): a
+            // modification time still ahead means a live entry, without opening the file.
+            Ok(meta) if meta.modified().is_ok_and(|at| at > SystemTime::now()) => return Ok(true),
+            Ok(_) => {}
+        }
+        Ok(self.live_file(&path, key, false)?.is_some())
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {

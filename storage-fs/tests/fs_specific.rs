@@ -130,3 +130,61 @@ fn a_file_under_another_keys_name_is_not_trusted() -> Result<(), String> {
         .unwrap_or_default();
     test_support::assert_bad_entry_reported(&store, &good, &name)
 }
+
+/// An entry file's modification time is its expiry (far ahead without one), so `contains`
+/// answers from `stat`; a file whose time has passed (copied, touched, expired, or from an
+/// older version) is read, so a corrupt one is still an error and an expired one absent.
+#[test]
+fn contains_trusts_only_a_modification_time_ahead() -> Result<(), String> {
+    let root = root();
+    let store = FsStorage::open(FsOptions::dir(root.path()).namespace("hints"))
+        .map_err(|e| e.to_string())?;
+    let modified = |key: &str| -> Result<SystemTime, String> {
+        let path = store.path_for(key).map_err(|e| e.to_string())?;
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map_err(|e| e.to_string())
+    };
+    let before = SystemTime::now();
+    store
+        .set("hour", b"v", Some(Duration::from_secs(3600)))
+        .map_err(|e| e.to_string())?;
+    store
+        .set("forever", b"v", None)
+        .map_err(|e| e.to_string())?;
+    let after = SystemTime::now();
+    let hour = modified("hour")?;
+    assert!(
+        hour >= before + Duration::from_secs(3599) && hour <= after + Duration::from_secs(3601),
+        "the hint of a one-hour entry is {hour:?}"
+    );
+    assert!(modified("forever")? > after + Duration::from_secs(3600 * 24 * 365));
+    assert!(store.contains("hour").map_err(|e| e.to_string())?);
+    assert!(store.contains("forever").map_err(|e| e.to_string())?);
+
+    // Touched to the present, as a copy would be: read from the header, still there.
+    let touch = |key: &str, at: SystemTime| -> Result<(), String> {
+        let path = store.path_for(key).map_err(|e| e.to_string())?;
+        File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(at))
+            .map_err(|e| e.to_string())
+    };
+    touch("forever", SystemTime::now())?;
+    assert!(store.contains("forever").map_err(|e| e.to_string())?);
+
+    // Corrupt, with a time in the past: an error, as from get.
+    let planted = planted_file(&store)?;
+    std::fs::write(&planted, b"not an entry file").map_err(|e| e.to_string())?;
+    touch("never written", SystemTime::now() - Duration::from_secs(1))?;
+    assert!(store.contains("never written").is_err());
+
+    // Expired: its time has passed, and the header says so.
+    store
+        .set("brief", b"v", Some(Duration::from_millis(1)))
+        .map_err(|e| e.to_string())?;
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(!store.contains("brief").map_err(|e| e.to_string())?);
+    Ok(())
+}
