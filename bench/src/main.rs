@@ -1,14 +1,19 @@
 //! Prints a table of per-operation latency for each backend beside the raw driver doing the same
 //! work in the same run, and their ratio.
 //!
-//! `cargo run --release -p storage-bench [GROUP…]` (`BENCH_SCALE=0.2` for a quick run); the
-//! groups are sqlite, fs, memory, redis, mongodb and dynamodb, all by default, and only the
-//! servers of the groups named are started.
+//! `cargo run --release -p storage-bench [--quick] [--report DIR] [GROUP…]`; the groups are
+//! sqlite, fs, memory, redis, mongodb and dynamodb, all by default, and only the servers of the
+//! groups named are started. `--quick` runs a tenth of the work in 2 rounds instead of 6, on
+//! 100-byte values only (about a minute on a 2-core machine), and only prints; a full run also writes `docs/benchmarks.md` and
+//! `docs/benchmarks.svg` (or into `--report DIR`). `BENCH_SCALE` sets the amount of work.
 
+mod async_redis;
+mod concurrency;
 mod raw;
 mod raw_dynamo;
 mod raw_mongo;
 mod raw_redis;
+mod report;
 mod table;
 
 use std::time::Duration;
@@ -26,14 +31,48 @@ const GROUPS: &[&str] = &["sqlite", "fs", "memory", "redis", "mongodb", "dynamod
 const KEYS: usize = 1000;
 const BATCH: usize = 100;
 
+/// What the command line asked for.
+struct Args {
+    quick: bool,
+    report: Option<std::path::PathBuf>,
+    groups: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        quick: false,
+        report: None,
+        groups: Vec::new(),
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "--quick" => args.quick = true,
+            "--report" => {
+                let dir = given.next().ok_or("--report needs a directory")?;
+                args.report = Some(dir.into());
+            }
+            group if GROUPS.contains(&group) => args.groups.push(arg),
+            unknown => {
+                return Err(format!(
+                    "unknown argument {unknown:?}; usage: storage-bench [--quick] [--report DIR] \
+                     [GROUP…], the groups being {GROUPS:?}"
+                ))
+            }
+        }
+    }
+    Ok(args)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
     let scale: f64 = std::env::var("BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let groups: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(unknown) = groups.iter().find(|g| !GROUPS.contains(&g.as_str())) {
-        return Err(format!("unknown group {unknown:?}; the groups are {GROUPS:?}").into());
+        .unwrap_or(if args.quick { 0.1 } else { 1.0 });
+    let groups = &args.groups;
+    if args.quick {
+        table::set_quick();
     }
     let wants = |group: &str| groups.is_empty() || groups.iter().any(|g| g == group);
     let dir = tempfile::tempdir()?;
@@ -42,34 +81,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mongo = wants("mongodb").then(test_support::mongo).transpose()?;
     let dynamo = wants("dynamodb").then(test_support::dynamo).transpose()?;
     let mut rows = Vec::new();
-    for size in [100usize, 10 * 1024] {
+    let mut servers = Vec::new();
+    // A quick run measures 100-byte values only.
+    let sizes: &[usize] = if args.quick {
+        &[100]
+    } else {
+        &[100, 10 * 1024]
+    };
+    for &size in sizes {
         let value = vec![0xA5u8; size];
         if wants("sqlite") {
             let sqlite_path = dir.path().join(format!("bench-{size}.sqlite"));
             let ours = SqliteStorage::open(SqliteOptions::path(&sqlite_path).namespace("ours"))?;
             // A file of its own, so neither side pays for the other's WAL checkpoints.
             let raw = RawSqlite::open(&dir.path().join(format!("raw-{size}.sqlite")), "raw")?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("sqlite", &ours, &raw, &value, scale)?);
         }
         if wants("fs") {
             let fs_root = dir.path().join(format!("fs-{size}"));
             let ours = FsStorage::open(FsOptions::dir(&fs_root).namespace("ours"))?;
             let raw = RawFs::open(&fs_root.join("raw"))?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("fs", &ours, &raw, &value, scale)?);
         }
         if wants("memory") {
             let ours = storage_core::MemoryStorage::new();
             let raw = RawMemory::default();
+            note_version(&mut servers, &raw);
             rows.extend(compare("memory", &ours, &raw, &value, scale)?);
         }
         if let Some(redis) = &redis {
             // The sync face of each Redis store; KvStorage:: picks it over the async one.
             let ours = storage_redis::RedisStorage::from_url(redis.url(), "bench")?;
             let raw = raw_redis::RawRedis::new(redis.url(), false)?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("redis", &ours, &raw, &value, scale)?);
             let ours = storage_redis::RedisHashStorage::from_url(redis.url(), "bench")?;
             let raw = raw_redis::RawRedis::new(redis.url(), true)?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("redis-hash", &ours, &raw, &value, scale)?);
+            if size < 1024 {
+                rows.extend(
+                    async_redis::rows(redis.url(), &value, scale).map_err(|e| e.to_string())?,
+                );
+            }
         }
         if let Some(mongo) = &mongo {
             let options = storage_mongo::MongoOptions::new(mongo.url())
@@ -77,6 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .namespace("ours");
             let ours = storage_mongo::MongoStorage::open_blocking(options)?;
             let raw = raw_mongo::RawMongo::new(mongo.url())?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("mongodb", &ours, &raw, &value, scale * 0.25)?);
         }
         if let Some(dynamo) = &dynamo {
@@ -84,11 +141,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ours = storage_dynamo::DynamoStorage::open_blocking(options)?;
             let client = ours.inner().client().clone();
             let raw = raw_dynamo::RawDynamo::new(client, ours.inner().table())?;
+            note_version(&mut servers, &raw);
             rows.extend(compare("dynamodb", &ours, &raw, &value, scale * 0.25)?);
         }
     }
-    table::print(&rows);
+    print!("{}", table::markdown(&rows));
+    if !args.quick || args.report.is_some() {
+        let dir = args
+            .report
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs"));
+        report::write(&dir, &rows, &report::Setting::of_this_run(servers, scale))?;
+        println!("\nwrote {}", dir.join("benchmarks.md").display());
+    }
     Ok(())
+}
+
+/// Adds the version behind `raw` to the report's list, once.
+fn note_version(servers: &mut Vec<String>, raw: &dyn RawStore) {
+    if let Some(version) = raw.version() {
+        if !servers.contains(&version) {
+            servers.push(version);
+        }
+    }
 }
 
 /// Runs every operation on `ours` and `raw` with the same keys and values.
@@ -178,6 +252,20 @@ fn compare(
     )?;
     row("set_many(100)", a, b, batches);
     rows.extend(compare_scans(backend, ours, raw, value, scale)?);
+    if size < 1024 && !matches!(backend, "mongodb" | "dynamodb") {
+        let iterations = iterations.max(1000) * 2;
+        let ours_get = |i: usize| ours.get(refs[i % KEYS]).map(drop);
+        let ours_set = |i: usize| ours.set(refs[i % KEYS], value, None);
+        let raw_get = |i: usize| raw.get(refs[i % KEYS]).map(drop);
+        let raw_set = |i: usize| raw.set(refs[i % KEYS], value);
+        rows.extend(concurrency::thread_rows(
+            backend,
+            size,
+            iterations,
+            (&ours_get, &ours_set),
+            (&raw_get, &raw_set),
+        )?);
+    }
     Ok(rows)
 }
 
@@ -205,7 +293,7 @@ fn compare_scans(
         raw.set_many(&entries)?;
     }
     let expected = SCAN_ENTRIES + KEYS;
-    let rounds = ((20.0 * scale) as usize).max(3);
+    let rounds = ((20.0 * scale) as usize).max(1);
     let mut rows = Vec::new();
     let (a, b) = measure(
         || {

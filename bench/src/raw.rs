@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub type Error = Box<dyn std::error::Error>;
 
 /// The operations the benchmark compares.
-pub trait RawStore {
+pub trait RawStore: Sync {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), storage_core::Error>;
     fn contains(&self, key: &str) -> Result<bool, storage_core::Error>;
@@ -28,6 +28,11 @@ pub trait RawStore {
     fn len(&self) -> Result<Option<usize>, storage_core::Error> {
         Ok(None)
     }
+
+    /// The name and version of the server or library behind the driver, for the report.
+    fn version(&self) -> Option<String> {
+        None
+    }
 }
 
 fn fail(e: impl std::error::Error + Send + Sync + 'static) -> storage_core::Error {
@@ -38,10 +43,10 @@ fn now_ms() -> i64 {
     storage_core::Timestamp::now().as_millis()
 }
 
-/// rusqlite on one connection (behind a mutex, as any shared use needs), the store's schema,
-/// pragmas and cached prepared statements.
+/// rusqlite with a connection per thread (see [`crate::concurrency::slot`]), the store's
+/// schema, pragmas and cached prepared statements.
 pub struct RawSqlite {
-    conn: Mutex<Connection>,
+    conns: Vec<Mutex<Connection>>,
     get: String,
     set: String,
     contains: String,
@@ -51,16 +56,22 @@ pub struct RawSqlite {
 
 impl RawSqlite {
     pub fn open(path: &Path, table: &str) -> Result<Self, Error> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         let t = format!("\"kv_{table}\"");
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires_at INTEGER);"
-        ))?;
+        let open = || -> Result<Connection, Error> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+            conn.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires_at INTEGER);"
+            ))?;
+            Ok(conn)
+        };
+        let conns = (0..crate::concurrency::MAX_THREADS)
+            .map(|_| open().map(Mutex::new))
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(RawSqlite {
-            conn: Mutex::new(conn),
+            conns,
             get: format!("SELECT value FROM {t} WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"),
             set: format!("INSERT INTO {t} (key, value, expires_at) VALUES (?1, ?2, NULL) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"),
             contains: format!("SELECT 1 FROM {t} WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"),
@@ -70,11 +81,17 @@ impl RawSqlite {
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.conns[crate::concurrency::slot() % self.conns.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl RawStore for RawSqlite {
+    fn version(&self) -> Option<String> {
+        Some(format!("SQLite {}", rusqlite::version()))
+    }
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&self.get).map_err(fail)?;
@@ -206,7 +223,10 @@ impl RawStore for RawFs {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), storage_core::Error> {
-        let temp = self.dir.join(format!(".tmp.{key}"));
+        // A temp name per thread: two threads may write the same key at once.
+        let temp = self
+            .dir
+            .join(format!(".tmp.{}.{key}", crate::concurrency::slot()));
         std::fs::write(&temp, value).map_err(fail)?;
         std::fs::rename(&temp, self.path(key)).map_err(fail)
     }

@@ -49,6 +49,23 @@ impl RawMongo {
 }
 
 impl RawStore for RawMongo {
+    fn version(&self) -> Option<String> {
+        let info = self
+            .runtime
+            .block_on(async {
+                self.collection
+                    .client()
+                    .database("admin")
+                    .run_command(doc! { "buildInfo": 1 })
+                    .await
+            })
+            .ok()?;
+        Some(format!(
+            "MongoDB wire protocol server {}",
+            info.get_str("version").unwrap_or("(no version)")
+        ))
+    }
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
         let found = self
             .runtime

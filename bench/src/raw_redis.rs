@@ -10,25 +10,31 @@ fn fail(e: redis::RedisError) -> storage_core::Error {
     storage_core::Error::backend("raw", "bench", storage_core::ErrorKind::Other, e)
 }
 
-/// One blocking connection; `hash` switches to the hash commands of `RedisHashStorage`.
+/// A blocking connection per thread (see [`crate::concurrency::slot`]); `hash` switches to the
+/// hash commands of `RedisHashStorage`.
 pub struct RawRedis {
-    conn: Mutex<Connection>,
+    conns: Vec<Mutex<Connection>>,
     prefix: String,
     hash: Option<String>,
 }
 
 impl RawRedis {
     pub fn new(url: &str, hash: bool) -> Result<Self, Box<dyn std::error::Error>> {
-        let conn = redis::Client::open(url)?.get_connection()?;
+        let client = redis::Client::open(url)?;
+        let conns = (0..crate::concurrency::MAX_THREADS)
+            .map(|_| client.get_connection().map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(RawRedis {
-            conn: Mutex::new(conn),
+            conns,
             prefix: "raw:".into(),
             hash: hash.then(|| "rawhash".to_owned()),
         })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.conns[crate::concurrency::slot() % self.conns.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn key(&self, key: &str) -> String {
@@ -48,6 +54,19 @@ impl RawRedis {
 }
 
 impl RawStore for RawRedis {
+    fn version(&self) -> Option<String> {
+        let info = self.one(redis::cmd("INFO").arg("server")).ok()?;
+        let text = match info {
+            Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Value::VerbatimString { text, .. } => text,
+            _ => return None,
+        };
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("redis_version:"))?;
+        Some(format!("redis-server {}", version.trim()))
+    }
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, storage_core::Error> {
         let cmd = match &self.hash {
             Some(h) => redis::cmd("HGET").arg(h).arg(key).to_owned(),

@@ -1,5 +1,6 @@
 //! Timing and the printed table.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One line of the table: time per operation (per batch for bulk rows).
@@ -11,7 +12,13 @@ pub struct Row {
     pub raw: Duration,
 }
 
-const ROUNDS: usize = 6;
+/// Rounds per row: 6, or 2 in a quick run (see [`set_quick`]).
+static ROUNDS: AtomicUsize = AtomicUsize::new(6);
+
+/// Makes every later row run 2 rounds instead of 6.
+pub fn set_quick() {
+    ROUNDS.store(2, Ordering::Relaxed);
+}
 
 /// Runs `ours` and `raw` alternately for several rounds (who goes first alternates too) and
 /// keeps each side's best round, so both see the same machine state.
@@ -20,7 +27,7 @@ pub fn measure<E>(
     mut raw: impl FnMut() -> Result<(), E>,
 ) -> Result<(Duration, Duration), E> {
     let (mut best_ours, mut best_raw) = (Duration::MAX, Duration::MAX);
-    for round in 0..ROUNDS {
+    for round in 0..ROUNDS.load(Ordering::Relaxed) {
         for side in [round % 2, 1 - round % 2] {
             let start = Instant::now();
             if side == 0 {
@@ -35,26 +42,37 @@ pub fn measure<E>(
     Ok((best_ours, best_raw))
 }
 
-/// Prints the rows as a Markdown table.
-pub fn print(rows: &[Row]) {
-    println!("| backend | operation | value | ours (µs/op) | raw driver (µs/op) | ratio |");
-    println!("|---|---|---:|---:|---:|---:|");
+/// The rows as a Markdown table.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| backend | operation | value | ours (µs/op) | raw driver (µs/op) | ratio |\n|---|---|---:|---:|---:|---:|\n",
+    );
     for row in rows {
-        let ours = row.ours.as_secs_f64() * 1e6;
-        let raw = row.raw.as_secs_f64() * 1e6;
-        let size = if row.size >= 1024 {
-            format!("{} KB", row.size / 1024)
-        } else {
-            format!("{} B", row.size)
-        };
-        println!(
-            "| {} | {} | {} | {:.2} | {:.2} | {:.2}x |",
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2}x |\n",
             row.backend,
             row.op,
-            size,
-            ours,
-            raw,
-            ours / raw.max(1e-9)
-        );
+            row.size_label(),
+            row.ours.as_secs_f64() * 1e6,
+            row.raw.as_secs_f64() * 1e6,
+            row.ratio()
+        ));
+    }
+    out
+}
+
+impl Row {
+    /// Ours ÷ raw time: below 1 is faster.
+    pub fn ratio(&self) -> f64 {
+        self.ours.as_secs_f64() / self.raw.as_secs_f64().max(1e-12)
+    }
+
+    /// The value size, as `100 B` or `10 KB`.
+    pub fn size_label(&self) -> String {
+        if self.size >= 1024 {
+            format!("{} KB", self.size / 1024)
+        } else {
+            format!("{} B", self.size)
+        }
     }
 }
