@@ -220,6 +220,11 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         self.run("expiry", move |s| s.expiry(&key)).await
     }
 
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        let key = key.to_owned();
+        self.run("touch", move |s| s.touch(&key, ttl)).await
+    }
+
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let key = key.to_owned();
         self.run("pop", move |s| s.pop(&key)).await

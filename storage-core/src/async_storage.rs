@@ -88,6 +88,24 @@ pub trait AsyncKvStorage: Send + Sync {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
+    /// See [`KvStorage::touch`]: the same contract and default.
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        // A TTL the store would refuse is refused whether or not there is an entry.
+        crate::time::expiry_from_ttl(ttl, crate::time::Timestamp::now())?;
+        for _ in 0..crate::storage::TOUCH_ATTEMPTS {
+            let Some(entry) = self.get_entry(key).await? else {
+                return Ok(false);
+            };
+            if self
+                .compare_and_set(key, Some(&entry.value), &entry.value, ttl)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Err(crate::storage::touch_contended(self.backend_name()))
+    }
+
     /// Removes `key` and returns its value, if it had one.
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let Some(entry) = self.get_entry(key).await? else {
@@ -249,6 +267,7 @@ macro_rules! forward_async_kv_storage {
             async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key).await }
             async fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key).await }
             async fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key).await }
+            async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl).await }
             async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key).await }
             async fn len(&self) -> Result<usize> { (**self).len().await }
             async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }

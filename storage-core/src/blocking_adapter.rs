@@ -212,6 +212,10 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
         self.block_on(self.inner.expiry(key))?
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        self.block_on(self.inner.touch(key, ttl))?
+    }
+
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.block_on(self.inner.pop(key))?
     }

@@ -149,6 +149,12 @@ impl KvStorage for MemoryStorage {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        Ok(self.write().set_expiry(key, expires_at))
+    }
+
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry(self.backend_name(), key, value, self.max_value_len)?;
         let entry = new_entry(value, ttl)?;

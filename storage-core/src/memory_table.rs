@@ -47,6 +47,17 @@ impl Table {
         }
     }
 
+    /// Gives the live entry under `key` a new expiry; `false` if there is none.
+    pub(crate) fn set_expiry(&mut self, key: &str, expires_at: Option<Timestamp>) -> bool {
+        let Some(entry) = self.entries.get_mut(key).filter(|entry| is_live(entry)) else {
+            return false;
+        };
+        self.expiring -= usize::from(entry.expires_at.is_some());
+        self.expiring += usize::from(expires_at.is_some());
+        entry.expires_at = expires_at;
+        true
+    }
+
     /// Removes `key`, returning its entry, live or not.
     pub(crate) fn remove(&mut self, key: &str) -> Option<Entry> {
         let entry = self.entries.remove(key)?;
@@ -133,6 +144,14 @@ mod tests {
         table.insert("d", entry(Some(past)));
         assert!(table.remove("d").is_some());
         assert_eq!(table.expiring, 0);
+        let later = Timestamp::from_millis(now.as_millis() + 60_000);
+        assert!(table.set_expiry("a", Some(later)));
+        assert_eq!((table.expiring, table.live_count(now)), (1, 2));
+        assert!(table.set_expiry("a", None));
+        assert_eq!(table.expiring, 0);
+        table.insert("e", entry(Some(past)));
+        assert!(!table.set_expiry("e", None), "an expired entry was touched");
+        assert!(table.remove("e").is_some());
         let keys: Vec<String> = table
             .after(Some("a"))
             .map(|(key, _)| key.to_string())

@@ -16,6 +16,20 @@ pub type BoxIter<'a, T> = Box<dyn Iterator<Item = Result<T>> + Send + 'a>;
 /// How many entries [`KvStorage::update`] copies per bulk write.
 pub const UPDATE_BATCH: usize = 256;
 
+/// Read-and-compare-and-set rounds the default [`KvStorage::touch`] tries before it reports a
+/// conflict (each lost round means another writer changed the entry).
+pub const TOUCH_ATTEMPTS: usize = 64;
+
+/// The error of a default `touch` that lost every round to other writers.
+pub(crate) fn touch_contended(backend: &'static str) -> crate::Error {
+    crate::Error::backend(
+        backend,
+        "touch",
+        crate::ErrorKind::Conflict,
+        format!("the entry changed under {TOUCH_ATTEMPTS} attempts in a row"),
+    )
+}
+
 /// The expiry of an entry that exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
@@ -126,6 +140,27 @@ pub trait KvStorage: Send + Sync {
         Ok(self
             .get_entry(key)?
             .map(|entry| Expiry::from_option(entry.expires_at)))
+    }
+
+    /// Gives the live entry of `key` a new TTL (`None`: no expiry) without changing its value;
+    /// `false` if there is no live entry. Atomic: a write racing with it lands wholly before
+    /// (and keeps the new TTL) or after.
+    ///
+    /// The default reads the entry and writes it back with
+    /// [`compare_and_set`](Self::compare_and_set), retrying while other writers change it;
+    /// backends that can change an expiry alone (memory, SQLite, Redis) override it.
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        // A TTL the store would refuse is refused whether or not there is an entry.
+        crate::time::expiry_from_ttl(ttl, Timestamp::now())?;
+        for _ in 0..TOUCH_ATTEMPTS {
+            let Some(entry) = self.get_entry(key)? else {
+                return Ok(false);
+            };
+            if self.compare_and_set(key, Some(&entry.value), &entry.value, ttl)? {
+                return Ok(true);
+            }
+        }
+        Err(touch_contended(self.backend_name()))
     }
 
     /// Removes `key` and returns its value, if it had one.
@@ -305,6 +340,7 @@ macro_rules! forward_kv_storage {
             fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key) }
             fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key) }
             fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key) }
+            fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl) }
             fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key) }
             fn len(&self) -> Result<usize> { (**self).len() }
             fn is_empty(&self) -> Result<bool> { (**self).is_empty() }

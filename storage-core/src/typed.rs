@@ -145,6 +145,11 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
         self.store.expiry(key)
     }
 
+    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`].
+    pub fn touch(&self, key: &str, ttl: Option<std::time::Duration>) -> Result<bool> {
+        self.store.touch(key, ttl)
+    }
+
     /// The number of live entries.
     pub fn len(&self) -> Result<usize> {
         self.store.len()

@@ -149,6 +149,11 @@ where
         self.store.expiry(key).await
     }
 
+    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`].
+    pub async fn touch(&self, key: &str, ttl: Option<std::time::Duration>) -> Result<bool> {
+        self.store.touch(key, ttl).await
+    }
+
     /// The number of live entries.
     pub async fn len(&self) -> Result<usize> {
         self.store.len().await

@@ -33,6 +33,17 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 ";
 
+/// `touch`: KEYS[1] the key; ARGV[1] the new ttl in ms ('' for none). 0 if there is no key.
+const TOUCH: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 1
+";
+
 /// The operation name of a conditional write: `set_if_absent` when nothing is expected.
 pub(crate) fn conditional_operation(expected: Option<&[u8]>) -> &'static str {
     if expected.is_some() {
@@ -172,6 +183,22 @@ impl KeyOps {
 
     pub(crate) fn delete(&self, key: &str) -> Plan {
         self.single("DEL", key)
+    }
+
+    /// A new TTL for `key` (decoded by [`decode_conditional`](Self::decode_conditional)).
+    pub(crate) fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<Plan> {
+        let server_key = self.layout.server_key(key);
+        let ttl = match ttl {
+            Some(ttl) => ttl_millis(ttl)?.to_string(),
+            None => String::new(),
+        };
+        let cmd = redis::cmd("EVAL")
+            .arg(TOUCH)
+            .arg(1)
+            .arg(&server_key)
+            .arg(ttl)
+            .to_owned();
+        Ok(Plan::one(cmd, server_key))
     }
 
     /// The number of keys the DEL commands of a plan removed.

@@ -178,6 +178,12 @@ impl KvStorage for RedisStorage {
         Ok(KvStorage::expiry(self, key)?.is_some())
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops.touch(key, ttl)?;
+        KeyOps::decode_conditional("touch", self.sync.run("touch", plan)?)
+    }
+
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
         scan_sync(&self.sync, self.ops.clone(), Want::Records(mode))
     }
@@ -301,6 +307,12 @@ impl AsyncKvStorage for RedisStorage {
 
     async fn contains(&self, key: &str) -> Result<bool> {
         Ok(AsyncKvStorage::expiry(self, key).await?.is_some())
+    }
+
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops.touch(key, ttl)?;
+        KeyOps::decode_conditional("touch", self.conn.run("touch", plan).await?)
     }
 
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {

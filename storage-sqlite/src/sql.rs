@@ -12,6 +12,7 @@ pub(crate) struct Sql {
     pub create: String,
     pub get: String,
     pub expiry: String,
+    pub touch: String,
     pub set: String,
     pub set_if_absent: String,
     pub set_if_value: String,
@@ -56,6 +57,10 @@ impl Sql {
             ),
             get: format!("SELECT value, expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
             expiry: format!("SELECT expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
+            touch: format!(
+                "UPDATE {t} SET expires_at = ?2 WHERE key = ?1 AND {}",
+                live(3)
+            ),
             set: format!(
                 "INSERT INTO {t} (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"

@@ -562,6 +562,20 @@ impl KvStorage for SqliteStorage {
         Ok(self.expiry(key)?.is_some())
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+        let changed = self.read("touch", |conn| {
+            conn.prepare_cached(&self.sql.touch)?.execute(params![
+                key.as_bytes(),
+                expires_at,
+                now.as_millis()
+            ])
+        })?;
+        Ok(changed > 0)
+    }
+
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
         let popped = self.read("pop", |conn| {

@@ -11,6 +11,7 @@ mod limits;
 mod namespaces;
 mod race;
 mod signing;
+mod touch;
 mod ttl;
 
 pub use crate::model::{model_based, model_based_async, model_based_with_cases};
@@ -37,6 +38,7 @@ pub use limits::{
 };
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
 pub use signing::signatures_bind_namespace_and_expiry;
+pub use touch::touch_changes_only_the_expiry;
 pub use ttl::{
     expired_entries_are_not_counted, invalid_ttls_are_refused, purge_expired_removes_only_expired,
     ttl_hides_expired_entries_from_every_read, ttl_is_kept_to_the_millisecond,
@@ -69,6 +71,7 @@ macro_rules! __with_checks {
             ttl_is_kept_to_the_millisecond: Nothing,
             invalid_ttls_are_refused: Nothing,
             purge_expired_removes_only_expired: Nothing,
+            touch_changes_only_the_expiry: Nothing,
             namespaces_are_isolated: Nothing,
             entries_persist_across_reopen: Persistence,
             concurrent_writers_and_readers: Nothing,

@@ -127,6 +127,12 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
         self.run_async(&call, &mut || self.inner.expiry(key)).await
     }
 
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        let call = self.describe_async(Operation::Touch, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.touch(key, ttl))
+            .await
+    }
+
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let call = self.describe_async(Operation::Pop, Some(key), 1, 0);
         self.run_async(&call, &mut || self.inner.pop(key)).await

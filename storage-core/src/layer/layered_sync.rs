@@ -111,6 +111,11 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
         self.run(&call, &mut || self.inner.expiry(key))
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        let call = self.describe(Operation::Touch, Some(key), 1, 0);
+        self.run(&call, &mut || self.inner.touch(key, ttl))
+    }
+
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let call = self.describe(Operation::Pop, Some(key), 1, 0);
         self.run(&call, &mut || self.inner.pop(key))

@@ -30,6 +30,8 @@ pub enum Operation {
     Contains,
     /// `expiry`.
     Expiry,
+    /// `touch`.
+    Touch,
     /// `pop`.
     Pop,
     /// `len`.
@@ -63,6 +65,7 @@ impl Operation {
             Operation::Clear => "clear",
             Operation::Contains => "contains",
             Operation::Expiry => "expiry",
+            Operation::Touch => "touch",
             Operation::Pop => "pop",
             Operation::Len => "len",
             Operation::IsEmpty => "is_empty",
@@ -75,7 +78,7 @@ impl Operation {
     }
 
     /// Whether running the operation again after a failure cannot change its outcome: reads,
-    /// plain writes and `clear`. Conditional writes, deletes (whose result says whether the
+    /// plain writes, `touch` and `clear`. Conditional writes, deletes (whose result says whether the
     /// entry existed) and `pop` are not: a first attempt that landed before its reply was lost
     /// would make the retry report the wrong answer.
     pub fn is_safe_to_retry(self) -> bool {
@@ -88,6 +91,7 @@ impl Operation {
                 | Operation::Clear
                 | Operation::Contains
                 | Operation::Expiry
+                | Operation::Touch
                 | Operation::Len
                 | Operation::IsEmpty
                 | Operation::GetMany
