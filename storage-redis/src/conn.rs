@@ -43,6 +43,15 @@ impl Plan {
     }
 
     /// The commands as one pipeline (moved, not copied: values can be large).
+    /// The command of a one-command plan (sent alone: no pipeline to build or decode), or the
+    /// plan itself.
+    fn into_single(mut self) -> std::result::Result<Cmd, Self> {
+        match self.cmds.len() {
+            1 => self.cmds.pop().map(|(cmd, _)| cmd).ok_or(self),
+            _ => Err(self),
+        }
+    }
+
     fn into_pipeline(self) -> redis::Pipeline {
         pipeline(self.cmds.into_iter().map(|(cmd, _)| cmd))
     }
@@ -128,6 +137,9 @@ struct SyncPool {
     idle: Vec<SyncLink>,
     /// Connections open, idle or checked out.
     open: usize,
+    /// Callers waiting in `checkout`: a check-in wakes one only when there is one (a
+    /// `notify_one` costs a system call even with nobody waiting).
+    waiting: usize,
 }
 
 impl SyncConn {
@@ -137,6 +149,7 @@ impl SyncConn {
             pool: Mutex::new(SyncPool {
                 idle: Vec::new(),
                 open: 0,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -196,29 +209,35 @@ impl SyncConn {
                     ),
                 ));
             }
+            pool.waiting += 1;
             pool = self
                 .returned
                 .wait_timeout(pool, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            pool.waiting -= 1;
         }
     }
 
     fn checkin(&self, link: SyncLink) {
-        self.pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .idle
-            .push(link);
-        self.returned.notify_one();
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.idle.push(link);
+        let wake = pool.waiting > 0;
+        drop(pool);
+        if wake {
+            self.returned.notify_one();
+        }
     }
 
     /// A checked-out connection was dropped: its place is free.
     fn forget_one(&self) {
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         pool.open = pool.open.saturating_sub(1);
+        let wake = pool.waiting > 0;
         drop(pool);
-        self.returned.notify_one();
+        if wake {
+            self.returned.notify_one();
+        }
     }
 
     /// Runs `plan`; replies in command order.
@@ -228,7 +247,10 @@ impl SyncConn {
         }
         let mut link = self.checkout(operation)?;
         let replies = match &mut link {
-            SyncLink::Single(conn) => plan.into_pipeline().query::<Vec<Value>>(conn),
+            SyncLink::Single(conn) => match plan.into_single() {
+                Ok(cmd) => cmd.query::<Value>(conn).map(|reply| vec![reply]),
+                Err(plan) => plan.into_pipeline().query::<Vec<Value>>(conn),
+            },
             SyncLink::Cluster(conn) => {
                 let mut pipe = redis::cluster::cluster_pipe();
                 for (cmd, _) in plan.cmds {
@@ -313,6 +335,9 @@ impl AsyncConn {
     }
 
     async fn link(&self) -> Result<AsyncLink> {
+        if let Some(link) = self.link.get() {
+            return Ok(link.clone());
+        }
         let options = &self.options;
         let connect = async {
             if options.cluster {
@@ -348,11 +373,18 @@ impl AsyncConn {
         let link = self.link().await?;
         let work = async {
             match link {
-                AsyncLink::Single(mut conn) => plan
-                    .into_pipeline()
-                    .query_async::<Vec<Value>>(&mut conn)
-                    .await
-                    .map_err(redis_error(operation)),
+                AsyncLink::Single(mut conn) => match plan.into_single() {
+                    Ok(cmd) => cmd
+                        .query_async::<Value>(&mut conn)
+                        .await
+                        .map(|reply| vec![reply]),
+                    Err(plan) => {
+                        plan.into_pipeline()
+                            .query_async::<Vec<Value>>(&mut conn)
+                            .await
+                    }
+                }
+                .map_err(redis_error(operation)),
                 AsyncLink::Cluster(conn) => run_by_slot(operation, plan, conn).await,
             }
         };
