@@ -88,7 +88,7 @@ pub trait AsyncKvStorage: Send + Sync {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
-    /// See [`KvStorage::touch`]: the same contract and default.
+    /// See [`KvStorage::touch`](crate::KvStorage::touch): the same contract and default.
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         // A TTL the store would refuse is refused whether or not there is an entry.
         crate::time::expiry_from_ttl(ttl, crate::time::Timestamp::now())?;

@@ -145,7 +145,7 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
         self.store.expiry(key)
     }
 
-    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`].
+    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`](crate::KvStorage::touch).
     pub fn touch(&self, key: &str, ttl: Option<std::time::Duration>) -> Result<bool> {
         self.store.touch(key, ttl)
     }

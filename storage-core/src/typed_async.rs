@@ -149,7 +149,7 @@ where
         self.store.expiry(key).await
     }
 
-    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`].
+    /// Gives `key` a new TTL without rewriting its value; see [`KvStorage::touch`](crate::KvStorage::touch).
     pub async fn touch(&self, key: &str, ttl: Option<std::time::Duration>) -> Result<bool> {
         self.store.touch(key, ttl).await
     }
