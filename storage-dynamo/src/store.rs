@@ -19,7 +19,7 @@ use storage_core::{
 
 use crate::config::DynamoOptions;
 use crate::error::{build_error, is_condition_failed, sdk_error, BACKEND};
-use crate::item::{self, Item, EXPIRY_MS, KEY, NS, VALUE};
+use crate::item::{self, Item, EXPIRY_MS, KEY, NS, TTL, VALUE};
 use crate::table::ensure_table;
 
 /// Keys per BatchGetItem (DynamoDB's limit).
@@ -31,11 +31,17 @@ const BATCH_ATTEMPTS: u32 = 10;
 
 /// The attribute names the `expressions` use (DynamoDB refuses unused ones).
 fn names(expressions: &[&str]) -> HashMap<String, String> {
-    [("#ns", NS), ("#k", KEY), ("#e", EXPIRY_MS), ("#v", VALUE)]
-        .into_iter()
-        .filter(|(placeholder, _)| expressions.iter().any(|e| e.contains(placeholder)))
-        .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
-        .collect()
+    [
+        ("#ns", NS),
+        ("#k", KEY),
+        ("#e", EXPIRY_MS),
+        ("#v", VALUE),
+        ("#ttl", TTL),
+    ]
+    .into_iter()
+    .filter(|(placeholder, _)| expressions.iter().any(|e| e.contains(placeholder)))
+    .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
+    .collect()
 }
 
 /// The projection of keys and expiries only.
@@ -442,6 +448,44 @@ impl AsyncKvStorage for DynamoStorage {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
             Err(error) => Err(sdk_error(operation)(error)),
+        }
+    }
+
+    /// One `UpdateItem` of the expiry attributes, on the condition that the item is live.
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        let condition = "attribute_exists(#k) AND (attribute_not_exists(#e) OR #e > :now)";
+        let mut values = HashMap::from([(":now".to_owned(), now_value(now))]);
+        let update = match expiry_from_ttl(ttl, now)? {
+            Some(at) => {
+                values.insert(
+                    ":e".to_owned(),
+                    AttributeValue::N(at.as_millis().to_string()),
+                );
+                values.insert(
+                    ":ttl".to_owned(),
+                    AttributeValue::N(at.as_secs_ceil().to_string()),
+                );
+                "SET #e = :e, #ttl = :ttl"
+            }
+            None => "REMOVE #e, #ttl",
+        };
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.primary_key(key)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names(&[condition, update])))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failed(&error) => Ok(false),
+            Err(error) => Err(sdk_error("touch")(error)),
         }
     }
 

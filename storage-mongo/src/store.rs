@@ -273,6 +273,24 @@ impl AsyncKvStorage for MongoStorage {
         Ok(self.find_one(key, false).await?.is_some())
     }
 
+    /// One `updateOne` of the expiry field, filtered on the key and liveness.
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        let update = match expiry_from_ttl(ttl, now)? {
+            Some(at) => {
+                doc! { "$set": { "e": mongodb::bson::DateTime::from_millis(at.as_millis()) } }
+            }
+            None => doc! { "$unset": { "e": "" } },
+        };
+        let touched = self
+            .collection
+            .update_one(and_live(doc! { "_id": key }, now), update)
+            .await
+            .map_err(mongo_error("touch"))?;
+        Ok(touched.matched_count > 0)
+    }
+
     async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,

@@ -146,6 +146,12 @@ impl KvStorage for RedisHashStorage {
         HashOps::decode_flag(operation, self.sync.run(operation, plan)?)
     }
 
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops_sync()?.touch(key, ttl)?;
+        HashOps::decode_touch(key, self.sync.run("touch", plan)?)
+    }
+
     fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         check_key(key)?;
         let plan = self.ops_sync()?.compare_and_delete(key, expected);
@@ -272,6 +278,12 @@ impl AsyncKvStorage for RedisHashStorage {
             .await?
             .compare_and_set(key, expected, value, ttl)?;
         HashOps::decode_flag(operation, self.conn.run(operation, plan).await?)
+    }
+
+    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let plan = self.ops_async().await?.touch(key, ttl)?;
+        HashOps::decode_touch(key, self.conn.run("touch", plan).await?)
     }
 
     async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {

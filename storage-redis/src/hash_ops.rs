@@ -57,6 +57,27 @@ return 1
 "
 );
 
+/// `touch`: rewrites a live field's header in the server (the value never travels), and sets or
+/// (by the rewrite) clears its native expiry. KEYS[1] hash; ARGV: field, now (ms), new header,
+/// native ttl (ms, 0 for none or unsupported). 1 touched, 0 no live field, -1 unreadable field.
+const TOUCH: &str = concat!(
+    live_payload_lua!(),
+    r"
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+local header = stored and string.sub(stored, 1, 1)
+if stored and header ~= 'N' and not (header == 'E' and tonumber(string.sub(stored, 2, 17), 16)) then
+  return -1
+end
+local payload = live_payload(stored, tonumber(ARGV[2]))
+if not payload then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3] .. payload)
+if ARGV[4] ~= '0' then
+  redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
+end
+return 1
+"
+);
+
 /// `compare_and_delete`: deletes the field only if its live value is ARGV[3].
 /// KEYS[1] hash; ARGV: field, now (ms), expected value.
 const COMPARE_AND_DELETE: &str = concat!(
@@ -266,6 +287,31 @@ impl HashOps {
             cmd.arg(expected);
         }
         Ok(self.plan(cmd))
+    }
+
+    /// `touch`, as one script (decoded by [`decode_touch`](Self::decode_touch)).
+    pub(crate) fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<Plan> {
+        let now = Timestamp::now();
+        let native = match (self.native_ttl, ttl) {
+            (true, Some(ttl)) => ttl_millis(ttl)?,
+            _ => 0,
+        };
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(TOUCH)
+            .arg(1)
+            .arg(&self.hash)
+            .arg(key)
+            .arg(now.as_millis())
+            .arg(encode(b"", expiry_from_ttl(ttl, now)?))
+            .arg(native);
+        Ok(self.plan(cmd))
+    }
+
+    pub(crate) fn decode_touch(key: &str, replies: Vec<Value>) -> Result<bool> {
+        match int("touch", &next("touch", &mut replies.into_iter())?)? {
+            n if n < 0 => Err(Error::corrupt(key, "hash field without the storage header")),
+            n => Ok(n > 0),
+        }
     }
 
     /// `compare_and_delete`, as one script.

@@ -421,3 +421,40 @@ fn a_unix_socket_url_reaches_the_server() -> Result<(), Error> {
     assert_eq!(dbsize_3, 2);
     Ok(())
 }
+
+/// `touch` of a hash field without the storage header is an invalid-data error naming the key
+/// (as `get` is), not a quiet `false`; the field is left as it was.
+#[test]
+fn touch_of_an_unreadable_hash_field_is_an_error() -> Result<(), String> {
+    let server = test_support::redis()?;
+    let namespace = test_support::unique_name("touch_bad");
+    let options = RedisOptions::from_url(server.url())
+        .map_err(|e| e.to_string())?
+        .namespace(&namespace);
+    let store = RedisHashStorage::new(options).map_err(|e| e.to_string())?;
+    raw(
+        server.url(),
+        redis::cmd("HSET")
+            .arg(format!("kvh:{namespace}"))
+            .arg("planted")
+            .arg("plain bytes"),
+    )?;
+    for touched in [
+        KvStorage::touch(&store, "planted", Some(Duration::from_secs(60))),
+        KvStorage::touch(&store, "planted", None),
+    ] {
+        match touched {
+            Err(error) => assert!(
+                error.is_invalid_data() && error.to_string().contains("planted"),
+                "{error}"
+            ),
+            Ok(answer) => return Err(format!("touch of an unreadable field said {answer}")),
+        }
+    }
+    let error = KvStorage::get(&store, "planted").err();
+    assert!(
+        error.is_some_and(|e| e.is_invalid_data()),
+        "the field changed"
+    );
+    KvStorage::clear(&store).map_err(|e| e.to_string())
+}
