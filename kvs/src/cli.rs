@@ -63,6 +63,20 @@ pub enum Command {
         #[arg(long, value_parser = parse_ttl)]
         ttl: Option<Duration>,
     },
+    /// Give an entry a new TTL (or none, with --persist) without rewriting its value; exit code
+    /// 3 if there is no live entry.
+    Touch {
+        /// The store.
+        url: String,
+        /// The key.
+        key: String,
+        /// Expire the entry this long from now (250ms, 30s, 5m, 2h).
+        #[arg(long, value_parser = parse_ttl, required_unless_present = "persist")]
+        ttl: Option<Duration>,
+        /// Remove the entry's expiry.
+        #[arg(long, conflicts_with = "ttl")]
+        persist: bool,
+    },
     /// Delete keys; exit code 3 if one of them did not exist.
     Rm {
         /// The store.

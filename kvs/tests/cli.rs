@@ -81,6 +81,27 @@ fn set_get_ls_rm_on_sqlite() {
     assert_eq!(greeting["size"], 6);
     let prefixed = expect(&kvs(&["ls", &url, "--prefix", "gr"], b"", &[]), 0);
     assert_eq!(prefixed, "greeting\n");
+    // touch: a new TTL, then none; a missing key is exit code 3; --ttl or --persist is needed.
+    expect(&kvs(&["touch", &url, "plain", "--ttl", "2h"], b"", &[]), 0);
+    let store = kv_storage::open(&url).unwrap_or_else(|e| panic!("{e}"));
+    let left = store
+        .expiry("plain")
+        .ok()
+        .flatten()
+        .and_then(kv_storage::Expiry::ttl)
+        .unwrap_or_default();
+    assert!(
+        left > Duration::from_secs(7000) && left <= Duration::from_secs(7200),
+        "{left:?}"
+    );
+    expect(&kvs(&["touch", &url, "plain", "--persist"], b"", &[]), 0);
+    assert_eq!(
+        store.expiry("plain").ok().flatten(),
+        Some(kv_storage::Expiry::Never)
+    );
+    assert_eq!(store.get("plain").ok().flatten(), Some(b"v".to_vec()));
+    expect(&kvs(&["touch", &url, "nothing", "--persist"], b"", &[]), 3);
+    expect(&kvs(&["touch", &url, "plain"], b"", &[]), 2);
     expect(&kvs(&["rm", &url, "greeting"], b"", &[]), 0);
     expect(&kvs(&["rm", &url, "greeting"], b"", &[]), 3);
     expect(&kvs(&["get", &url, "greeting"], b"", &[]), 3);

@@ -153,6 +153,22 @@ pub fn rm(url: &str, keys: &[String], json: bool) -> Result<Outcome, Failure> {
     })
 }
 
+/// `kvs touch`: a new TTL (`None`: no expiry) for a live entry.
+pub fn touch(url: &str, key: &str, ttl: Option<Duration>, json: bool) -> Result<Outcome, Failure> {
+    let store = open(url)?;
+    let touched = store.touch(key, ttl)?;
+    if json {
+        output::json(&json!({ "key": key, "touched": touched, "ttl_ms": output::ttl_ms(ttl) }))?;
+    } else if !touched {
+        eprintln!("kvs: no entry under {key:?}");
+    }
+    Ok(if touched {
+        Outcome::Done
+    } else {
+        Outcome::NotFound
+    })
+}
+
 /// Reads all of `input`, refusing more than `limit` bytes without reading them all.
 fn read_at_most(input: impl Read, limit: usize) -> Result<Vec<u8>, Failure> {
     let mut value = Vec::new();

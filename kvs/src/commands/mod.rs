@@ -24,6 +24,7 @@ pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
             value,
             ttl,
         } => entries::set(&url, &key, file.as_deref(), value, ttl, json),
+        Command::Touch { url, key, ttl, .. } => entries::touch(&url, &key, ttl, json),
         Command::Rm { url, keys } => entries::rm(&url, &keys, json),
         Command::Stats { url } => maintenance::stats(&url, json),
         Command::Purge { url } => maintenance::purge(&url, json),
