@@ -192,30 +192,7 @@ pub trait AsyncKvStorage: Send + Sync {
 
     /// Copies every live entry of `other` into this store with its remaining TTL.
     async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
-        let mut records = other.scan(ScanMode::WithValues).await?;
-        let mut copied = 0;
-        let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
-        loop {
-            let next = records.next().await.transpose()?;
-            let done = next.is_none();
-            if let Some(record) = next {
-                if let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) {
-                    batch.push((record.key, record.value.unwrap_or_default(), ttl));
-                }
-            }
-            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
-                let entries: Vec<SetEntry<'_>> = batch
-                    .iter()
-                    .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
-                    .collect();
-                self.set_entries(&entries).await?;
-                copied += batch.len();
-                batch.clear();
-            }
-            if done {
-                return Ok(copied);
-            }
-        }
+        copy_entries(self, other).await
     }
 
     /// Physically removes expired entries where the backend does not do it by itself.
@@ -287,3 +264,34 @@ macro_rules! forward_async_kv_storage {
 }
 
 forward_async_kv_storage!(&T, Box<T>, std::sync::Arc<T>);
+
+/// The default [`AsyncKvStorage::update`]; see [`crate::storage::copy_entries`].
+pub(crate) async fn copy_entries<S: AsyncKvStorage + ?Sized>(
+    target: &S,
+    other: &dyn AsyncKvStorage,
+) -> Result<usize> {
+    let mut records = other.scan(ScanMode::WithValues).await?;
+    let mut copied = 0;
+    let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
+    loop {
+        let next = records.next().await.transpose()?;
+        let done = next.is_none();
+        if let Some(record) = next {
+            if let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) {
+                batch.push((record.key, record.value.unwrap_or_default(), ttl));
+            }
+        }
+        if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
+            let entries: Vec<SetEntry<'_>> = batch
+                .iter()
+                .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
+                .collect();
+            target.set_entries(&entries).await?;
+            copied += batch.len();
+            batch.clear();
+        }
+        if done {
+            return Ok(copied);
+        }
+    }
+}

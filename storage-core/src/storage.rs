@@ -250,30 +250,7 @@ pub trait KvStorage: Send + Sync {
     /// Copies every live entry of `other` into this store, each with its remaining TTL. Returns
     /// how many entries were copied.
     fn update(&self, other: &dyn KvStorage) -> Result<usize> {
-        let mut copied = 0;
-        let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
-        let mut flush = |batch: &mut Vec<(String, Vec<u8>, Option<Duration>)>| -> Result<()> {
-            let entries: Vec<SetEntry<'_>> = batch
-                .iter()
-                .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
-                .collect();
-            self.set_entries(&entries)?;
-            copied += batch.len();
-            batch.clear();
-            Ok(())
-        };
-        for record in other.scan(ScanMode::WithValues)? {
-            let record = record?;
-            let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
-                continue;
-            };
-            batch.push((record.key, record.value.unwrap_or_default(), ttl));
-            if batch.len() == UPDATE_BATCH {
-                flush(&mut batch)?;
-            }
-        }
-        flush(&mut batch)?;
-        Ok(copied)
+        copy_entries(self, other)
     }
 
     /// Physically removes expired entries where the backend does not do it by itself; returns how
@@ -360,3 +337,35 @@ macro_rules! forward_kv_storage {
 }
 
 forward_kv_storage!(&T, Box<T>, std::sync::Arc<T>);
+
+/// The default [`KvStorage::update`]: copies the live entries of `other` into `target` with
+/// their remaining TTLs, in batches through `target.set_entries`.
+pub(crate) fn copy_entries<S: KvStorage + ?Sized>(
+    target: &S,
+    other: &dyn KvStorage,
+) -> Result<usize> {
+    let mut copied = 0;
+    let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
+    let mut flush = |batch: &mut Vec<(String, Vec<u8>, Option<Duration>)>| -> Result<()> {
+        let entries: Vec<SetEntry<'_>> = batch
+            .iter()
+            .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
+            .collect();
+        target.set_entries(&entries)?;
+        copied += batch.len();
+        batch.clear();
+        Ok(())
+    };
+    for record in other.scan(ScanMode::WithValues)? {
+        let record = record?;
+        let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
+            continue;
+        };
+        batch.push((record.key, record.value.unwrap_or_default(), ttl));
+        if batch.len() == UPDATE_BATCH {
+            flush(&mut batch)?;
+        }
+    }
+    flush(&mut batch)?;
+    Ok(copied)
+}

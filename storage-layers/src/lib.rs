@@ -10,6 +10,7 @@
 //! | [`RetryLayer`] | `retry` | retries retryable errors of operations safe to repeat, with exponential backoff and jitter (`backon`) |
 //! | [`TimeoutLayer`] | – | a deadline per operation on the async face |
 //! | [`ConcurrencyLimitLayer`] | – | at most N operations in flight, across both faces |
+//! | [`DefaultTtlLayer`] | – | a store-wide TTL for every write that passes none |
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,6 +31,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod concurrency;
+mod default_ttl;
 #[cfg(feature = "metrics")]
 mod metrics_layer;
 #[cfg(feature = "retry")]
@@ -39,6 +41,7 @@ mod timeout;
 mod tracing_layer;
 
 pub use concurrency::ConcurrencyLimitLayer;
+pub use default_ttl::DefaultTtlLayer;
 #[cfg(feature = "metrics")]
 pub use metrics_layer::MetricsLayer;
 #[cfg(feature = "retry")]

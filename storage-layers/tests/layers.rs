@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use storage_core::layer::{Call, Layer, Outcome, WithLayer};
 use storage_core::{AsyncAdapter, AsyncKvStorage, ErrorKind, KvStorage, MemoryStorage, Result};
-use storage_layers::{ConcurrencyLimitLayer, MetricsLayer, RetryLayer, TimeoutLayer, TracingLayer};
+use storage_layers::{
+    ConcurrencyLimitLayer, DefaultTtlLayer, MetricsLayer, RetryLayer, TimeoutLayer, TracingLayer,
+};
 use storage_sqlite::{SqliteOptions, SqliteStorage};
 
 /// How long a test waits for something that must happen before calling it a failure.
@@ -372,4 +374,75 @@ fn layers_work_on_the_async_face_too() {
         }
         assert_eq!(store.len().await.ok(), Some(16));
     });
+}
+
+/// The remaining TTL of `key`, `None` without expiry (or entry).
+fn remaining(store: &dyn KvStorage, key: &str) -> Result<Option<Duration>> {
+    Ok(store.expiry(key)?.and_then(storage_core::Expiry::ttl))
+}
+
+/// Every write that passes no TTL gets the layer's, on both faces: set, the conditional writes,
+/// set_many, set_entries, touch and the entries update copies; a TTL the caller passes wins.
+#[test]
+fn a_default_ttl_fills_in_every_write_without_one() -> Result<()> {
+    let hour = Duration::from_secs(3600);
+    let minute = Duration::from_secs(60);
+    let store = MemoryStorage::new().with_layer(DefaultTtlLayer::new(hour)?);
+    store.set("set", b"v", None)?;
+    store.set("given", b"v", Some(minute))?;
+    store.set_if_absent("absent", b"v", None)?;
+    store.set("swapped", b"v", Some(minute))?;
+    assert!(store.compare_and_set("swapped", Some(b"v"), b"w", None)?);
+    store.set_many(&[("many", b"v")], None)?;
+    store.set_entries(&[
+        storage_core::SetEntry::new("entries", b"v", None),
+        storage_core::SetEntry::new("entries given", b"v", Some(minute)),
+    ])?;
+    store.inner().set("plain", b"v", None)?;
+    assert_eq!(
+        remaining(&store, "plain")?,
+        None,
+        "the store underneath is untouched"
+    );
+    assert!(store.touch("plain", None)?);
+    let source = MemoryStorage::new();
+    source.set("copied", b"v", None)?;
+    source.set("copied given", b"v", Some(minute))?;
+    assert_eq!(store.update(&source)?, 2);
+    let near_hour = |left: Option<Duration>| left.is_some_and(|l| l <= hour && l > hour - minute);
+    for key in [
+        "set", "absent", "swapped", "many", "entries", "plain", "copied",
+    ] {
+        assert!(
+            near_hour(remaining(&store, key)?),
+            "{key}: {:?}",
+            remaining(&store, key)?
+        );
+    }
+    for key in ["given", "entries given", "copied given"] {
+        let left = remaining(&store, key)?;
+        assert!(left.is_some_and(|l| l <= minute), "{key}: {left:?}");
+    }
+    assert!(DefaultTtlLayer::new(Duration::ZERO).is_err());
+
+    let async_store =
+        AsyncAdapter::new(MemoryStorage::new()).with_layer(DefaultTtlLayer::new(hour)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| storage_core::Error::Config(e.to_string()))?;
+    runtime.block_on(async {
+        AsyncKvStorage::set(&async_store, "a", b"v", None).await?;
+        AsyncKvStorage::set_many(&async_store, &[("b", b"v")], None).await?;
+        let source = AsyncAdapter::new(MemoryStorage::new());
+        AsyncKvStorage::set(&source, "c", b"v", None).await?;
+        AsyncKvStorage::update(&async_store, &source).await?;
+        for key in ["a", "b", "c"] {
+            let left = AsyncKvStorage::expiry(&async_store, key)
+                .await?
+                .and_then(storage_core::Expiry::ttl);
+            assert!(near_hour(left), "async {key}: {left:?}");
+        }
+        Ok(())
+    })
 }

@@ -65,12 +65,14 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe_async(Operation::Set, Some(key), 1, value.len());
         self.run_async(&call, &mut || self.inner.set(key, value, ttl))
             .await
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe_async(Operation::SetIfAbsent, Some(key), 1, value.len());
         self.run_async(&call, &mut || self.inner.set_if_absent(key, value, ttl))
             .await
@@ -83,6 +85,7 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe_async(Operation::CompareAndSet, Some(key), 1, value.len());
         self.run_async(&call, &mut || {
             self.inner.compare_and_set(key, expected, value, ttl)
@@ -128,6 +131,7 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe_async(Operation::Touch, Some(key), 1, 0);
         self.run_async(&call, &mut || self.inner.touch(key, ttl))
             .await
@@ -155,6 +159,7 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+        let ttl = self.layer.write_ttl(ttl);
         let bytes = entries.iter().map(|(_, value)| value.len()).sum();
         let call = self.describe_async(Operation::SetMany, None, entries.len(), bytes);
         self.run_async(&call, &mut || self.inner.set_many(entries, ttl))
@@ -162,6 +167,8 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        let rewritten = super::rewrite_ttls(&self.layer, entries);
+        let entries = rewritten.as_deref().unwrap_or(entries);
         let bytes = entries.iter().map(|entry| entry.value.len()).sum();
         let call = self.describe_async(Operation::SetMany, None, entries.len(), bytes);
         self.run_async(&call, &mut || self.inner.set_entries(entries))
@@ -175,6 +182,10 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     }
 
     async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
+        if self.layer.write_ttl(None).is_some() {
+            // The copied entries without expiry take this layer's TTL: copy through `self`.
+            return crate::async_storage::copy_entries(self, other).await;
+        }
         let call = self.describe_async(Operation::Update, None, 0, 0);
         self.run_async(&call, &mut || self.inner.update(other))
             .await

@@ -54,11 +54,13 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe(Operation::Set, Some(key), 1, value.len());
         self.run(&call, &mut || self.inner.set(key, value, ttl))
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe(Operation::SetIfAbsent, Some(key), 1, value.len());
         self.run(&call, &mut || self.inner.set_if_absent(key, value, ttl))
     }
@@ -70,6 +72,7 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe(Operation::CompareAndSet, Some(key), 1, value.len());
         self.run(&call, &mut || {
             self.inner.compare_and_set(key, expected, value, ttl)
@@ -112,6 +115,7 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
     }
 
     fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        let ttl = self.layer.write_ttl(ttl);
         let call = self.describe(Operation::Touch, Some(key), 1, 0);
         self.run(&call, &mut || self.inner.touch(key, ttl))
     }
@@ -152,12 +156,15 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
     }
 
     fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
+        let ttl = self.layer.write_ttl(ttl);
         let bytes = entries.iter().map(|(_, value)| value.len()).sum();
         let call = self.describe(Operation::SetMany, None, entries.len(), bytes);
         self.run(&call, &mut || self.inner.set_many(entries, ttl))
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        let rewritten = super::rewrite_ttls(&self.layer, entries);
+        let entries = rewritten.as_deref().unwrap_or(entries);
         let bytes = entries.iter().map(|entry| entry.value.len()).sum();
         let call = self.describe(Operation::SetMany, None, entries.len(), bytes);
         self.run(&call, &mut || self.inner.set_entries(entries))
@@ -169,6 +176,10 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
     }
 
     fn update(&self, other: &dyn KvStorage) -> Result<usize> {
+        if self.layer.write_ttl(None).is_some() {
+            // The copied entries without expiry take this layer's TTL: copy through `self`.
+            return crate::storage::copy_entries(self, other);
+        }
         let call = self.describe(Operation::Update, None, 0, 0);
         self.run(&call, &mut || self.inner.update(other))
     }

@@ -43,6 +43,7 @@ use std::pin::Pin;
 
 pub use operation::{Call, Operation, Outcome};
 
+use crate::entry::SetEntry;
 use crate::error::Result;
 
 /// The future an async hook runs and returns.
@@ -71,6 +72,29 @@ pub trait Layer: Send + Sync {
         let _ = call;
         run()
     }
+
+    /// The TTL a write through this layer uses, given the one its caller passed (`None`: no
+    /// expiry): every `set`, conditional write, bulk write, `touch` and `update` asks. The
+    /// identity by default; a layer that gives writes a default TTL fills in `None`.
+    fn write_ttl(&self, ttl: Option<std::time::Duration>) -> Option<std::time::Duration> {
+        ttl
+    }
+}
+
+/// `entries` with each TTL as `layer` writes it, or `None` when the layer changes none.
+fn rewrite_ttls<'a, L: Layer>(layer: &L, entries: &[SetEntry<'a>]) -> Option<Vec<SetEntry<'a>>> {
+    if entries
+        .iter()
+        .all(|entry| layer.write_ttl(entry.ttl) == entry.ttl)
+    {
+        return None;
+    }
+    Some(
+        entries
+            .iter()
+            .map(|entry| SetEntry::new(entry.key, entry.value, layer.write_ttl(entry.ttl)))
+            .collect(),
+    )
 }
 
 /// The layer that changes nothing: under [`Layered`], every backend error of the store names
