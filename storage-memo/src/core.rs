@@ -87,11 +87,18 @@ impl<T: Serialize + DeserializeOwned + Clone, C: Serializer> MemoCore<T, C> {
         encode(&self.serializer, value)
     }
 
-    /// Decides what a call does with `lookup`, counting misses, waits and defaults.
+    /// Decides what a call does with `lookup`, counting hits, stale serves, misses, waits and
+    /// defaults (once per call).
     pub(crate) fn step(&self, lookup: Lookup<T>) -> Step<T> {
         match lookup {
-            Lookup::Fresh(value) => Step::Return(value),
-            Lookup::Stale(value) => Step::ReturnAndRefresh(value),
+            Lookup::Fresh(value) => {
+                self.counters.add(Counter::Hit);
+                Step::Return(value)
+            }
+            Lookup::Stale(value) => {
+                self.counters.add(Counter::Stale);
+                Step::ReturnAndRefresh(value)
+            }
             Lookup::Missing => {
                 self.counters.add(Counter::Missed);
                 if self.options.wait {

@@ -22,6 +22,20 @@ pub struct MemoStats {
     pub default: u64,
     /// Callers that gave up waiting after `max_wait`.
     pub wait_timeout: u64,
+    /// Calls answered with a fresh stored value.
+    pub hit: u64,
+    /// Calls answered with a stale stored value while it is refreshed.
+    pub stale: u64,
+}
+
+impl MemoStats {
+    /// The share of calls answered from the cache (fresh or stale) among those that looked:
+    /// `(hit + stale) / (hit + stale + missed)`; `None` before the first call.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let served = self.hit + self.stale;
+        let looked = served + self.missed;
+        (looked > 0).then(|| served as f64 / looked as f64)
+    }
 }
 
 /// The live counters.
@@ -35,6 +49,8 @@ pub(crate) struct Counters {
     success: AtomicU64,
     default: AtomicU64,
     wait_timeout: AtomicU64,
+    hit: AtomicU64,
+    stale: AtomicU64,
 }
 
 /// One of the counters.
@@ -48,6 +64,8 @@ pub(crate) enum Counter {
     Success,
     Default,
     WaitTimeout,
+    Hit,
+    Stale,
 }
 
 impl Counters {
@@ -61,6 +79,8 @@ impl Counters {
             Counter::Success => &self.success,
             Counter::Default => &self.default,
             Counter::WaitTimeout => &self.wait_timeout,
+            Counter::Hit => &self.hit,
+            Counter::Stale => &self.stale,
         }
     }
 
@@ -79,6 +99,8 @@ impl Counters {
             success: get(Counter::Success),
             default: get(Counter::Default),
             wait_timeout: get(Counter::WaitTimeout),
+            hit: get(Counter::Hit),
+            stale: get(Counter::Stale),
         }
     }
 
@@ -92,6 +114,8 @@ impl Counters {
             Counter::Success,
             Counter::Default,
             Counter::WaitTimeout,
+            Counter::Hit,
+            Counter::Stale,
         ] {
             self.cell(counter).store(0, Ordering::Relaxed);
         }

@@ -86,6 +86,8 @@ fn fresh_stale_and_expired_paths_with_exact_counts() {
             stats.default,
         );
         assert_eq!(counts, (3, 2, 2, 3, 0, 0), "{backend}: {stats:?}");
+        assert_eq!((stats.hit, stats.stale), (2, 1), "{backend}: {stats:?}");
+        assert_eq!(stats.hit_ratio(), Some(0.6), "{backend}: {stats:?}");
         memo.reset_stats();
         assert_eq!(memo.stats(), MemoStats::default(), "{backend}: reset");
     }
