@@ -64,7 +64,8 @@ pub enum Command {
         ttl: Option<Duration>,
     },
     /// Give an entry a new TTL (or none, with --persist) without rewriting its value; exit code
-    /// 3 if there is no live entry.
+    /// 3 if there is no live entry. A signed entry keeps the expiry its signature binds: touch
+    /// it through `Signed` in your program instead.
     Touch {
         /// The store.
         url: String,

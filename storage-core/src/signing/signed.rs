@@ -343,3 +343,32 @@ pub(super) fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Tim
         (a, b) => a.or(b),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Expiry, MemoryStorage, SigningKey};
+
+    /// The signature binds the expiry, so `touch` through `Signed` re-signs (the default
+    /// `touch`, a compare-and-set of the verified value); a touch of the store underneath cannot
+    /// lift the signed expiry.
+    #[test]
+    fn touch_through_signed_re_signs_the_new_expiry() -> Result<()> {
+        let signer = Signer::new("salt", [SigningKey::new("k1", "secret")?])?;
+        let store = Signed::new(MemoryStorage::new(), signer);
+        store.set("k", b"v", Some(Duration::from_secs(60)))?;
+        assert!(store.touch("k", None)?);
+        assert_eq!(store.expiry("k")?, Some(Expiry::Never));
+        assert_eq!(store.get("k")?, Some(b"v".to_vec()));
+        assert!(store.touch("k", Some(Duration::from_secs(3600)))?);
+        assert_eq!(store.get("k")?, Some(b"v".to_vec()));
+        assert!(!store.touch("missing", None)?);
+        // The store underneath told to keep the entry for ever: the signed expiry still rules.
+        assert!(store.inner().touch("k", None)?);
+        match store.expiry("k")?.and_then(Expiry::ttl) {
+            Some(left) => assert!(left <= Duration::from_secs(3600), "{left:?}"),
+            None => panic!("a persist under the signature lifted the signed expiry"),
+        }
+        Ok(())
+    }
+}
