@@ -1,8 +1,9 @@
-//! reqwest + http-cache-reqwest through a [`KvCacheManager`] on every backend of the family,
-//! against a real origin server that counts its answers: `max-age` served from the cache,
-//! `no-store` never stored, ETag revalidation answered 304 and refreshed, `Vary` respected,
-//! bodies of megabytes (or not cached where the store cannot hold them), URLs longer than any
-//! key, and expiry through the store's own TTL.
+//! reqwest + http-cache-reqwest through a [`KvCacheManager`] on every backend of the family
+//! (Redis standalone and Cluster, MongoDB documents and GridFS), against a real origin server
+//! that counts its answers: `max-age` served from the cache, `no-store` never stored, ETag
+//! revalidation answered 304 and refreshed, `Vary` respected, bodies of megabytes (or not cached
+//! where the store cannot hold them), URLs longer than any key, and expiry through the store's
+//! own TTL.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -339,19 +340,24 @@ fn fs() {
     run(&Fs::new());
 }
 
-fn redis(kind: RedisKind) {
-    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+fn redis(start: fn() -> Result<test_support::TestServer, String>, kind: RedisKind) {
+    let server = start().unwrap_or_else(|e| panic!("{e}"));
     run(&Guarded::new(Redis::new(server.url(), kind), server));
 }
 
 #[test]
 fn redis_per_key() {
-    redis(RedisKind::PerKey);
+    redis(test_support::redis, RedisKind::PerKey);
 }
 
 #[test]
 fn redis_hash() {
-    redis(RedisKind::Hash);
+    redis(test_support::redis, RedisKind::Hash);
+}
+
+#[test]
+fn redis_cluster_per_key() {
+    redis(test_support::redis_cluster, RedisKind::PerKey);
 }
 
 fn mongo(kind: MongoKind) {
