@@ -7,21 +7,21 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
-    readable_record, AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record, RecordIter,
-    Result, ScanMode, SetEntry, Timestamp,
+    is_entry, readable_record, AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record,
+    RecordIter, Result, ScanMode, SetEntry, Timestamp,
 };
 
 use crate::config::RedisOptions;
 use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
-use crate::hash_ops::{HashOps, HEADER_LEN};
+use crate::hash_ops::{HashOps, IndexedLen, HEADER_LEN};
 use crate::key_ops::conditional_operation;
 use crate::keys::KeyLayout;
 use crate::scan::{scan_async, scan_sync, Want};
 use crate::store::MAX_VALUE_LEN;
 
-/// Expired fields deleted per script call by `purge_expired`.
-const PURGE_BATCH: usize = 500;
+/// Fields per script call of a [`Sweep`].
+const SWEEP_BATCH: usize = 500;
 
 /// A [`KvStorage`] and [`AsyncKvStorage`] keeping a whole namespace in one Redis hash,
 /// `kvh:<namespace>`: compact, one key on the server, one slot on a cluster.
@@ -29,9 +29,16 @@ const PURGE_BATCH: usize = 500;
 /// Every field carries its expiry, so reads are exact to the millisecond on every server; where
 /// the server has hash-field expiry (Redis 7.4+, `HPEXPIRE`) it is set too, so the server
 /// removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired) does.
-/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET`; `set_if_absent`,
-/// `compare_and_set` and `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` `HMGET` + `HDEL` in one transaction; `get_many`
-/// one `HMGET`; `clear` one `DEL`; `keys` / `values` / `items` / `len` `HSCAN` in batches of 500.
+/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET` without TTL, one Lua
+/// script (`HSET` + `ZADD` per field) with one; `set_if_absent`, `compare_and_set`, `touch` and
+/// `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` one script
+/// (`HMGET` + `HDEL`); `get_many` one `HMGET`; `clear` one script (`DEL`); `keys` / `values` /
+/// `items` `HSCAN` in batches; `len` one script: `HLEN` less the expired fields still held,
+/// found in the expiry index `{kvh:<namespace>}:exp` (a sorted set of the fields written with
+/// a TTL, kept by the writes themselves; it costs one member per such field). Past 1000 fields
+/// expired and not yet purged, `len` counts by `HSCAN`; the first `len` of a hash written
+/// before the index existed builds it by one `HSCAN`. Writers of an older version of this crate
+/// do not keep the index: do not mix them on one namespace.
 pub struct RedisHashStorage {
     namespace: Namespace,
     /// `[without, with]` native field expiry.
@@ -206,33 +213,115 @@ impl KvStorage for RedisHashStorage {
             .count())
     }
 
-    fn purge_expired(&self) -> Result<usize> {
+    fn len(&self) -> Result<usize> {
         let ops = self.ops_sync()?;
+        for _ in 0..2 {
+            match HashOps::decode_len(self.sync.run("len", ops.len())?)? {
+                IndexedLen::Count(count) => return Ok(count),
+                IndexedLen::TooManyDue => break,
+                IndexedLen::Unindexed => {
+                    self.sweep_sync(ops, Sweep::Index)?;
+                    self.sync.run("len", ops.mark_indexed())?;
+                }
+            }
+        }
+        let mut count = 0;
+        for record in KvStorage::scan(self, ScanMode::KeysOnly)? {
+            count += usize::from(is_entry(record)?);
+        }
+        Ok(count)
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        self.sweep_sync(self.ops_sync()?, Sweep::Purge)
+    }
+}
+
+impl RedisHashStorage {
+    /// Runs `sweep` over every field with an expiry, in batches; the count its scripts return.
+    fn sweep_sync(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
         let now = Timestamp::now();
-        let mut purged = 0;
-        let mut batch = Vec::with_capacity(PURGE_BATCH);
+        let mut done = 0;
+        let mut batch = Vec::with_capacity(SWEEP_BATCH);
         let all = scan_sync(
             &self.sync,
             Arc::new(ops.including_expired()),
             Want::Records(ScanMode::KeysOnly),
         )?;
         for record in all {
-            // A field that cannot be decoded has no known expiry: it is not purged.
+            // A field that cannot be decoded has no known expiry: it is left alone.
             let Some(record) = readable_record(record)? else {
                 continue;
             };
-            if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
+            if sweep.selects(record.expires_at, now) {
                 batch.push(record.key);
             }
-            if batch.len() == PURGE_BATCH {
-                purged += HashOps::decode_flag_count(
-                    self.sync
-                        .run("purge_expired", ops.purge(&std::mem::take(&mut batch)))?,
-                )?;
+            if batch.len() == SWEEP_BATCH {
+                let plan = sweep.plan(ops, &std::mem::take(&mut batch));
+                done += HashOps::decode_flag_count(self.sync.run(sweep.name(), plan)?)?;
             }
         }
-        purged += HashOps::decode_flag_count(self.sync.run("purge_expired", ops.purge(&batch))?)?;
-        Ok(purged)
+        let plan = sweep.plan(ops, &batch);
+        Ok(done + HashOps::decode_flag_count(self.sync.run(sweep.name(), plan)?)?)
+    }
+
+    /// [`sweep_sync`](Self::sweep_sync) on the async face.
+    async fn sweep_async(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
+        let now = Timestamp::now();
+        let mut all = scan_async(
+            &self.conn,
+            Arc::new(ops.including_expired()),
+            Want::Records(ScanMode::KeysOnly),
+        )
+        .await?;
+        let mut done = 0;
+        let mut batch = Vec::with_capacity(SWEEP_BATCH);
+        while let Some(record) = all.next().await {
+            let Some(record) = readable_record(record)? else {
+                continue;
+            };
+            if sweep.selects(record.expires_at, now) {
+                batch.push(record.key);
+            }
+            if batch.len() == SWEEP_BATCH {
+                let plan = sweep.plan(ops, &std::mem::take(&mut batch));
+                done += HashOps::decode_flag_count(self.conn.run(sweep.name(), plan).await?)?;
+            }
+        }
+        let plan = sweep.plan(ops, &batch);
+        Ok(done + HashOps::decode_flag_count(self.conn.run(sweep.name(), plan).await?)?)
+    }
+}
+
+/// A pass over the fields that have an expiry.
+#[derive(Debug, Clone, Copy)]
+enum Sweep {
+    /// Deletes the expired ones (`purge_expired`).
+    Purge,
+    /// Puts every one into the expiry index (before `len` trusts it).
+    Index,
+}
+
+impl Sweep {
+    fn name(self) -> &'static str {
+        match self {
+            Sweep::Purge => "purge_expired",
+            Sweep::Index => "len",
+        }
+    }
+
+    fn selects(self, expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+        match self {
+            Sweep::Purge => expires_at.is_some_and(|at| at.is_expired_at(now)),
+            Sweep::Index => expires_at.is_some(),
+        }
+    }
+
+    fn plan(self, ops: &HashOps, fields: &[String]) -> crate::conn::Plan {
+        match self {
+            Sweep::Purge => ops.purge(fields),
+            Sweep::Index => ops.index_fields(fields),
+        }
     }
 }
 
@@ -345,31 +434,28 @@ impl AsyncKvStorage for RedisHashStorage {
         )
     }
 
-    async fn purge_expired(&self) -> Result<usize> {
+    async fn len(&self) -> Result<usize> {
         let ops = self.ops_async().await?;
-        let now = Timestamp::now();
-        let mut all = scan_async(
-            &self.conn,
-            Arc::new(ops.including_expired()),
-            Want::Records(ScanMode::KeysOnly),
-        )
-        .await?;
-        let mut purged = 0;
-        let mut batch = Vec::with_capacity(PURGE_BATCH);
-        while let Some(record) = all.next().await {
-            let Some(record) = readable_record(record)? else {
-                continue;
-            };
-            if record.expires_at.is_some_and(|at| at.is_expired_at(now)) {
-                batch.push(record.key);
-            }
-            if batch.len() == PURGE_BATCH {
-                let plan = ops.purge(&std::mem::take(&mut batch));
-                purged += HashOps::decode_flag_count(self.conn.run("purge_expired", plan).await?)?;
+        for _ in 0..2 {
+            match HashOps::decode_len(self.conn.run("len", ops.len()).await?)? {
+                IndexedLen::Count(count) => return Ok(count),
+                IndexedLen::TooManyDue => break,
+                IndexedLen::Unindexed => {
+                    self.sweep_async(ops, Sweep::Index).await?;
+                    self.conn.run("len", ops.mark_indexed()).await?;
+                }
             }
         }
-        purged +=
-            HashOps::decode_flag_count(self.conn.run("purge_expired", ops.purge(&batch)).await?)?;
-        Ok(purged)
+        let mut records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+        let mut count = 0;
+        while let Some(record) = records.next().await {
+            count += usize::from(is_entry(record)?);
+        }
+        Ok(count)
+    }
+
+    async fn purge_expired(&self) -> Result<usize> {
+        let ops = self.ops_async().await?;
+        self.sweep_async(ops, Sweep::Purge).await
     }
 }

@@ -4,6 +4,15 @@
 //!
 //! Field value layout: `N` + value (no expiry), or `E` + 16 lowercase hex digits of the expiry
 //! in ms since the Unix epoch + value.
+//!
+//! Beside the hash `kvh:<namespace>` lives its expiry index `{kvh:<namespace>}:exp` (the same
+//! cluster slot through the hash tag): a sorted set of every field written with an expiry,
+//! scored by it, kept by the same script that writes the field, so `len` is `HLEN` minus the
+//! fields of the index that are due and still held. Members may be stale (a field deleted or
+//! rewritten without expiry since); they only cost a check when they fall due, and `len` drops
+//! them then. The member [`INDEXED`] (not UTF-8, so never a field) says the index is complete:
+//! `clear` sets it, and `len` builds the index from one scan when it is missing (a hash written
+//! before the index existed).
 
 use std::time::Duration;
 
@@ -36,12 +45,103 @@ end
     };
 }
 
+/// Lua: `stored_expiry(stored)`, the expiry (ms) of a stored field value, or `nil` for none or
+/// an unreadable header; `index_field(index, field, stored)` puts a field just written into the
+/// expiry index (or takes it out when it has no expiry).
+macro_rules! expiry_index_lua {
+    () => {
+        r"
+local function stored_expiry(stored)
+  if string.sub(stored, 1, 1) ~= 'E' then return nil end
+  return tonumber(string.sub(stored, 2, 17), 16)
+end
+local function index_field(index, field, stored)
+  local at = stored_expiry(stored)
+  if at then
+    redis.call('ZADD', index, at, field)
+  else
+    redis.call('ZREM', index, field)
+  end
+end
+"
+    };
+}
+
+/// The member of an expiry index that says it is complete: not UTF-8, so never a field name.
+pub(crate) const INDEXED: &[u8] = b"\xff";
+
+/// Due members `len` checks in one script; past this many it counts by a scan instead.
+pub(crate) const MAX_DUE: usize = 1000;
+
+/// `set` / `set_many` of entries of which some have an expiry: the fields and their index
+/// entries in one step. KEYS[1] hash, KEYS[2] index; ARGV: field, encoded value, field, ….
+const SET_INDEXED: &str = concat!(
+    expiry_index_lua!(),
+    r"
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  index_field(KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 0
+"
+);
+
+/// `len`: `HLEN` less the due members of the index whose fields are still held and expired;
+/// due members whose field is gone, has no expiry or a later one are dropped or rescored.
+/// KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`], [`MAX_DUE`]. -1 when the index is
+/// not complete, -2 when more than MAX_DUE members are due.
+const LEN: &str = concat!(
+    expiry_index_lua!(),
+    r"
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit + 1)
+if #due > limit then return -2 end
+local expired = 0
+for _, field in ipairs(due) do
+  local stored = redis.call('HGET', KEYS[1], field)
+  local at = stored and stored_expiry(stored)
+  if at and at <= now then
+    expired = expired + 1
+  elseif at then
+    redis.call('ZADD', KEYS[2], at, field)
+  else
+    redis.call('ZREM', KEYS[2], field)
+  end
+end
+return redis.call('HLEN', KEYS[1]) - expired
+"
+);
+
+/// Builds the index of the given fields from what they hold now. KEYS[1] hash, KEYS[2] index;
+/// ARGV fields.
+const INDEX_FIELDS: &str = concat!(
+    expiry_index_lua!(),
+    r"
+for i = 1, #ARGV do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if stored then index_field(KEYS[2], ARGV[i], stored) end
+end
+return 0
+"
+);
+
+/// `clear`: the hash and its index go, and the (empty) index is complete.
+/// KEYS[1] hash, KEYS[2] index; ARGV[1] [`INDEXED`].
+const CLEAR: &str = r"
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
+return 0
+";
+
 /// `set_if_absent` and `compare_and_set`: writes the field unless it holds a live value
 /// (ARGV[5] absent), or only if its live value is ARGV[5].
-/// KEYS[1] hash; ARGV: field, encoded value, now (ms), native ttl (ms, 0 for none or
-/// unsupported), expected value.
+/// KEYS[1] hash, KEYS[2] index; ARGV: field, encoded value, now (ms), native ttl (ms, 0 for
+/// none or unsupported), expected value.
 const COMPARE_AND_SET: &str = concat!(
     live_payload_lua!(),
+    expiry_index_lua!(),
     r"
 local current = live_payload(redis.call('HGET', KEYS[1], ARGV[1]), tonumber(ARGV[3]))
 if #ARGV < 5 then
@@ -50,6 +150,7 @@ elseif current ~= ARGV[5] then
   return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+index_field(KEYS[2], ARGV[1], ARGV[2])
 if ARGV[4] ~= '0' then
   redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
 end
@@ -58,10 +159,12 @@ return 1
 );
 
 /// `touch`: rewrites a live field's header in the server (the value never travels), and sets or
-/// (by the rewrite) clears its native expiry. KEYS[1] hash; ARGV: field, now (ms), new header,
-/// native ttl (ms, 0 for none or unsupported). 1 touched, 0 no live field, -1 unreadable field.
+/// (by the rewrite) clears its native expiry. KEYS[1] hash, KEYS[2] index; ARGV: field, now
+/// (ms), new header, native ttl (ms, 0 for none or unsupported). 1 touched, 0 no live field,
+/// -1 unreadable field.
 const TOUCH: &str = concat!(
     live_payload_lua!(),
+    expiry_index_lua!(),
     r"
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 local header = stored and string.sub(stored, 1, 1)
@@ -71,6 +174,7 @@ end
 local payload = live_payload(stored, tonumber(ARGV[2]))
 if not payload then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3] .. payload)
+index_field(KEYS[2], ARGV[1], ARGV[3])
 if ARGV[4] ~= '0' then
   redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
 end
@@ -90,18 +194,23 @@ return redis.call('HDEL', KEYS[1], ARGV[1])
 "
 );
 
-/// `purge_expired`: deletes the given fields that are (still) expired. KEYS[1] hash; ARGV[1]
-/// now (ms); ARGV[2..] fields.
-const PURGE: &str = r"
+/// `purge_expired`: deletes the given fields that are (still) expired, and their index entries.
+/// KEYS[1] hash, KEYS[2] index; ARGV[1] now (ms); ARGV[2..] fields.
+const PURGE: &str = concat!(
+    expiry_index_lua!(),
+    r"
 local purged = 0
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
-  if v and string.sub(v, 1, 1) == 'E' and tonumber(string.sub(v, 2, 17), 16) <= tonumber(ARGV[1]) then
+  local at = v and stored_expiry(v)
+  if at and at <= tonumber(ARGV[1]) then
     purged = purged + redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i])
   end
 end
 return purged
-";
+"
+);
 
 /// Reads and deletes fields atomically. KEYS[1] hash; ARGV fields. Returns the old values.
 const TAKE: &str = r"
@@ -113,10 +222,23 @@ return values
 /// Fields per `TAKE` script call.
 const TAKE_CHUNK: usize = 1000;
 
+/// What the `len` script answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndexedLen {
+    /// The live entries.
+    Count(usize),
+    /// The index is not complete (built by a scan first).
+    Unindexed,
+    /// Too many index members are due for one script: count by a scan.
+    TooManyDue,
+}
+
 /// Plans and decoders for one namespace's hash.
 #[derive(Debug, Clone)]
 pub(crate) struct HashOps {
     hash: Vec<u8>,
+    /// The hash's expiry index, `{<hash>}:exp`.
+    index: Vec<u8>,
     /// Whether the server expires hash fields itself (HPEXPIRE).
     pub(crate) native_ttl: bool,
     /// Scans yield expired fields too (for purge_expired).
@@ -164,8 +286,14 @@ fn live(field: &str, stored: Option<Vec<u8>>, now: Timestamp) -> Result<Option<E
 
 impl HashOps {
     pub(crate) fn new(layout: &KeyLayout) -> Self {
+        let hash = layout.prefix_key();
+        let mut index = Vec::with_capacity(hash.len() + 6);
+        index.push(b'{');
+        index.extend_from_slice(&hash);
+        index.extend_from_slice(b"}:exp");
         HashOps {
-            hash: layout.prefix_key(),
+            index,
+            hash,
             native_ttl: false,
             include_expired: false,
         }
@@ -195,6 +323,13 @@ impl HashOps {
 
     fn plan(&self, cmd: Cmd) -> Plan {
         Plan::one(cmd, self.hash.clone())
+    }
+
+    /// `EVAL script 2 <hash> <index>`, for the arguments to follow.
+    fn script(&self, script: &str) -> Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script).arg(2).arg(&self.hash).arg(&self.index);
+        cmd
     }
 
     /// Asks whether the server knows HPEXPIRE.
@@ -250,12 +385,18 @@ impl HashOps {
         if entries.is_empty() {
             return Ok(Plan::default());
         }
-        let mut hset = self.cmd("HSET");
+        // Without an expiry among them, the index needs nothing (stale members are harmless).
+        let mut write = if entries.iter().any(|entry| entry.ttl.is_some()) {
+            self.script(SET_INDEXED)
+        } else {
+            self.cmd("HSET")
+        };
         for entry in entries {
-            hset.arg(entry.key)
+            write
+                .arg(entry.key)
                 .arg(encode(entry.value, expiry_from_ttl(entry.ttl, now)?));
         }
-        plan.push(hset, self.hash.clone());
+        plan.push(write, self.hash.clone());
         for entry in entries {
             self.push_native_ttl(&mut plan, entry.key, entry.ttl)?;
         }
@@ -275,11 +416,8 @@ impl HashOps {
             (true, Some(ttl)) => ttl_millis(ttl)?,
             _ => 0,
         };
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(COMPARE_AND_SET)
-            .arg(1)
-            .arg(&self.hash)
-            .arg(key)
+        let mut cmd = self.script(COMPARE_AND_SET);
+        cmd.arg(key)
             .arg(encode(value, expiry_from_ttl(ttl, now)?))
             .arg(now.as_millis())
             .arg(native);
@@ -296,11 +434,8 @@ impl HashOps {
             (true, Some(ttl)) => ttl_millis(ttl)?,
             _ => 0,
         };
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(TOUCH)
-            .arg(1)
-            .arg(&self.hash)
-            .arg(key)
+        let mut cmd = self.script(TOUCH);
+        cmd.arg(key)
             .arg(now.as_millis())
             .arg(encode(b"", expiry_from_ttl(ttl, now)?))
             .arg(native);
@@ -405,18 +540,56 @@ impl HashOps {
     }
 
     pub(crate) fn clear(&self) -> Plan {
-        self.plan(redis::cmd("DEL").arg(&self.hash).to_owned())
+        self.plan(self.script(CLEAR).arg(INDEXED).to_owned())
+    }
+
+    /// `len` from the index, as one script (decoded by [`decode_len`](Self::decode_len)).
+    pub(crate) fn len(&self) -> Plan {
+        let cmd = self
+            .script(LEN)
+            .arg(Timestamp::now().as_millis())
+            .arg(INDEXED)
+            .arg(MAX_DUE)
+            .to_owned();
+        self.plan(cmd)
+    }
+
+    pub(crate) fn decode_len(replies: Vec<Value>) -> Result<IndexedLen> {
+        Ok(match int("len", &next("len", &mut replies.into_iter())?)? {
+            -1 => IndexedLen::Unindexed,
+            n if n < 0 => IndexedLen::TooManyDue,
+            n => IndexedLen::Count(usize::try_from(n).unwrap_or(usize::MAX)),
+        })
+    }
+
+    /// Indexes `fields` from what they hold now (one script).
+    pub(crate) fn index_fields(&self, fields: &[String]) -> Plan {
+        if fields.is_empty() {
+            return Plan::default();
+        }
+        let mut cmd = self.script(INDEX_FIELDS);
+        for field in fields {
+            cmd.arg(field);
+        }
+        self.plan(cmd)
+    }
+
+    /// Marks the index complete, once every field has been indexed.
+    pub(crate) fn mark_indexed(&self) -> Plan {
+        let cmd = redis::cmd("ZADD")
+            .arg(&self.index)
+            .arg("+inf")
+            .arg(INDEXED)
+            .to_owned();
+        self.plan(cmd)
     }
 
     pub(crate) fn purge(&self, fields: &[String]) -> Plan {
         if fields.is_empty() {
             return Plan::default();
         }
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(PURGE)
-            .arg(1)
-            .arg(&self.hash)
-            .arg(Timestamp::now().as_millis());
+        let mut cmd = self.script(PURGE);
+        cmd.arg(Timestamp::now().as_millis());
         for field in fields {
             cmd.arg(field);
         }

@@ -1,0 +1,145 @@
+//! `RedisHashStorage::len` from the expiry index: exact with expired fields still held (the
+//! server here, 7.0, does not expire hash fields), with stale index members (deleted fields,
+//! fields rewritten without a TTL), on hashes written before the index existed, and past the
+//! number of due members one script checks.
+
+use std::time::{Duration, Instant};
+
+use storage_core::{AsyncKvStorage, KvStorage};
+use storage_redis::RedisHashStorage;
+
+fn store(url: &str, label: &str) -> RedisHashStorage {
+    RedisHashStorage::from_url(url, &test_support::unique_name(label))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn raw(url: &str) -> redis::Connection {
+    redis::Client::open(url)
+        .and_then(|client| client.get_connection())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits until every key of `keys` reads as missing.
+fn wait_expired(store: &RedisHashStorage, keys: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while keys
+        .iter()
+        .any(|key| !matches!(KvStorage::get(store, key), Ok(None)))
+    {
+        assert!(Instant::now() < deadline, "entries never expired");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `len` on both faces (the async one on the runtime its connection lives on).
+fn both_lens(store: &RedisHashStorage) -> (usize, usize) {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let runtime = RUNTIME.get_or_init(test_support::runtime);
+    let sync = KvStorage::len(store).unwrap_or_else(|e| panic!("{e}"));
+    let async_len = runtime
+        .block_on(AsyncKvStorage::len(store))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (sync, async_len)
+}
+
+fn set(store: &RedisHashStorage, key: &str, ttl: Option<Duration>) {
+    KvStorage::set(store, key, b"value", ttl).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn len_leaves_out_expired_fields_the_hash_still_holds() {
+    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let store = store(server.url(), "hash_len");
+    // The index of an empty hash is complete from here on: every count below comes from it.
+    assert_eq!(both_lens(&store), (0, 0));
+    let short = Duration::from_millis(300);
+    for i in 0..10 {
+        set(&store, &format!("plain {i}"), None);
+        set(
+            &store,
+            &format!("hour {i}"),
+            Some(Duration::from_secs(3600)),
+        );
+    }
+    let expiring: Vec<String> = (0..6).map(|i| format!("short {i}")).collect();
+    for key in &expiring {
+        set(&store, key, Some(short));
+    }
+    // Stale members: a short-lived field deleted, one rewritten without TTL, one touched to
+    // last an hour, one set through compare_and_set with a short TTL.
+    set(&store, "deleted", Some(short));
+    assert!(KvStorage::delete(&store, "deleted").unwrap_or(false));
+    set(&store, "made permanent", Some(short));
+    set(&store, "made permanent", None);
+    set(&store, "touched", Some(short));
+    assert!(KvStorage::touch(&store, "touched", Some(Duration::from_secs(3600))).unwrap_or(false));
+    assert!(KvStorage::set_if_absent(&store, "absent", b"v", Some(short)).unwrap_or(false));
+    assert_eq!(both_lens(&store), (29, 29), "everything live");
+
+    let mut gone = expiring.clone();
+    gone.push("absent".into());
+    wait_expired(&store, &gone);
+    assert_eq!(
+        both_lens(&store),
+        (22, 22),
+        "7 expired fields are held by the hash and not counted"
+    );
+    assert_eq!(KvStorage::purge_expired(&store).unwrap_or(0), 7);
+    assert_eq!(both_lens(&store), (22, 22), "the same after the purge");
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(both_lens(&store), (0, 0));
+}
+
+#[test]
+fn a_hash_written_without_the_index_is_indexed_by_its_first_len() {
+    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = test_support::unique_name("legacy");
+    let mut raw = raw(server.url());
+    let hash = format!("kvh:{namespace}");
+    // What an earlier version wrote: a permanent field, a live one, two expired ones.
+    let future = format!("E{:016x}", 4_000_000_000_000_i64);
+    let past = format!("E{:016x}", 1_000_i64);
+    let _: () = redis::cmd("HSET")
+        .arg(&hash)
+        .arg("permanent")
+        .arg("Nvalue")
+        .arg("live")
+        .arg(format!("{future}value"))
+        .arg("expired 1")
+        .arg(format!("{past}value"))
+        .arg("expired 2")
+        .arg(format!("{past}value"))
+        .query(&mut raw)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store =
+        RedisHashStorage::from_url(server.url(), &namespace).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(both_lens(&store), (2, 2));
+    let members: usize = redis::cmd("ZCARD")
+        .arg(format!("{{{hash}}}:exp"))
+        .query(&mut raw)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        members, 4,
+        "three fields with an expiry and the completeness mark"
+    );
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn len_past_the_due_members_one_script_checks_counts_by_a_scan() {
+    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let store = store(server.url(), "many_due");
+    assert_eq!(both_lens(&store), (0, 0));
+    let short = Duration::from_millis(300);
+    let expiring: Vec<String> = (0..1500).map(|i| format!("short {i}")).collect();
+    let values: Vec<(&str, &[u8])> = expiring
+        .iter()
+        .map(|key| (key.as_str(), &b"v"[..]))
+        .collect();
+    KvStorage::set_many(&store, &values, Some(short)).unwrap_or_else(|e| panic!("{e}"));
+    set(&store, "plain", None);
+    assert_eq!(both_lens(&store), (1501, 1501));
+    wait_expired(&store, &expiring);
+    assert_eq!(both_lens(&store), (1, 1));
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}
