@@ -42,3 +42,9 @@ pub use memo::Memo;
 pub use memoized::Memoized;
 pub use options::{MemoOptions, OnWaitTimeout};
 pub use stats::MemoStats;
+
+/// What [`memoize!`] expands to needs; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use storage_core::Result;
+}
