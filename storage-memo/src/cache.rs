@@ -47,9 +47,9 @@ where
         MemoCache {
             store,
             core: Arc::new(MemoCore {
+                counters: Counters::named(&options.name),
                 options,
                 serializer,
-                counters: Counters::default(),
                 default: std::sync::OnceLock::new(),
             }),
         }

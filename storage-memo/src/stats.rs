@@ -41,6 +41,9 @@ impl MemoStats {
 /// The live counters.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    /// The cache's name, the `memo` label of its metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    name: String,
     refresh: AtomicU64,
     wait: AtomicU64,
     sleep: AtomicU64,
@@ -68,7 +71,34 @@ pub(crate) enum Counter {
     Stale,
 }
 
+impl Counter {
+    /// The `event` label of the counter's metric.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Counter::Refresh => "refresh",
+            Counter::Wait => "wait",
+            Counter::Sleep => "sleep",
+            Counter::Failed => "failed",
+            Counter::Missed => "missed",
+            Counter::Success => "success",
+            Counter::Default => "default",
+            Counter::WaitTimeout => "wait_timeout",
+            Counter::Hit => "hit",
+            Counter::Stale => "stale",
+        }
+    }
+}
+
 impl Counters {
+    /// Zeroed counters of the cache `name`.
+    pub(crate) fn named(name: &str) -> Self {
+        Counters {
+            name: name.to_owned(),
+            ..Counters::default()
+        }
+    }
+
     fn cell(&self, counter: Counter) -> &AtomicU64 {
         match counter {
             Counter::Refresh => &self.refresh,
@@ -86,6 +116,13 @@ impl Counters {
 
     pub(crate) fn add(&self, counter: Counter) {
         self.cell(counter).fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            "kv_memo_events_total",
+            "memo" => self.name.clone(),
+            "event" => counter.as_str()
+        )
+        .increment(1);
     }
 
     pub(crate) fn snapshot(&self) -> MemoStats {
