@@ -22,6 +22,7 @@ mod memory {
             crate::Capabilities {
                 persistent: false,
                 expiry: crate::ExpiryRemoval::Purge,
+                stale_reads: true,
             }
         }
 
@@ -79,6 +80,7 @@ mod sqlite {
             crate::Capabilities {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
+                stale_reads: true,
             }
         }
     }
@@ -131,6 +133,7 @@ mod fs {
             crate::Capabilities {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
+                stale_reads: true,
             }
         }
     }
@@ -189,6 +192,7 @@ mod redis {
                 persistent: true,
                 // Keys expire by themselves; so do hash fields on Redis 7.4+ (HPEXPIRE).
                 expiry: crate::ExpiryRemoval::Server,
+                stale_reads: false,
             }
         }
 
@@ -267,6 +271,7 @@ mod mongo {
             crate::Capabilities {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Server,
+                stale_reads: false,
             }
         }
 
@@ -352,6 +357,7 @@ mod dynamo {
             crate::Capabilities {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Server,
+                stale_reads: false,
             }
         }
 

@@ -19,7 +19,7 @@
 //! impl conformance::Backend for MyBackend {
 //!     fn name(&self) -> String { "my-store".into() }
 //!     fn capabilities(&self) -> Capabilities {
-//!         Capabilities { persistent: false, expiry: ExpiryRemoval::Purge }
+//!         Capabilities { persistent: false, expiry: ExpiryRemoval::Purge, stale_reads: true }
 //!     }
 //!     fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
 //!         Ok(Arc::new(self.0.open(namespace)?))
@@ -78,6 +78,11 @@ pub struct Capabilities {
     pub persistent: bool,
     /// Who removes expired entries.
     pub expiry: ExpiryRemoval,
+    /// [`get_stale`](storage_core::KvStorage::get_stale) returns an expired entry until the
+    /// store removes it ([`purge_expired`](storage_core::KvStorage::purge_expired), or its own
+    /// housekeeping): checked right after the entry expires; `false` for stores whose server
+    /// may remove it at once, or that return only live entries (the trait's default).
+    pub stale_reads: bool,
 }
 
 /// Who removes expired entries physically (reads never see them either way).

@@ -316,6 +316,8 @@ impl Backend for ToyBackend {
         Capabilities {
             persistent: true,
             expiry: ExpiryRemoval::Purge,
+            // The toy store keeps the trait's default: live entries only.
+            stale_reads: false,
         }
     }
 

@@ -220,6 +220,11 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         self.run("expiry", move |s| s.expiry(&key)).await
     }
 
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let key = key.to_owned();
+        self.run("get_stale", move |s| s.get_stale(&key)).await
+    }
+
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         let key = key.to_owned();
         self.run("touch", move |s| s.touch(&key, ttl)).await

@@ -88,6 +88,12 @@ pub trait AsyncKvStorage: Send + Sync {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
+    /// See [`KvStorage::get_stale`](crate::KvStorage::get_stale): the entry even when expired,
+    /// while the store holds it; the default returns only live entries.
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        self.get_entry(key).await
+    }
+
     /// See [`KvStorage::touch`](crate::KvStorage::touch): the same contract and default.
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         // A TTL the store would refuse is refused whether or not there is an entry.
@@ -245,6 +251,7 @@ macro_rules! forward_async_kv_storage {
             async fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key).await }
             async fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key).await }
             async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl).await }
+            async fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key).await }
             async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key).await }
             async fn len(&self) -> Result<usize> { (**self).len().await }
             async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }

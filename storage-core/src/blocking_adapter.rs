@@ -212,6 +212,10 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
         self.block_on(self.inner.expiry(key))?
     }
 
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        self.block_on(self.inner.get_stale(key))?
+    }
+
     fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         self.block_on(self.inner.touch(key, ttl))?
     }

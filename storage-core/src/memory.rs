@@ -149,6 +149,11 @@ impl KvStorage for MemoryStorage {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        Ok(self.read().held(key).cloned())
+    }
+
     fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         check_key(key)?;
         let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;

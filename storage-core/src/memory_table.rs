@@ -31,6 +31,11 @@ impl Table {
         self.entries.get(key).filter(|entry| is_live(entry))
     }
 
+    /// The entry under `key`, live or expired.
+    pub(crate) fn held(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
     /// Stores `entry` under `key`, replacing any (without a new key allocation when it exists).
     pub(crate) fn insert(&mut self, key: &str, entry: Entry) {
         self.expiring += usize::from(entry.expires_at.is_some());

@@ -142,6 +142,20 @@ pub trait KvStorage: Send + Sync {
             .map(|entry| Expiry::from_option(entry.expires_at)))
     }
 
+    /// The entry of `key` even when it has expired, as long as the store still holds it: a
+    /// stale read, for revalidation or for serving something when the source is down. Its
+    /// [`expires_at`](Entry::expires_at) says whether it is live.
+    ///
+    /// Stores that keep expired entries until [`purge_expired`](Self::purge_expired) (memory,
+    /// SQLite, files, the Redis hash store on servers without field expiry) return them until
+    /// then; stores whose server removes expired entries (Redis keys, MongoDB's TTL monitor,
+    /// DynamoDB's TTL) return them until it does, which may be at once. The default (for
+    /// stores that cannot tell) returns only live entries, like
+    /// [`get_entry`](Self::get_entry).
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        self.get_entry(key)
+    }
+
     /// Gives the live entry of `key` a new TTL (`None`: no expiry) without changing its value;
     /// `false` if there is no live entry. Atomic: a write racing with it lands wholly before
     /// (and keeps the new TTL) or after.
@@ -318,6 +332,7 @@ macro_rules! forward_kv_storage {
             fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key) }
             fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key) }
             fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl) }
+            fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key) }
             fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key) }
             fn len(&self) -> Result<usize> { (**self).len() }
             fn is_empty(&self) -> Result<bool> { (**self).is_empty() }

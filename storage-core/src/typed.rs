@@ -72,6 +72,15 @@ impl<S: KvStorage, T: Serialize + DeserializeOwned, C: Serializer> Typed<S, T, C
             .transpose()
     }
 
+    /// The value under `key` and its expiry (`None`: never), even when it has expired, while
+    /// the store still holds it: see [`KvStorage::get_stale`](crate::KvStorage::get_stale).
+    pub fn get_stale(&self, key: &str) -> Result<Option<(T, Option<crate::Timestamp>)>> {
+        self.store
+            .get_stale(key)?
+            .map(|entry| Ok((self.decode(key, &entry.value)?, entry.expires_at)))
+            .transpose()
+    }
+
     /// Stores `value` under `key`.
     pub fn set(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
         self.store.set(key, &encode(&self.serializer, value)?, ttl)

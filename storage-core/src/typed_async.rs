@@ -81,6 +81,16 @@ where
             .transpose()
     }
 
+    /// The value under `key` and its expiry (`None`: never), even when it has expired, while
+    /// the store still holds it: see [`KvStorage::get_stale`](crate::KvStorage::get_stale).
+    pub async fn get_stale(&self, key: &str) -> Result<Option<(T, Option<crate::Timestamp>)>> {
+        self.store
+            .get_stale(key)
+            .await?
+            .map(|entry| Ok((self.decode(key, &entry.value)?, entry.expires_at)))
+            .transpose()
+    }
+
     /// Stores `value` under `key`.
     pub async fn set(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
         let bytes = encode(&self.serializer, value)?;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use storage_core::{Error, Record, Result, Timestamp};
+use storage_core::{Entry, Error, Record, Result, Timestamp};
 
 pub(crate) const NS: &str = "ns";
 pub(crate) const KEY: &str = "k";
@@ -133,6 +133,14 @@ pub(crate) fn key_for_cursor(item: &Item) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The entry an item holds (expired or not).
+pub(crate) fn entry_of(key: &str, mut item: Item) -> Result<Entry> {
+    Ok(Entry {
+        value: value(key, &mut item)?,
+        expires_at: expiry(&item),
+    })
 }
 
 /// The value of an item.

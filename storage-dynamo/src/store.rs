@@ -179,6 +179,13 @@ impl DynamoStorage {
     }
 
     async fn get_item(&self, key: &str, with_value: bool) -> Result<Option<Item>> {
+        let found = self.get_held_item(key, with_value).await?;
+        let now = Timestamp::now();
+        Ok(found.filter(|item| item::is_live(item, now)))
+    }
+
+    /// The item of `key`, live or expired (until DynamoDB's TTL removes it).
+    async fn get_held_item(&self, key: &str, with_value: bool) -> Result<Option<Item>> {
         check_key(key)?;
         let mut request = self
             .client
@@ -192,8 +199,7 @@ impl DynamoStorage {
                 .set_expression_attribute_names(Some(names(&[KEYS_AND_EXPIRY])));
         }
         let output = request.send().await.map_err(sdk_error("get"))?;
-        let now = Timestamp::now();
-        Ok(output.item.filter(|item| item::is_live(item, now)))
+        Ok(output.item)
     }
 
     async fn delete_item(&self, key: &str, operation: &'static str) -> Result<Option<Item>> {
@@ -389,13 +395,13 @@ impl AsyncKvStorage for DynamoStorage {
     }
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
-        let Some(mut found) = self.get_item(key, true).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Entry {
-            value: item::value(key, &mut found)?,
-            expires_at: item::expiry(&found),
-        }))
+        let found = self.get_item(key, true).await?;
+        found.map(|found| item::entry_of(key, found)).transpose()
+    }
+
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let found = self.get_held_item(key, true).await?;
+        found.map(|found| item::entry_of(key, found)).transpose()
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

@@ -251,9 +251,17 @@ impl FsStorage {
     }
 
     fn live_entry(&self, key: &str) -> Result<Option<Entry>> {
+        let now = Timestamp::now();
+        Ok(self
+            .held_entry(key)?
+            .filter(|entry| !entry.is_expired_at(now)))
+    }
+
+    /// The entry of `key`, live or expired (until purged).
+    fn held_entry(&self, key: &str) -> Result<Option<Entry>> {
         let path = self.path_for(key)?;
         Ok(self
-            .live_file(&path, key, true)?
+            .read_file(&path, Some(key), true)?
             .map(|(header, value)| Entry {
                 value,
                 expires_at: header.expires_at,
@@ -352,6 +360,10 @@ impl KvStorage for FsStorage {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         self.live_entry(key)
+    }
+
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        self.held_entry(key)
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

@@ -39,6 +39,7 @@ impl Backend for LayeredMemory {
         Capabilities {
             persistent: false,
             expiry: ExpiryRemoval::Purge,
+            stale_reads: true,
         }
     }
 

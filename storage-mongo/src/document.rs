@@ -4,7 +4,7 @@
 
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
 use storage_core::pagination::Page;
-use storage_core::{Error, Record, Result, Timestamp};
+use storage_core::{Entry, Error, Record, Result, Timestamp};
 
 /// BSON's document limit.
 pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
@@ -63,6 +63,14 @@ pub(crate) fn expiry(document: &Document) -> Option<Timestamp> {
         Some(Bson::DateTime(at)) => Some(Timestamp::from_millis(at.timestamp_millis())),
         _ => None,
     }
+}
+
+/// The entry a document holds (expired or not).
+pub(crate) fn entry_of(key: &str, mut document: Document) -> Result<Entry> {
+    Ok(Entry {
+        value: value(key, &mut document)?,
+        expires_at: expiry(&document),
+    })
 }
 
 /// The value of a document.

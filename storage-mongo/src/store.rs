@@ -88,6 +88,13 @@ impl MongoStorage {
     }
 
     async fn find_one(&self, key: &str, with_value: bool) -> Result<Option<Document>> {
+        let found = self.find_held(key, with_value).await?;
+        let now = Timestamp::now();
+        Ok(found.filter(|d| !document::expiry(d).is_some_and(|at| at.is_expired_at(now))))
+    }
+
+    /// The document of `key`, live or expired (until the TTL monitor removes it).
+    async fn find_held(&self, key: &str, with_value: bool) -> Result<Option<Document>> {
         check_key(key)?;
         let find = self.collection.find_one(doc! { "_id": key });
         let find = if with_value {
@@ -95,9 +102,7 @@ impl MongoStorage {
         } else {
             find.projection(doc! { "v": 0 })
         };
-        let found = find.await.map_err(mongo_error("get"))?;
-        let now = Timestamp::now();
-        Ok(found.filter(|d| !document::expiry(d).is_some_and(|at| at.is_expired_at(now))))
+        find.await.map_err(mongo_error("get"))
     }
 
     async fn take(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
@@ -175,13 +180,17 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
-        let Some(mut found) = self.find_one(key, true).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Entry {
-            value: document::value(key, &mut found)?,
-            expires_at: document::expiry(&found),
-        }))
+        let found = self.find_one(key, true).await?;
+        found
+            .map(|found| document::entry_of(key, found))
+            .transpose()
+    }
+
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let found = self.find_held(key, true).await?;
+        found
+            .map(|found| document::entry_of(key, found))
+            .transpose()
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

@@ -130,6 +130,11 @@ impl KvStorage for RedisHashStorage {
         HashOps::decode_get(key, self.sync.run("get", self.ops_sync()?.get(key))?)
     }
 
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        HashOps::decode_stale(key, self.sync.run("get_stale", self.ops_sync()?.get(key))?)
+    }
+
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         KvStorage::set_entries(self, &[SetEntry::new(key, value, ttl)])
     }
@@ -343,6 +348,12 @@ impl AsyncKvStorage for RedisHashStorage {
         check_key(key)?;
         let plan = self.ops_async().await?.get(key);
         HashOps::decode_get(key, self.conn.run("get", plan).await?)
+    }
+
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        let plan = self.ops_async().await?.get(key);
+        HashOps::decode_stale(key, self.conn.run("get_stale", plan).await?)
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

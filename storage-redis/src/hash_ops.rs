@@ -356,6 +356,13 @@ impl HashOps {
         )
     }
 
+    /// The field `get` read, live or expired.
+    pub(crate) fn decode_stale(key: &str, replies: Vec<Value>) -> Result<Option<Entry>> {
+        bytes("get_stale", next("get_stale", &mut replies.into_iter())?)?
+            .map(|stored| decode(key, stored))
+            .transpose()
+    }
+
     fn push_native_ttl(&self, plan: &mut Plan, key: &str, ttl: Option<Duration>) -> Result<()> {
         if !self.native_ttl {
             return Ok(());

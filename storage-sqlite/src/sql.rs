@@ -11,6 +11,8 @@ pub(crate) const MAX_IN_PARAMS: usize = 500;
 pub(crate) struct Sql {
     pub create: String,
     pub get: String,
+    /// `get` without the liveness condition: expired rows too, until purged.
+    pub get_stale: String,
     pub expiry: String,
     pub touch: String,
     pub set: String,
@@ -56,6 +58,7 @@ impl Sql {
                  CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at) WHERE expires_at IS NOT NULL;"
             ),
             get: format!("SELECT value, expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
+            get_stale: format!("SELECT value, expires_at FROM {t} WHERE key = ?1"),
             expiry: format!("SELECT expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
             touch: format!(
                 "UPDATE {t} SET expires_at = ?2 WHERE key = ?1 AND {}",

@@ -421,14 +421,24 @@ pub(crate) fn read_entry(
     let mut stmt = conn.prepare_cached(&sql.get)?;
     stmt.query_row(
         params![key.as_bytes(), Timestamp::now().as_millis()],
-        |row| {
-            Ok(Entry {
-                value: row.get(0)?,
-                expires_at: row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis),
-            })
-        },
+        entry_of_row,
     )
     .optional()
+}
+
+/// Reads one entry, live or expired (until purged).
+fn read_held_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<Option<Entry>> {
+    let mut stmt = conn.prepare_cached(&sql.get_stale)?;
+    stmt.query_row(params![key.as_bytes()], entry_of_row)
+        .optional()
+}
+
+/// The entry of a row of `value, expires_at`.
+fn entry_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        value: row.get(0)?,
+        expires_at: row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis),
+    })
 }
 
 /// Deletes one entry; returns whether it was live.
@@ -459,6 +469,11 @@ impl KvStorage for SqliteStorage {
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         self.read("get", |conn| read_entry(conn, &self.sql, key))
+    }
+
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        self.read("get_stale", |conn| read_held_entry(conn, &self.sql, key))
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {

@@ -11,6 +11,7 @@ mod limits;
 mod namespaces;
 mod race;
 mod signing;
+mod stale;
 mod touch;
 mod ttl;
 
@@ -38,6 +39,7 @@ pub use limits::{
 };
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
 pub use signing::signatures_bind_namespace_and_expiry;
+pub use stale::stale_reads_see_expired_entries_until_purged;
 pub use touch::touch_changes_only_the_expiry;
 pub use ttl::{
     expired_entries_are_not_counted, invalid_ttls_are_refused, purge_expired_removes_only_expired,
@@ -72,6 +74,7 @@ macro_rules! __with_checks {
             invalid_ttls_are_refused: Nothing,
             purge_expired_removes_only_expired: Nothing,
             touch_changes_only_the_expiry: Nothing,
+            stale_reads_see_expired_entries_until_purged: Nothing,
             namespaces_are_isolated: Nothing,
             entries_persist_across_reopen: Persistence,
             concurrent_writers_and_readers: Nothing,

@@ -130,6 +130,12 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
         self.run_async(&call, &mut || self.inner.expiry(key)).await
     }
 
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let call = self.describe_async(Operation::GetStale, Some(key), 1, 0);
+        self.run_async(&call, &mut || self.inner.get_stale(key))
+            .await
+    }
+
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         let ttl = self.layer.write_ttl(ttl);
         let call = self.describe_async(Operation::Touch, Some(key), 1, 0);

@@ -114,6 +114,11 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
         self.run(&call, &mut || self.inner.expiry(key))
     }
 
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let call = self.describe(Operation::GetStale, Some(key), 1, 0);
+        self.run(&call, &mut || self.inner.get_stale(key))
+    }
+
     fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         let ttl = self.layer.write_ttl(ttl);
         let call = self.describe(Operation::Touch, Some(key), 1, 0);

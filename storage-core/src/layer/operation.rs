@@ -32,6 +32,8 @@ pub enum Operation {
     Expiry,
     /// `touch`.
     Touch,
+    /// `get_stale`.
+    GetStale,
     /// `pop`.
     Pop,
     /// `len`.
@@ -66,6 +68,7 @@ impl Operation {
             Operation::Contains => "contains",
             Operation::Expiry => "expiry",
             Operation::Touch => "touch",
+            Operation::GetStale => "get_stale",
             Operation::Pop => "pop",
             Operation::Len => "len",
             Operation::IsEmpty => "is_empty",
@@ -92,6 +95,7 @@ impl Operation {
                 | Operation::Contains
                 | Operation::Expiry
                 | Operation::Touch
+                | Operation::GetStale
                 | Operation::Len
                 | Operation::IsEmpty
                 | Operation::GetMany
@@ -104,7 +108,11 @@ impl Operation {
     pub fn is_lookup(self) -> bool {
         matches!(
             self,
-            Operation::GetEntry | Operation::Get | Operation::GetMany | Operation::Pop
+            Operation::GetEntry
+                | Operation::Get
+                | Operation::GetStale
+                | Operation::GetMany
+                | Operation::Pop
         )
     }
 }

@@ -104,10 +104,11 @@ impl<S> Signed<S> {
             .sign_bound(&self.context, key, expires_at, value))
     }
 
-    /// Verifies the stored `value` of `key`.
-    pub(super) fn verdict(&self, key: &str, value: &[u8]) -> Verdict {
+    /// Verifies the stored `value` of `key`; with `stale`, a value whose signed expiry has
+    /// passed is valid too.
+    pub(super) fn verdict(&self, key: &str, value: &[u8], stale: bool) -> Verdict {
         match self.signer.verify_bound(&self.context, key, value) {
-            Ok(verified) if verified.expires_at.is_some_and(|at| at.is_expired()) => {
+            Ok(verified) if !stale && verified.expires_at.is_some_and(|at| at.is_expired()) => {
                 Verdict::Expired
             }
             Ok(verified) => Verdict::Valid(verified.payload.to_vec(), verified.expires_at),
@@ -121,9 +122,10 @@ impl<S> Signed<S> {
     }
 
     /// What a read of the stored `value` of `key` comes to under the policy: the payload and
-    /// signed expiry (or a miss), the error, or an invalid entry to delete as a miss.
-    pub(super) fn settle(&self, key: &str, value: &[u8]) -> Result<Settled> {
-        match self.verdict(key, value) {
+    /// signed expiry (or a miss; with `stale`, expired ones are read too), the error, or an
+    /// invalid entry to delete as a miss.
+    pub(super) fn settle(&self, key: &str, value: &[u8], stale: bool) -> Result<Settled> {
+        match self.verdict(key, value, stale) {
             Verdict::Valid(payload, expiry) => Ok(Settled::Read(Some((payload, expiry)))),
             Verdict::Expired => Ok(Settled::Read(None)),
             Verdict::Invalid(error) if !self.deletes_invalid() => Err(error),
@@ -154,7 +156,7 @@ impl<S: KvStorage> Signed<S> {
         value: Vec<u8>,
         already_deleted: bool,
     ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
-        match self.settle(key, &value)? {
+        match self.settle(key, &value, false)? {
             Settled::Read(read) => Ok(read),
             Settled::DeleteAsMiss => {
                 if !already_deleted {
@@ -202,6 +204,19 @@ impl<S: KvStorage> KvStorage for Signed<S> {
                 value,
                 expires_at: earliest(signed_expiry, entry.expires_at),
             }))
+    }
+
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let Some(entry) = self.inner.get_stale(key)? else {
+            return Ok(None);
+        };
+        match self.settle(key, &entry.value, true)? {
+            Settled::Read(read) => Ok(read.map(|(value, signed_expiry)| Entry {
+                value,
+                expires_at: earliest(signed_expiry, entry.expires_at),
+            })),
+            Settled::DeleteAsMiss => self.inner.delete(key).map(|_| None),
+        }
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
@@ -369,6 +384,42 @@ mod tests {
             Some(left) => assert!(left <= Duration::from_secs(3600), "{left:?}"),
             None => panic!("a persist under the signature lifted the signed expiry"),
         }
+        Ok(())
+    }
+
+    /// A stale read through `Signed` verifies the value and reports the signed expiry even when
+    /// the store underneath says the entry never expires; tampered bytes are an error.
+    #[test]
+    fn stale_reads_through_signed_verify_and_keep_the_signed_expiry() -> Result<()> {
+        let signer = Signer::new("salt", [SigningKey::new("k1", "secret")?])?;
+        let store = Signed::new(MemoryStorage::new(), signer);
+        store.set("k", b"v", Some(Duration::from_millis(1)))?;
+        // Underneath, the entry is made permanent: only the signature still holds its expiry.
+        let signed_bytes = store.inner().get_stale("k")?.map(|entry| entry.value);
+        let signed_bytes = signed_bytes.unwrap_or_default();
+        store.inner().set("k", &signed_bytes, None)?;
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(store.get("k")?, None, "expired by its signature");
+        let stale = store.get_stale("k")?;
+        assert_eq!(
+            stale.as_ref().map(|entry| entry.value.as_slice()),
+            Some(&b"v"[..])
+        );
+        assert!(
+            stale
+                .and_then(|entry| entry.expires_at)
+                .is_some_and(|at| at.is_expired()),
+            "the signed, past expiry"
+        );
+        let mut tampered = signed_bytes;
+        if let Some(last) = tampered.last_mut() {
+            *last ^= 1;
+        }
+        store.inner().set("k", &tampered, None)?;
+        assert!(
+            store.get_stale("k").is_err(),
+            "tampered bytes are not read, stale or not"
+        );
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ impl<S: AsyncKvStorage> Signed<S> {
         value: Vec<u8>,
         already_deleted: bool,
     ) -> Result<Option<(Vec<u8>, Option<Timestamp>)>> {
-        match self.settle(key, &value)? {
+        match self.settle(key, &value, false)? {
             Settled::Read(read) => Ok(read),
             Settled::DeleteAsMiss => {
                 if !already_deleted {
@@ -87,6 +87,19 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
                 value,
                 expires_at: earliest(signed_expiry, entry.expires_at),
             }))
+    }
+
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        let Some(entry) = self.inner().get_stale(key).await? else {
+            return Ok(None);
+        };
+        match self.settle(key, &entry.value, true)? {
+            Settled::Read(read) => Ok(read.map(|(value, signed_expiry)| Entry {
+                value,
+                expires_at: earliest(signed_expiry, entry.expires_at),
+            })),
+            Settled::DeleteAsMiss => self.inner().delete(key).await.map(|_| None),
+        }
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
