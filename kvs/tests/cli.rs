@@ -248,9 +248,20 @@ fn stats_purge_and_bench_report() -> kv_storage::Result<()> {
     assert_eq!(stats["with_ttl"], 1, "{stats}");
     assert_eq!(stats["total_bytes"], 5002, "{stats}");
     assert_eq!(stats["largest"]["key"], "large", "{stats}");
+    assert_eq!(
+        stats["expired_present"], 1,
+        "the expired file is still there: {stats}"
+    );
+    let store_bytes = stats["store_bytes"].as_u64().unwrap_or(0);
+    assert!(
+        store_bytes > 5003,
+        "the entry files hold keys, values and headers: {stats}"
+    );
     let purged = kvs(&["purge", &url, "--json"], b"", &[]);
     expect(&purged, 0);
     assert_eq!(json(&purged)["purged"], 1);
+    let stats = json(&kvs(&["stats", &url, "--json"], b"", &[]));
+    assert_eq!(stats["expired_present"], 0, "purged: {stats}");
     let bench = kvs(&["bench", &url, "--ops", "50", "--json"], b"", &[]);
     expect(&bench, 0);
     let bench = json(&bench);

@@ -239,6 +239,15 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         self.run("len", |s| s.len()).await
     }
 
+    async fn len_including_expired(&self) -> Result<usize> {
+        self.run("len_including_expired", |s| s.len_including_expired())
+            .await
+    }
+
+    async fn size(&self) -> Result<Option<u64>> {
+        self.run("size", |s| s.size()).await
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         self.run("is_empty", |s| s.is_empty()).await
     }

@@ -131,6 +131,17 @@ pub trait AsyncKvStorage: Send + Sync {
         Ok(count)
     }
 
+    /// See [`KvStorage::len_including_expired`](crate::KvStorage::len_including_expired);
+    /// the default is `len()`.
+    async fn len_including_expired(&self) -> Result<usize> {
+        self.len().await
+    }
+
+    /// See [`KvStorage::size`](crate::KvStorage::size); the default is `None`.
+    async fn size(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// Whether there is no live entry.
     async fn is_empty(&self) -> Result<bool> {
         match self.scan(ScanMode::KeysOnly).await?.next().await {
@@ -254,6 +265,8 @@ macro_rules! forward_async_kv_storage {
             async fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key).await }
             async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key).await }
             async fn len(&self) -> Result<usize> { (**self).len().await }
+            async fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired().await }
+            async fn size(&self) -> Result<Option<u64>> { (**self).size().await }
             async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }
             fn keys(&self) -> BoxStream<'_, String> { (**self).keys() }
             fn values(&self) -> BoxStream<'_, Vec<u8>> { (**self).values() }

@@ -228,6 +228,14 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
         self.block_on(self.inner.len())?
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        self.block_on(self.inner.len_including_expired())?
+    }
+
+    fn size(&self) -> Result<Option<u64>> {
+        self.block_on(self.inner.size())?
+    }
+
     fn is_empty(&self) -> Result<bool> {
         self.block_on(self.inner.is_empty())?
     }

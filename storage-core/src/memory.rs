@@ -269,6 +269,14 @@ impl KvStorage for MemoryStorage {
             .count())
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        Ok(self.read().held_count())
+    }
+
+    fn size(&self) -> Result<Option<u64>> {
+        Ok(Some(self.read().bytes()))
+    }
+
     fn purge_expired(&self) -> Result<usize> {
         Ok(self
             .table

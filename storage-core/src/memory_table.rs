@@ -18,6 +18,13 @@ pub(crate) struct Table {
     /// How many entries have an expiry: while none has, every entry is live and the count is
     /// the map's length.
     expiring: usize,
+    /// Bytes of every held key and value.
+    bytes: u64,
+}
+
+/// The bytes `key` and `entry` take in [`Table::bytes`].
+fn footprint(key: &str, entry: &Entry) -> u64 {
+    (key.len() + entry.value.len()) as u64
 }
 
 /// Whether `entry` is live now; the clock is read only for entries with an expiry.
@@ -31,6 +38,16 @@ impl Table {
         self.entries.get(key).filter(|entry| is_live(entry))
     }
 
+    /// How many entries are held, expired ones included.
+    pub(crate) fn held_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Bytes of the held keys and values.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// The entry under `key`, live or expired.
     pub(crate) fn held(&self, key: &str) -> Option<&Entry> {
         self.entries.get(key)
@@ -39,10 +56,12 @@ impl Table {
     /// Stores `entry` under `key`, replacing any (without a new key allocation when it exists).
     pub(crate) fn insert(&mut self, key: &str, entry: Entry) {
         self.expiring += usize::from(entry.expires_at.is_some());
+        self.bytes += footprint(key, &entry);
         match self.entries.get_mut(key) {
             Some(slot) => {
                 let old = std::mem::replace(slot, entry);
                 self.expiring -= usize::from(old.expires_at.is_some());
+                self.bytes -= footprint(key, &old);
             }
             None => {
                 let key: Arc<str> = Arc::from(key);
@@ -68,6 +87,7 @@ impl Table {
         let entry = self.entries.remove(key)?;
         self.order.remove(key);
         self.expiring -= usize::from(entry.expires_at.is_some());
+        self.bytes -= footprint(key, &entry);
         Some(entry)
     }
 
@@ -76,16 +96,19 @@ impl Table {
         self.entries.clear();
         self.order.clear();
         self.expiring = 0;
+        self.bytes = 0;
     }
 
     /// Removes the entries expired at `now`; returns how many.
     pub(crate) fn sweep(&mut self, now: Timestamp) -> usize {
         let before = self.entries.len();
         let order = &mut self.order;
+        let bytes = &mut self.bytes;
         self.entries.retain(|key, entry| {
             let keep = !entry.is_expired_at(now);
             if !keep {
                 order.remove(key);
+                *bytes -= footprint(key, entry);
             }
             keep
         });
@@ -164,5 +187,29 @@ mod tests {
         assert_eq!(keys, ["b"]);
         table.clear();
         assert_eq!((table.expiring, table.live_count(now)), (0, 0));
+    }
+
+    #[test]
+    fn bytes_follow_every_change() {
+        let now = Timestamp::now();
+        let past = Timestamp::from_millis(now.as_millis() - 1000);
+        let sized = |len: usize, expires_at| Entry {
+            value: vec![0; len],
+            expires_at,
+        };
+        let mut table = Table::default();
+        table.insert("ab", sized(10, None));
+        assert_eq!(table.bytes(), 12);
+        table.insert("ab", sized(3, None));
+        assert_eq!(table.bytes(), 5, "a replaced value counts once");
+        table.insert("c", sized(7, Some(past)));
+        assert_eq!((table.bytes(), table.held_count()), (13, 2));
+        assert_eq!(table.sweep(now), 1);
+        assert_eq!((table.bytes(), table.held_count()), (5, 1));
+        assert!(table.remove("ab").is_some());
+        assert_eq!(table.bytes(), 0);
+        table.insert("d", sized(4, None));
+        table.clear();
+        assert_eq!((table.bytes(), table.held_count()), (0, 0));
     }
 }

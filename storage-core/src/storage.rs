@@ -197,6 +197,22 @@ pub trait KvStorage: Send + Sync {
         Ok(count)
     }
 
+    /// The entries this store holds, expired ones it has not removed yet included: at least
+    /// [`len`](Self::len). Where expired entries linger (memory, SQLite and files until a purge,
+    /// the Redis hash store without field expiry, MongoDB and DynamoDB until their TTL deletes
+    /// them) this counts them too. The default (for stores that cannot tell) is `len()`.
+    fn len_including_expired(&self) -> Result<usize> {
+        self.len()
+    }
+
+    /// The bytes this store's entries take, as the backend counts them, or `None` where it
+    /// cannot tell: memory, SQLite and Redis hash count keys and values (Redis with
+    /// `MEMORY USAGE`, an estimate from sampled fields), files count the entry files' sizes.
+    /// Expired entries not yet removed are included. The default is `None`.
+    fn size(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// Whether there is no live entry.
     fn is_empty(&self) -> Result<bool> {
         match self.scan(ScanMode::KeysOnly)?.next() {
@@ -335,6 +351,8 @@ macro_rules! forward_kv_storage {
             fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key) }
             fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key) }
             fn len(&self) -> Result<usize> { (**self).len() }
+            fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired() }
+            fn size(&self) -> Result<Option<u64>> { (**self).size() }
             fn is_empty(&self) -> Result<bool> { (**self).is_empty() }
             fn keys(&self) -> Result<BoxIter<'_, String>> { (**self).keys() }
             fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> { (**self).values() }

@@ -510,6 +510,29 @@ impl KvStorage for FsStorage {
     /// [`ABANDONED_TEMP_AGE`] (left by writers killed between writing and renaming; they are not
     /// counted). A `set` of the same key racing with the purge can be lost; run it when that
     /// does not matter (e.g. from a periodic job).
+    fn len_including_expired(&self) -> Result<usize> {
+        let mut count = 0;
+        for path in self.entry_files()? {
+            path?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// The sizes of the entry files (keys, values and their headers).
+    fn size(&self) -> Result<Option<u64>> {
+        let mut bytes = 0;
+        for path in self.entry_files()? {
+            match fs::metadata(path?) {
+                Ok(meta) => bytes += meta.len(),
+                // Deleted since it was listed.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(io_error("size")(error)),
+            }
+        }
+        Ok(Some(bytes))
+    }
+
     fn purge_expired(&self) -> Result<usize> {
         self.remove_abandoned_temp_files()?;
         let mut purged = 0;

@@ -105,6 +105,16 @@ impl MongoStorage {
         find.await.map_err(mongo_error("get"))
     }
 
+    /// The documents matching `filter`.
+    async fn count(&self, filter: Document) -> Result<usize> {
+        let count = self
+            .collection
+            .count_documents(filter)
+            .await
+            .map_err(mongo_error("len"))?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
     async fn take(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
         check_key(key)?;
         let taken = self
@@ -316,12 +326,11 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     async fn len(&self) -> Result<usize> {
-        let count = self
-            .collection
-            .count_documents(document::live(Timestamp::now()))
-            .await
-            .map_err(mongo_error("len"))?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        self.count(document::live(Timestamp::now())).await
+    }
+
+    async fn len_including_expired(&self) -> Result<usize> {
+        self.count(doc! {}).await
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {

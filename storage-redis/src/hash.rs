@@ -237,6 +237,18 @@ impl KvStorage for RedisHashStorage {
         Ok(count)
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        let replies = self.sync.run("len", self.ops_sync()?.held_len())?;
+        Ok(usize::try_from(HashOps::decode_sum("len", replies)?).unwrap_or(usize::MAX))
+    }
+
+    /// `MEMORY USAGE` of the hash and its expiry index: the server's estimate, from sampled
+    /// fields on large hashes.
+    fn size(&self) -> Result<Option<u64>> {
+        let replies = self.sync.run("size", self.ops_sync()?.memory_usage())?;
+        Ok(Some(HashOps::decode_sum("size", replies)?))
+    }
+
     fn purge_expired(&self) -> Result<usize> {
         self.sweep_sync(self.ops_sync()?, Sweep::Purge)
     }
@@ -463,6 +475,20 @@ impl AsyncKvStorage for RedisHashStorage {
             count += usize::from(is_entry(record)?);
         }
         Ok(count)
+    }
+
+    async fn len_including_expired(&self) -> Result<usize> {
+        let plan = self.ops_async().await?.held_len();
+        let replies = self.conn.run("len", plan).await?;
+        Ok(usize::try_from(HashOps::decode_sum("len", replies)?).unwrap_or(usize::MAX))
+    }
+
+    async fn size(&self) -> Result<Option<u64>> {
+        let plan = self.ops_async().await?.memory_usage();
+        Ok(Some(HashOps::decode_sum(
+            "size",
+            self.conn.run("size", plan).await?,
+        )?))
     }
 
     async fn purge_expired(&self) -> Result<usize> {

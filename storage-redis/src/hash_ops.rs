@@ -569,6 +569,29 @@ impl HashOps {
         })
     }
 
+    /// `HLEN`: the fields held, expired ones included.
+    pub(crate) fn held_len(&self) -> Plan {
+        self.plan(self.cmd("HLEN"))
+    }
+
+    /// `MEMORY USAGE` of the hash and of its expiry index (sampled by the server).
+    pub(crate) fn memory_usage(&self) -> Plan {
+        let mut plan = Plan::default();
+        for key in [&self.hash, &self.index] {
+            let cmd = redis::cmd("MEMORY").arg("USAGE").arg(key).to_owned();
+            plan.push(cmd, self.hash.clone());
+        }
+        plan
+    }
+
+    /// The sum of the integer replies (nil, for a missing key, counts 0).
+    pub(crate) fn decode_sum(operation: &'static str, replies: Vec<Value>) -> Result<u64> {
+        replies.iter().try_fold(0u64, |sum, reply| match reply {
+            Value::Nil => Ok(sum),
+            reply => Ok(sum + u64::try_from(int(operation, reply)?).unwrap_or(0)),
+        })
+    }
+
     /// Indexes `fields` from what they hold now (one script).
     pub(crate) fn index_fields(&self, fields: &[String]) -> Plan {
         if fields.is_empty() {

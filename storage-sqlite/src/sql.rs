@@ -22,6 +22,10 @@ pub(crate) struct Sql {
     pub delete_if_value: String,
     pub pop: String,
     pub count: String,
+    /// Rows held, expired ones included.
+    pub count_held: String,
+    /// Bytes of the held keys and values.
+    pub bytes: String,
     pub first_page: [String; 2],
     pub next_page: [String; 2],
     pub clear: String,
@@ -85,6 +89,8 @@ impl Sql {
             ),
             pop: format!("DELETE FROM {t} WHERE key = ?1 RETURNING value, {}", live(2)),
             count: format!("SELECT COUNT(*) FROM {t} WHERE {}", live(1)),
+            count_held: format!("SELECT COUNT(*) FROM {t}"),
+            bytes: format!("SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM {t}"),
             first_page: [page(false, false), page(true, false)],
             next_page: [page(false, true), page(true, true)],
             clear: format!("DELETE FROM {t}"),

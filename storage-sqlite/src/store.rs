@@ -614,6 +614,24 @@ impl KvStorage for SqliteStorage {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        let count = self.read("len_including_expired", |conn| {
+            conn.prepare_cached(&self.sql.count_held)?
+                .query_row([], |row| row.get::<_, i64>(0))
+        })?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// Bytes of the keys and values the table holds (one pass over it); the database file is
+    /// larger by its pages' overhead and free pages.
+    fn size(&self) -> Result<Option<u64>> {
+        let bytes = self.read("size", |conn| {
+            conn.prepare_cached(&self.sql.bytes)?
+                .query_row([], |row| row.get::<_, i64>(0))
+        })?;
+        Ok(Some(u64::try_from(bytes).unwrap_or(0)))
+    }
+
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().try_for_each(|key| check_key(key))?;
         let now = Timestamp::now().as_millis();

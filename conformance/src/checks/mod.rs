@@ -5,6 +5,7 @@ mod atomic;
 mod bulk;
 mod concurrency;
 mod conditional;
+mod counts;
 mod faces;
 mod layers;
 mod limits;
@@ -30,6 +31,7 @@ pub use conditional::{
     compare_and_set_counts_exactly, compare_and_swap_semantics, conditional_writes_have_one_winner,
     conditional_writes_have_one_winner_async,
 };
+pub use counts::counts_include_expired_entries_and_sizes_follow_writes;
 pub use faces::typed_and_signed_agree_across_faces;
 pub use layers::{
     corrupt_bytes_through_codec, tampered_bytes_through_signing, typed_over_signed_round_trip,
@@ -75,6 +77,7 @@ macro_rules! __with_checks {
             purge_expired_removes_only_expired: Nothing,
             touch_changes_only_the_expiry: Nothing,
             stale_reads_see_expired_entries_until_purged: Nothing,
+            counts_include_expired_entries_and_sizes_follow_writes: Nothing,
             namespaces_are_isolated: Nothing,
             entries_persist_across_reopen: Persistence,
             concurrent_writers_and_readers: Nothing,

@@ -28,6 +28,9 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
             }
         }
     }
+    // Entries the scan saw (live, or unreadable) are not expired ones.
+    let expired_kept = (store.len_including_expired()? as u64).saturating_sub(entries + bad);
+    let store_size = store.size()?;
     if json {
         output::json(&json!({
             "backend": store.backend_name(),
@@ -37,7 +40,8 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
             "unreadable": bad,
             "total_bytes": total,
             "largest": largest.as_ref().map(|(key, size)| json!({ "key": key, "bytes": size })),
-            "expired_present": null,
+            "expired_present": expired_kept,
+            "store_bytes": store_size,
         }))?;
     } else {
         println!("backend        {}", store.backend_name());
@@ -50,7 +54,11 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
             Some((key, size)) => println!("largest        {} ({key})", output::size(*size)),
             None => println!("largest        -"),
         }
-        println!("expired, kept  not told by this backend (`kvs purge` removes them)");
+        println!("expired, kept  {expired_kept} (`kvs purge` removes them; 0 where the backend cannot tell)");
+        match store_size {
+            Some(bytes) => println!("store size     {}", output::size(bytes)),
+            None => println!("store size     not told by this backend"),
+        }
     }
     Ok(if bad == 0 {
         Outcome::Done

@@ -153,6 +153,17 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
         self.run_async(&call, &mut || self.inner.len()).await
     }
 
+    async fn len_including_expired(&self) -> Result<usize> {
+        let call = self.describe_async(Operation::LenIncludingExpired, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.len_including_expired())
+            .await
+    }
+
+    async fn size(&self) -> Result<Option<u64>> {
+        let call = self.describe_async(Operation::Size, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.size()).await
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         let call = self.describe_async(Operation::IsEmpty, None, 0, 0);
         self.run_async(&call, &mut || self.inner.is_empty()).await

@@ -135,6 +135,16 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
         self.run(&call, &mut || self.inner.len())
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        let call = self.describe(Operation::LenIncludingExpired, None, 0, 0);
+        self.run(&call, &mut || self.inner.len_including_expired())
+    }
+
+    fn size(&self) -> Result<Option<u64>> {
+        let call = self.describe(Operation::Size, None, 0, 0);
+        self.run(&call, &mut || self.inner.size())
+    }
+
     fn is_empty(&self) -> Result<bool> {
         let call = self.describe(Operation::IsEmpty, None, 0, 0);
         self.run(&call, &mut || self.inner.is_empty())

@@ -40,6 +40,10 @@ pub enum Operation {
     Len,
     /// `is_empty`.
     IsEmpty,
+    /// `len_including_expired`.
+    LenIncludingExpired,
+    /// `size`.
+    Size,
     /// `get_many`.
     GetMany,
     /// `set_many`, `set_entries`.
@@ -72,6 +76,8 @@ impl Operation {
             Operation::Pop => "pop",
             Operation::Len => "len",
             Operation::IsEmpty => "is_empty",
+            Operation::LenIncludingExpired => "len_including_expired",
+            Operation::Size => "size",
             Operation::GetMany => "get_many",
             Operation::SetMany => "set_many",
             Operation::DeleteMany => "delete_many",
@@ -98,6 +104,8 @@ impl Operation {
                 | Operation::GetStale
                 | Operation::Len
                 | Operation::IsEmpty
+                | Operation::LenIncludingExpired
+                | Operation::Size
                 | Operation::GetMany
                 | Operation::SetMany
                 | Operation::Update
@@ -153,6 +161,7 @@ impl Outcome for () {}
 impl Outcome for bool {}
 impl Outcome for usize {}
 impl Outcome for Option<Expiry> {}
+impl Outcome for Option<u64> {}
 impl<T> Outcome for BoxIter<'_, T> {}
 impl<T> Outcome for BoxStream<'_, T> {}
 

@@ -312,6 +312,14 @@ impl<S: KvStorage> KvStorage for Signed<S> {
         self.inner.len()
     }
 
+    fn len_including_expired(&self) -> Result<usize> {
+        self.inner.len_including_expired()
+    }
+
+    fn size(&self) -> Result<Option<u64>> {
+        self.inner.size()
+    }
+
     fn is_empty(&self) -> Result<bool> {
         self.inner.is_empty()
     }

@@ -200,6 +200,14 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
         self.inner().len().await
     }
 
+    async fn len_including_expired(&self) -> Result<usize> {
+        self.inner().len_including_expired().await
+    }
+
+    async fn size(&self) -> Result<Option<u64>> {
+        self.inner().size().await
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         self.inner().is_empty().await
     }
