@@ -10,6 +10,7 @@ use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
+use crate::sorted::{SortBy, SortedEntry};
 use crate::storage::{Expiry, KvStorage};
 
 /// Records buffered between a scan's producer thread and the async consumer.
@@ -246,6 +247,10 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
 
     async fn size(&self) -> Result<Option<u64>> {
         self.run("size", |s| s.size()).await
+    }
+
+    async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        self.run("sorted", move |s| s.sorted(by, limit)).await
     }
 
     async fn is_empty(&self) -> Result<bool> {

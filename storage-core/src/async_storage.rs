@@ -10,6 +10,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::check_key;
+use crate::sorted::{SortBy, SortedEntry, TopEntries};
 use crate::storage::{is_entry, Expiry, UPDATE_BATCH};
 use crate::time::{remaining_ttl, Timestamp};
 
@@ -142,6 +143,20 @@ pub trait AsyncKvStorage: Send + Sync {
         Ok(None)
     }
 
+    /// See [`KvStorage::sorted`](crate::KvStorage::sorted): the same order and default.
+    async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let mut top = TopEntries::new(by, limit);
+        if limit > 0 {
+            let mut items = self.scan(by.scan_mode()).await?;
+            while let Some(item) = items.next().await {
+                if let Some(record) = crate::storage::readable_record(item)? {
+                    top.push(SortedEntry::of_record(record));
+                }
+            }
+        }
+        Ok(top.into_sorted())
+    }
+
     /// Whether there is no live entry.
     async fn is_empty(&self) -> Result<bool> {
         match self.scan(ScanMode::KeysOnly).await?.next().await {
@@ -267,6 +282,7 @@ macro_rules! forward_async_kv_storage {
             async fn len(&self) -> Result<usize> { (**self).len().await }
             async fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired().await }
             async fn size(&self) -> Result<Option<u64>> { (**self).size().await }
+            async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> { (**self).sorted(by, limit).await }
             async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }
             fn keys(&self) -> BoxStream<'_, String> { (**self).keys() }
             fn values(&self) -> BoxStream<'_, Vec<u8>> { (**self).values() }

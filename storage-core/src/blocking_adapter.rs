@@ -11,6 +11,7 @@ use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
+use crate::sorted::{SortBy, SortedEntry};
 use crate::storage::{Expiry, KvStorage, RecordIter};
 
 /// Drives an async store's calls to completion on the calling thread.
@@ -234,6 +235,10 @@ impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
 
     fn size(&self) -> Result<Option<u64>> {
         self.block_on(self.inner.size())?
+    }
+
+    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        self.block_on(self.inner.sorted(by, limit))?
     }
 
     fn is_empty(&self) -> Result<bool> {

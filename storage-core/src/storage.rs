@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::check_key;
+use crate::sorted::{SortBy, SortedEntry, TopEntries};
 use crate::time::{remaining_ttl, Timestamp};
 
 /// A stream of scanned records, borrowed from the store.
@@ -213,6 +214,26 @@ pub trait KvStorage: Send + Sync {
         Ok(None)
     }
 
+    /// Up to `limit` live entries in order `by`: soonest expiry first (entries without expiry
+    /// last), or largest value first; ties by key. Like requests-cache's `sorted()`, for
+    /// choosing what to evict or refresh.
+    ///
+    /// The default reads the store once through [`scan`](Self::scan) (values too for
+    /// [`SortBy::Size`]) and keeps only the best `limit` entries: memory grows with `limit`,
+    /// never with the store. Unreadable entries are left out (`keys()` reports them). SQLite
+    /// answers with one `ORDER BY … LIMIT` query.
+    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let mut top = TopEntries::new(by, limit);
+        if limit > 0 {
+            for item in self.scan(by.scan_mode())? {
+                if let Some(record) = readable_record(item)? {
+                    top.push(SortedEntry::of_record(record));
+                }
+            }
+        }
+        Ok(top.into_sorted())
+    }
+
     /// Whether there is no live entry.
     fn is_empty(&self) -> Result<bool> {
         match self.scan(ScanMode::KeysOnly)?.next() {
@@ -353,6 +374,7 @@ macro_rules! forward_kv_storage {
             fn len(&self) -> Result<usize> { (**self).len() }
             fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired() }
             fn size(&self) -> Result<Option<u64>> { (**self).size() }
+            fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> { (**self).sorted(by, limit) }
             fn is_empty(&self) -> Result<bool> { (**self).is_empty() }
             fn keys(&self) -> Result<BoxIter<'_, String>> { (**self).keys() }
             fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> { (**self).values() }

@@ -24,6 +24,10 @@ pub(crate) struct Sql {
     pub count: String,
     /// Rows held, expired ones included.
     pub count_held: String,
+    /// `?1` now, `?2` limit: live keys, expiries and value lengths, soonest expiry first.
+    pub sorted_by_expiry: String,
+    /// `?1` now, `?2` limit: the same, largest value first.
+    pub sorted_by_size: String,
     /// Bytes of the held keys and values.
     pub bytes: String,
     pub first_page: [String; 2],
@@ -90,6 +94,16 @@ impl Sql {
             pop: format!("DELETE FROM {t} WHERE key = ?1 RETURNING value, {}", live(2)),
             count: format!("SELECT COUNT(*) FROM {t} WHERE {}", live(1)),
             count_held: format!("SELECT COUNT(*) FROM {t}"),
+            sorted_by_expiry: format!(
+                "SELECT key, expires_at, LENGTH(value) FROM {t} WHERE {}
+                 ORDER BY expires_at IS NULL, expires_at, key LIMIT ?2",
+                live(1)
+            ),
+            sorted_by_size: format!(
+                "SELECT key, expires_at, LENGTH(value) FROM {t} WHERE {}
+                 ORDER BY LENGTH(value) DESC, key LIMIT ?2",
+                live(1)
+            ),
             bytes: format!("SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM {t}"),
             first_page: [page(false, false), page(true, false)],
             next_page: [page(false, true), page(true, true)],

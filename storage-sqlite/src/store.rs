@@ -11,7 +11,7 @@ use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
-    ScanMode, SetEntry, Timestamp,
+    ScanMode, SetEntry, SortBy, SortedEntry, Timestamp,
 };
 
 use crate::batch::SqliteBatch;
@@ -612,6 +612,39 @@ impl KvStorage for SqliteStorage {
             })
         })?;
         Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// One `ORDER BY … LIMIT` query (SQLite keeps only the best `limit` rows while it sorts).
+    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let sql = match by {
+            SortBy::Size => &self.sql.sorted_by_size,
+            SortBy::Expiry => &self.sql.sorted_by_expiry,
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = Timestamp::now().as_millis();
+        let rows = self.read("sorted", |conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![now, limit], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0).ok(),
+                    row.get::<_, Option<i64>>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        // Keys that are not UTF-8 (written by other tools) are left out, as scans report them.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, expires_at, len)| {
+                let key = String::from_utf8(key?).ok()?;
+                Some(SortedEntry::new(
+                    key,
+                    expires_at.map(Timestamp::from_millis),
+                    usize::try_from(len).ok(),
+                ))
+            })
+            .collect())
     }
 
     fn len_including_expired(&self) -> Result<usize> {

@@ -12,6 +12,7 @@ mod limits;
 mod namespaces;
 mod race;
 mod signing;
+mod sorted;
 mod stale;
 mod touch;
 mod ttl;
@@ -41,6 +42,7 @@ pub use limits::{
 };
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
 pub use signing::signatures_bind_namespace_and_expiry;
+pub use sorted::sorted_lists_soonest_expiry_or_largest_first;
 pub use stale::stale_reads_see_expired_entries_until_purged;
 pub use touch::touch_changes_only_the_expiry;
 pub use ttl::{
@@ -78,6 +80,7 @@ macro_rules! __with_checks {
             touch_changes_only_the_expiry: Nothing,
             stale_reads_see_expired_entries_until_purged: Nothing,
             counts_include_expired_entries_and_sizes_follow_writes: Nothing,
+            sorted_lists_soonest_expiry_or_largest_first: Nothing,
             namespaces_are_isolated: Nothing,
             entries_persist_across_reopen: Persistence,
             concurrent_writers_and_readers: Nothing,

@@ -9,6 +9,7 @@ use super::{AsyncRun, Call, Layer, Layered, Operation, Outcome};
 use crate::async_storage::{AsyncKvStorage, BoxStream};
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
+use crate::sorted::{SortBy, SortedEntry};
 use crate::storage::Expiry;
 
 impl<S: AsyncKvStorage, L: Layer> Layered<S, L> {
@@ -162,6 +163,12 @@ impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
     async fn size(&self) -> Result<Option<u64>> {
         let call = self.describe_async(Operation::Size, None, 0, 0);
         self.run_async(&call, &mut || self.inner.size()).await
+    }
+
+    async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let call = self.describe_async(Operation::Sorted, None, 0, 0);
+        self.run_async(&call, &mut || self.inner.sorted(by, limit))
+            .await
     }
 
     async fn is_empty(&self) -> Result<bool> {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::{Call, Layer, Layered, Operation, Outcome};
 use crate::entry::{Entry, ScanMode, SetEntry};
 use crate::error::Result;
+use crate::sorted::{SortBy, SortedEntry};
 use crate::storage::{BoxIter, Expiry, KvStorage, RecordIter};
 
 impl<S: KvStorage, L: Layer> Layered<S, L> {
@@ -143,6 +144,11 @@ impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
     fn size(&self) -> Result<Option<u64>> {
         let call = self.describe(Operation::Size, None, 0, 0);
         self.run(&call, &mut || self.inner.size())
+    }
+
+    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let call = self.describe(Operation::Sorted, None, 0, 0);
+        self.run(&call, &mut || self.inner.sorted(by, limit))
     }
 
     fn is_empty(&self) -> Result<bool> {

@@ -44,6 +44,8 @@ pub enum Operation {
     LenIncludingExpired,
     /// `size`.
     Size,
+    /// `sorted`.
+    Sorted,
     /// `get_many`.
     GetMany,
     /// `set_many`, `set_entries`.
@@ -78,6 +80,7 @@ impl Operation {
             Operation::IsEmpty => "is_empty",
             Operation::LenIncludingExpired => "len_including_expired",
             Operation::Size => "size",
+            Operation::Sorted => "sorted",
             Operation::GetMany => "get_many",
             Operation::SetMany => "set_many",
             Operation::DeleteMany => "delete_many",
@@ -106,6 +109,7 @@ impl Operation {
                 | Operation::IsEmpty
                 | Operation::LenIncludingExpired
                 | Operation::Size
+                | Operation::Sorted
                 | Operation::GetMany
                 | Operation::SetMany
                 | Operation::Update
@@ -162,6 +166,7 @@ impl Outcome for bool {}
 impl Outcome for usize {}
 impl Outcome for Option<Expiry> {}
 impl Outcome for Option<u64> {}
+impl Outcome for Vec<crate::sorted::SortedEntry> {}
 impl<T> Outcome for BoxIter<'_, T> {}
 impl<T> Outcome for BoxStream<'_, T> {}
 
