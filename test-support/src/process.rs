@@ -15,11 +15,17 @@ const LOG_TAIL_LINES: usize = 25;
 
 /// The guard: runs the server in the background with stdin from /dev/null, watches the pipe
 /// from the test process on fd 3 and kills the server when it closes (the test process ended or
-/// dropped the handle), and exits with the server, so an early exit is seen at once.
-const GUARD: &str = r#"exec 3<&0
+/// dropped the handle), then removes the server's scratch directory once the server is gone
+/// (servers kept in statics are never dropped, so their `TempDir` never removes it); it exits
+/// with the server, so an early exit is seen at once (its log still there to quote).
+const GUARD: &str = r#"dir=$1
+shift
+exec 3<&0
 "$@" </dev/null &
 child=$!
-(cat <&3 >/dev/null; kill $child 2>/dev/null) &
+(cat <&3 >/dev/null; kill $child 2>/dev/null
+ while kill -0 $child 2>/dev/null; do sleep 0.1; done
+ rm -rf "$dir") &
 exec 3<&-
 wait $child"#;
 
@@ -117,6 +123,7 @@ impl ServerProcess {
             .arg("-c")
             .arg(GUARD)
             .arg("server-guard")
+            .arg(dir.path())
             .arg(launch.program)
             .args((launch.args)(ports, dir.path()))
             .stdin(Stdio::piped())
@@ -144,12 +151,12 @@ impl ServerProcess {
                 ));
             }
             if started.elapsed() > launch.within {
+                // The log first: stopping the server removes its directory.
+                let log = server.log_tail();
                 server.stop();
                 return Err(format!(
-                    "{} on port {port} was not ready after {:?}; its log ends:\n{}",
-                    server.name,
-                    launch.within,
-                    server.log_tail()
+                    "{} on port {port} was not ready after {:?}; its log ends:\n{log}",
+                    server.name, launch.within,
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
