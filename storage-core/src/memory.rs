@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
-use crate::memory_table::{is_live, Table};
+use crate::memory_table::{is_live, Caps, Table};
 use crate::pagination::{paginate, DEFAULT_PAGE_SIZE};
 use crate::storage::{Expiry, KvStorage, RecordIter};
 use crate::time::{expiry_from_ttl, Timestamp};
@@ -84,8 +84,45 @@ impl MemoryStorage {
 
     /// Refuses values over `max` bytes (default: no limit besides memory).
     pub fn with_max_value_len(mut self, max: usize) -> Self {
-        self.max_value_len = max;
+        let cap = self.read().caps().bytes;
+        self.max_value_len = cap.map_or(max, |cap| max.min(usize::try_from(cap).unwrap_or(max)));
         self
+    }
+
+    /// Holds at most `max` entries (in this store's namespace): a write that would pass it
+    /// first drops expired entries, then the least recently used ones (read or written) down to
+    /// 90 % of the cap. Approximate LRU: recency is counted in writes, so entries read between
+    /// the same two writes tie. Shared by every handle of the namespace.
+    pub fn with_max_entries(self, max: usize) -> Self {
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        let caps = Caps {
+            entries: Some(max),
+            ..table.caps()
+        };
+        table.set_caps(caps);
+        drop(table);
+        self
+    }
+
+    /// Holds at most `max` bytes of keys and values, evicting as
+    /// [`with_max_entries`](Self::with_max_entries) does; a value larger than `max` is refused.
+    pub fn with_max_bytes(mut self, max: u64) -> Self {
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        let caps = Caps {
+            bytes: Some(max),
+            ..table.caps()
+        };
+        table.set_caps(caps);
+        drop(table);
+        self.max_value_len = self
+            .max_value_len
+            .min(usize::try_from(max).unwrap_or(usize::MAX));
+        self
+    }
+
+    /// How many entries were evicted to keep within the caps (expired entries not counted).
+    pub fn evictions(&self) -> u64 {
+        self.read().evicted()
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Table> {

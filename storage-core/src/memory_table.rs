@@ -1,25 +1,61 @@
 //! [`Table`]: the entries of one in-memory namespace, hashed for point operations and ordered
-//! for scans.
+//! for scans, with optional caps on entries and bytes enforced by evicting the least recently
+//! used entries.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::entry::Entry;
 use crate::time::Timestamp;
+
+/// An entry and when it was last used, in writes to its table (a read marks it with the
+/// table's current write count, under the read lock).
+struct Slot {
+    entry: Entry,
+    used: AtomicU64,
+}
+
+/// The most entries and bytes a table holds; past either, it evicts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Caps {
+    pub(crate) entries: Option<usize>,
+    pub(crate) bytes: Option<u64>,
+}
+
+impl Caps {
+    fn exceeded_by(self, entries: usize, bytes: u64) -> bool {
+        self.entries.is_some_and(|max| entries > max) || self.bytes.is_some_and(|max| bytes > max)
+    }
+
+    /// The caps an eviction brings the table down to: 90 %, so the next evictions wait for a
+    /// tenth of the cap's writes.
+    fn low_water(self) -> Caps {
+        Caps {
+            entries: self.entries.map(|max| max - max / 10),
+            bytes: self.bytes.map(|max| max - max / 10),
+        }
+    }
+}
 
 /// Entries by key in a hash map (point reads and writes cost one hash lookup), with the keys
 /// also in an ordered set so a scan can resume after any key. Each key is allocated once and
 /// shared by both.
 #[derive(Default)]
 pub(crate) struct Table {
-    entries: HashMap<Arc<str>, Entry>,
+    entries: HashMap<Arc<str>, Slot>,
     order: BTreeSet<Arc<str>>,
     /// How many entries have an expiry: while none has, every entry is live and the count is
     /// the map's length.
     expiring: usize,
     /// Bytes of every held key and value.
     bytes: u64,
+    /// Writes so far: the clock of [`Slot::used`].
+    writes: AtomicU64,
+    caps: Caps,
+    /// Entries evicted to keep within the caps (expired ones swept for it not counted).
+    evicted: u64,
 }
 
 /// The bytes `key` and `entry` take in [`Table::bytes`].
@@ -33,9 +69,14 @@ pub(crate) fn is_live(entry: &Entry) -> bool {
 }
 
 impl Table {
-    /// The live entry under `key`.
+    /// The live entry under `key`, marked as used when the table has caps.
     pub(crate) fn live(&self, key: &str) -> Option<&Entry> {
-        self.entries.get(key).filter(|entry| is_live(entry))
+        let slot = self.entries.get(key).filter(|slot| is_live(&slot.entry))?;
+        if self.caps.entries.is_some() || self.caps.bytes.is_some() {
+            slot.used
+                .store(self.writes.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        Some(&slot.entry)
     }
 
     /// How many entries are held, expired ones included.
@@ -48,43 +89,96 @@ impl Table {
         self.bytes
     }
 
-    /// The entry under `key`, live or expired.
-    pub(crate) fn held(&self, key: &str) -> Option<&Entry> {
-        self.entries.get(key)
+    /// Entries evicted so far to stay within the caps.
+    pub(crate) fn evicted(&self) -> u64 {
+        self.evicted
     }
 
-    /// Stores `entry` under `key`, replacing any (without a new key allocation when it exists).
+    /// The caps.
+    pub(crate) fn caps(&self) -> Caps {
+        self.caps
+    }
+
+    /// Sets the caps (evicting at once if the table is over them).
+    pub(crate) fn set_caps(&mut self, caps: Caps) {
+        self.caps = caps;
+        self.enforce_caps(None);
+    }
+
+    /// The entry under `key`, live or expired.
+    pub(crate) fn held(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key).map(|slot| &slot.entry)
+    }
+
+    /// Stores `entry` under `key`, replacing any (without a new key allocation when it exists),
+    /// then evicts what the caps require, never `key` itself.
     pub(crate) fn insert(&mut self, key: &str, entry: Entry) {
+        let now = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
         self.expiring += usize::from(entry.expires_at.is_some());
         self.bytes += footprint(key, &entry);
         match self.entries.get_mut(key) {
             Some(slot) => {
-                let old = std::mem::replace(slot, entry);
+                let old = std::mem::replace(&mut slot.entry, entry);
+                *slot.used.get_mut() = now;
                 self.expiring -= usize::from(old.expires_at.is_some());
                 self.bytes -= footprint(key, &old);
             }
             None => {
                 let key: Arc<str> = Arc::from(key);
                 self.order.insert(key.clone());
-                self.entries.insert(key, entry);
+                let used = AtomicU64::new(now);
+                self.entries.insert(key, Slot { entry, used });
+            }
+        }
+        self.enforce_caps(Some(key));
+    }
+
+    /// Within the caps again: expired entries first, then the least recently used down to
+    /// 90 % of the caps (one pass over the table per eviction round), sparing `keep`.
+    fn enforce_caps(&mut self, keep: Option<&str>) {
+        if !self.caps.exceeded_by(self.entries.len(), self.bytes) {
+            return;
+        }
+        self.sweep(Timestamp::now());
+        let low = self.caps.low_water();
+        if !low.exceeded_by(self.entries.len(), self.bytes) {
+            return;
+        }
+        let mut by_age: Vec<(u64, Arc<str>)> = self
+            .entries
+            .iter()
+            .filter(|(key, _)| Some(&***key) != keep)
+            .map(|(key, slot)| (slot.used.load(Ordering::Relaxed), key.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, key) in by_age {
+            if !low.exceeded_by(self.entries.len(), self.bytes) {
+                break;
+            }
+            if self.remove(&key).is_some() {
+                self.evicted += 1;
             }
         }
     }
 
     /// Gives the live entry under `key` a new expiry; `false` if there is none.
     pub(crate) fn set_expiry(&mut self, key: &str, expires_at: Option<Timestamp>) -> bool {
-        let Some(entry) = self.entries.get_mut(key).filter(|entry| is_live(entry)) else {
+        let Some(slot) = self
+            .entries
+            .get_mut(key)
+            .filter(|slot| is_live(&slot.entry))
+        else {
             return false;
         };
-        self.expiring -= usize::from(entry.expires_at.is_some());
+        self.expiring -= usize::from(slot.entry.expires_at.is_some());
         self.expiring += usize::from(expires_at.is_some());
-        entry.expires_at = expires_at;
+        slot.entry.expires_at = expires_at;
         true
     }
 
     /// Removes `key`, returning its entry, live or not.
     pub(crate) fn remove(&mut self, key: &str) -> Option<Entry> {
-        let entry = self.entries.remove(key)?;
+        let entry = self.entries.remove(key)?.entry;
         self.order.remove(key);
         self.expiring -= usize::from(entry.expires_at.is_some());
         self.bytes -= footprint(key, &entry);
@@ -104,18 +198,18 @@ impl Table {
         let before = self.entries.len();
         let order = &mut self.order;
         let bytes = &mut self.bytes;
-        self.entries.retain(|key, entry| {
-            let keep = !entry.is_expired_at(now);
+        self.entries.retain(|key, slot| {
+            let keep = !slot.entry.is_expired_at(now);
             if !keep {
                 order.remove(key);
-                *bytes -= footprint(key, entry);
+                *bytes -= footprint(key, &slot.entry);
             }
             keep
         });
         self.expiring = self
             .entries
             .values()
-            .filter(|entry| entry.expires_at.is_some())
+            .filter(|slot| slot.entry.expires_at.is_some())
             .count();
         before - self.entries.len()
     }
@@ -128,7 +222,7 @@ impl Table {
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         self.order
             .range::<str, _>((start, Bound::Unbounded))
-            .filter_map(|key| self.entries.get(key).map(|entry| (key, entry)))
+            .filter_map(|key| self.entries.get(key).map(|slot| (key, &slot.entry)))
     }
 
     /// How many entries are live at `now`: the map's length while no entry has an expiry.
@@ -138,7 +232,7 @@ impl Table {
         }
         self.entries
             .values()
-            .filter(|entry| !entry.is_expired_at(now))
+            .filter(|slot| !slot.entry.is_expired_at(now))
             .count()
     }
 }
