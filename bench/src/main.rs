@@ -4,8 +4,9 @@
 //! `cargo run --release -p storage-bench [--quick] [--report DIR] [GROUP…]`; the groups are
 //! sqlite, fs, memory, redis, mongodb and dynamodb, all by default, and only the servers of the
 //! groups named are started. `--quick` runs a tenth of the work in 2 rounds instead of 6, on
-//! 100-byte values only (about a minute on a 2-core machine), and only prints; a full run also writes `docs/benchmarks.md` and
-//! `docs/benchmarks.svg` (or into `--report DIR`). `BENCH_SCALE` sets the amount of work.
+//! 100-byte values only (about a minute on a 2-core machine), and only prints. A full run of
+//! every group also writes `docs/benchmarks.md` and `docs/benchmarks.svg`; `--report DIR` writes
+//! the report of any run into DIR. `BENCH_SCALE` sets the amount of work.
 
 mod async_redis;
 mod concurrency;
@@ -146,10 +147,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     print!("{}", table::markdown(&rows));
-    if !args.quick || args.report.is_some() {
-        let dir = args
-            .report
-            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs"));
+    // The committed report is the whole table: only a full run of every group replaces it.
+    let whole_run = !args.quick && args.groups.is_empty();
+    let report = match args.report {
+        Some(dir) => Some(dir),
+        None if whole_run => Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")),
+        None => None,
+    };
+    if let Some(dir) = report {
         report::write(&dir, &rows, &report::Setting::of_this_run(servers, scale))?;
         println!("\nwrote {}", dir.join("benchmarks.md").display());
     }
