@@ -109,11 +109,13 @@ impl RawStore for RawRedis {
                 Ok(values.into_iter().map(Self::bytes).collect())
             }
             None => {
-                let mut pipe = redis::pipe();
+                let mut mget = redis::cmd("MGET");
                 for key in keys {
-                    pipe.cmd("GET").arg(self.key(key));
+                    mget.arg(self.key(key));
                 }
-                let values: Vec<Value> = pipe.query(&mut *self.conn()).map_err(fail)?;
+                let Value::Array(values) = self.one(&mget)? else {
+                    return Ok(Vec::new());
+                };
                 Ok(values.into_iter().map(Self::bytes).collect())
             }
         }

@@ -16,6 +16,14 @@ use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
 const GET_WITH_EXPIRY: &str =
     "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
 
+/// `get_many`: the values of KEYS, in order, in one step (a key of another type fails the call
+/// with WRONGTYPE, as `get` does, where `MGET` would answer nil).
+const GET_MANY: &str = r"
+local values = {}
+for i, key in ipairs(KEYS) do values[i] = redis.call('GET', key) end
+return values
+";
+
 /// `compare_and_set`: KEYS[1] the key; ARGV: expected value, new value, ttl in ms ('' for none).
 const COMPARE_AND_SET: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -57,6 +65,14 @@ pub(crate) fn conditional_operation(expected: Option<&[u8]>) -> &'static str {
 #[derive(Debug, Clone)]
 pub(crate) struct KeyOps {
     pub(crate) layout: KeyLayout,
+    /// On a cluster, multi-key commands are split by hash slot.
+    pub(crate) cluster: bool,
+}
+
+/// A `get_many` plan and, for its replies in plan order, the position of each key asked for.
+pub(crate) struct ManyGets {
+    pub(crate) plan: Plan,
+    pub(crate) order: Vec<usize>,
 }
 
 fn with_ttl(mut cmd: Cmd, ttl: Option<Duration>) -> Result<Cmd> {
@@ -225,20 +241,58 @@ impl KeyOps {
         pexpiretime("expiry", &next("expiry", &mut replies.into_iter())?)
     }
 
-    pub(crate) fn get_many(&self, keys: &[&str]) -> Plan {
-        let mut plan = Plan::default();
-        for key in keys {
-            let (cmd, server_key) = self.key_cmd("GET", key);
-            plan.push(cmd, server_key);
+    /// One `GET_MANY` script for all `keys` on a single server; one per hash slot on a cluster.
+    pub(crate) fn get_many(&self, keys: &[&str]) -> ManyGets {
+        let server_keys: Vec<Vec<u8>> =
+            keys.iter().map(|key| self.layout.server_key(key)).collect();
+        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
+        for (position, server_key) in server_keys.iter().enumerate() {
+            let slot = if self.cluster {
+                crate::keys::slot(server_key)
+            } else {
+                0
+            };
+            groups.entry(slot).or_default().push(position);
         }
-        plan
+        let mut plan = Plan::default();
+        let mut order = Vec::with_capacity(keys.len());
+        for positions in groups.into_values() {
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(GET_MANY).arg(positions.len());
+            for &position in &positions {
+                cmd.arg(&server_keys[position]);
+            }
+            plan.push(cmd, server_keys[positions[0]].clone());
+            order.extend(positions);
+        }
+        ManyGets { plan, order }
     }
 
-    pub(crate) fn decode_many(replies: Vec<Value>) -> Result<Vec<Option<Vec<u8>>>> {
-        replies
-            .into_iter()
-            .map(|reply| bytes("get_many", reply))
-            .collect()
+    /// The values, in the order the keys were asked for.
+    pub(crate) fn decode_many(
+        order: &[usize],
+        replies: Vec<Value>,
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut values = vec![None; order.len()];
+        let mut positions = order.iter();
+        for reply in replies {
+            let Value::Array(group) = reply else {
+                return Err(crate::error::unexpected("get_many", reply));
+            };
+            for value in group {
+                let position = positions
+                    .next()
+                    .ok_or_else(|| crate::error::unexpected("get_many", "more values than keys"))?;
+                values[*position] = bytes("get_many", value)?;
+            }
+        }
+        if positions.next().is_some() {
+            return Err(crate::error::unexpected(
+                "get_many",
+                "fewer values than keys",
+            ));
+        }
+        Ok(values)
     }
 
     pub(crate) fn set_many(&self, entries: &[storage_core::SetEntry<'_>]) -> Result<Plan> {

@@ -50,6 +50,7 @@ impl RedisStorage {
         Ok(RedisStorage {
             ops: Arc::new(KeyOps {
                 layout: KeyLayout::new("kv", &namespace),
+                cluster: options.cluster,
             }),
             sync: SyncConn::new(options.clone()),
             conn: AsyncConn::new(options),
@@ -216,7 +217,8 @@ impl KvStorage for RedisStorage {
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        KeyOps::decode_many(self.sync.run("get_many", self.ops.get_many(keys))?)
+        let gets = self.ops.get_many(keys);
+        KeyOps::decode_many(&gets.order, self.sync.run("get_many", gets.plan)?)
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
@@ -354,7 +356,8 @@ impl AsyncKvStorage for RedisStorage {
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        KeyOps::decode_many(self.conn.run("get_many", self.ops.get_many(keys)).await?)
+        let gets = self.ops.get_many(keys);
+        KeyOps::decode_many(&gets.order, self.conn.run("get_many", gets.plan).await?)
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
