@@ -94,30 +94,26 @@ impl MemoryStorage {
     /// 90 % of the cap. Approximate LRU: recency is counted in writes, so entries read between
     /// the same two writes tie. Shared by every handle of the namespace.
     pub fn with_max_entries(self, max: usize) -> Self {
-        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-        let caps = Caps {
-            entries: Some(max),
-            ..table.caps()
-        };
-        table.set_caps(caps);
-        drop(table);
+        self.change_caps(|caps| caps.entries = Some(max));
         self
     }
 
     /// Holds at most `max` bytes of keys and values, evicting as
     /// [`with_max_entries`](Self::with_max_entries) does; a value larger than `max` is refused.
     pub fn with_max_bytes(mut self, max: u64) -> Self {
-        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-        let caps = Caps {
-            bytes: Some(max),
-            ..table.caps()
-        };
-        table.set_caps(caps);
-        drop(table);
+        self.change_caps(|caps| caps.bytes = Some(max));
         self.max_value_len = self
             .max_value_len
             .min(usize::try_from(max).unwrap_or(usize::MAX));
         self
+    }
+
+    /// Changes the caps of this store's table (evicting at once if it is over them).
+    fn change_caps(&self, change: impl FnOnce(&mut Caps)) {
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        let mut caps = table.caps();
+        change(&mut caps);
+        table.set_caps(caps);
     }
 
     /// How many entries were evicted to keep within the caps (expired entries not counted).

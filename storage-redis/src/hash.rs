@@ -257,56 +257,83 @@ impl KvStorage for RedisHashStorage {
 impl RedisHashStorage {
     /// Runs `sweep` over every field with an expiry, in batches; the count its scripts return.
     fn sweep_sync(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
-        let now = Timestamp::now();
-        let mut done = 0;
-        let mut batch = Vec::with_capacity(SWEEP_BATCH);
+        let mut batches = SweepBatches::new(ops, sweep);
         let all = scan_sync(
             &self.sync,
             Arc::new(ops.including_expired()),
             Want::Records(ScanMode::KeysOnly),
         )?;
         for record in all {
-            // A field that cannot be decoded has no known expiry: it is left alone.
-            let Some(record) = readable_record(record)? else {
-                continue;
-            };
-            if sweep.selects(record.expires_at, now) {
-                batch.push(record.key);
-            }
-            if batch.len() == SWEEP_BATCH {
-                let plan = sweep.plan(ops, &std::mem::take(&mut batch));
-                done += HashOps::decode_flag_count(self.sync.run(sweep.name(), plan)?)?;
+            if let Some(plan) = batches.add(record)? {
+                batches.count(self.sync.run(sweep.name(), plan)?)?;
             }
         }
-        let plan = sweep.plan(ops, &batch);
-        Ok(done + HashOps::decode_flag_count(self.sync.run(sweep.name(), plan)?)?)
+        let plan = batches.last();
+        batches.count(self.sync.run(sweep.name(), plan)?)?;
+        Ok(batches.done)
     }
 
     /// [`sweep_sync`](Self::sweep_sync) on the async face.
     async fn sweep_async(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
-        let now = Timestamp::now();
+        let mut batches = SweepBatches::new(ops, sweep);
         let mut all = scan_async(
             &self.conn,
             Arc::new(ops.including_expired()),
             Want::Records(ScanMode::KeysOnly),
         )
         .await?;
-        let mut done = 0;
-        let mut batch = Vec::with_capacity(SWEEP_BATCH);
         while let Some(record) = all.next().await {
-            let Some(record) = readable_record(record)? else {
-                continue;
-            };
-            if sweep.selects(record.expires_at, now) {
-                batch.push(record.key);
-            }
-            if batch.len() == SWEEP_BATCH {
-                let plan = sweep.plan(ops, &std::mem::take(&mut batch));
-                done += HashOps::decode_flag_count(self.conn.run(sweep.name(), plan).await?)?;
+            if let Some(plan) = batches.add(record)? {
+                batches.count(self.conn.run(sweep.name(), plan).await?)?;
             }
         }
-        let plan = sweep.plan(ops, &batch);
-        Ok(done + HashOps::decode_flag_count(self.conn.run(sweep.name(), plan).await?)?)
+        let plan = batches.last();
+        batches.count(self.conn.run(sweep.name(), plan).await?)?;
+        Ok(batches.done)
+    }
+}
+
+/// The batches of a [`Sweep`], filled from a scan; the faces only send them.
+struct SweepBatches<'a> {
+    ops: &'a HashOps,
+    sweep: Sweep,
+    now: Timestamp,
+    batch: Vec<String>,
+    done: usize,
+}
+
+impl<'a> SweepBatches<'a> {
+    fn new(ops: &'a HashOps, sweep: Sweep) -> Self {
+        SweepBatches {
+            ops,
+            sweep,
+            now: Timestamp::now(),
+            batch: Vec::with_capacity(SWEEP_BATCH),
+            done: 0,
+        }
+    }
+
+    /// Takes a scanned field; the plan of a full batch to send, if it completes one.
+    fn add(&mut self, scanned: Result<Record>) -> Result<Option<crate::conn::Plan>> {
+        // A field that cannot be decoded has no known expiry: it is left alone.
+        let Some(record) = readable_record(scanned)? else {
+            return Ok(None);
+        };
+        if self.sweep.selects(record.expires_at, self.now) {
+            self.batch.push(record.key);
+        }
+        Ok((self.batch.len() == SWEEP_BATCH).then(|| self.last()))
+    }
+
+    /// The plan of what is left in the batch.
+    fn last(&mut self) -> crate::conn::Plan {
+        self.sweep.plan(self.ops, &std::mem::take(&mut self.batch))
+    }
+
+    /// Adds what a sent batch's script counted.
+    fn count(&mut self, replies: Vec<redis::Value>) -> Result<()> {
+        self.done += HashOps::decode_flag_count(replies)?;
+        Ok(())
     }
 }
 
