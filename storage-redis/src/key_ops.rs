@@ -16,14 +16,6 @@ use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
 const GET_WITH_EXPIRY: &str =
     "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
 
-/// `get_many`: the values of KEYS, in order, in one step (a key of another type fails the call
-/// with WRONGTYPE, as `get` does, where `MGET` would answer nil).
-const GET_MANY: &str = r"
-local values = {}
-for i, key in ipairs(KEYS) do values[i] = redis.call('GET', key) end
-return values
-";
-
 /// `compare_and_set`: KEYS[1] the key; ARGV: expected value, new value, ttl in ms ('' for none).
 const COMPARE_AND_SET: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -67,12 +59,6 @@ pub(crate) struct KeyOps {
     pub(crate) layout: KeyLayout,
     /// On a cluster, multi-key commands are split by hash slot.
     pub(crate) cluster: bool,
-}
-
-/// A `get_many` plan and, for its replies in plan order, the position of each key asked for.
-pub(crate) struct ManyGets {
-    pub(crate) plan: Plan,
-    pub(crate) order: Vec<usize>,
 }
 
 fn with_ttl(mut cmd: Cmd, ttl: Option<Duration>) -> Result<Cmd> {
@@ -241,55 +227,77 @@ impl KeyOps {
         pexpiretime("expiry", &next("expiry", &mut replies.into_iter())?)
     }
 
-    /// One `GET_MANY` script for all `keys` on a single server; one per hash slot on a cluster.
-    pub(crate) fn get_many(&self, keys: &[&str]) -> ManyGets {
-        let server_keys: Vec<Vec<u8>> =
-            keys.iter().map(|key| self.layout.server_key(key)).collect();
-        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
-        for (position, server_key) in server_keys.iter().enumerate() {
-            let slot = if self.cluster {
-                crate::keys::slot(server_key)
-            } else {
-                0
-            };
-            groups.entry(slot).or_default().push(position);
-        }
-        let mut plan = Plan::default();
-        let mut order = Vec::with_capacity(keys.len());
-        for positions in groups.into_values() {
-            let mut cmd = redis::cmd("EVAL");
-            cmd.arg(GET_MANY).arg(positions.len());
-            for &position in &positions {
-                cmd.arg(&server_keys[position]);
+    /// One `MGET` for all `keys` on a single server; on a cluster (whose pipelines the driver
+    /// routes per key, refusing `MGET`) one `GET` per key, grouped by slot by the connection.
+    pub(crate) fn get_many(&self, keys: &[&str]) -> Plan {
+        if self.cluster {
+            let mut plan = Plan::default();
+            for key in keys {
+                let (cmd, server_key) = self.key_cmd("GET", key);
+                plan.push(cmd, server_key);
             }
-            plan.push(cmd, server_keys[positions[0]].clone());
-            order.extend(positions);
+            return plan;
         }
-        ManyGets { plan, order }
+        let mut mget = redis::cmd("MGET");
+        let mut first = None;
+        for key in keys {
+            let server_key = self.layout.server_key(key);
+            mget.arg(&server_key);
+            first.get_or_insert(server_key);
+        }
+        first.map_or_else(Plan::default, |first| Plan::one(mget, first))
     }
 
-    /// The values, in the order the keys were asked for.
-    pub(crate) fn decode_many(
-        order: &[usize],
-        replies: Vec<Value>,
-    ) -> Result<Vec<Option<Vec<u8>>>> {
-        let mut values = vec![None; order.len()];
-        let mut positions = order.iter();
-        for reply in replies {
-            let Value::Array(group) = reply else {
-                return Err(crate::error::unexpected("get_many", reply));
-            };
-            for value in group {
-                let position = positions
-                    .next()
-                    .ok_or_else(|| crate::error::unexpected("get_many", "more values than keys"))?;
-                values[*position] = bytes("get_many", value)?;
-            }
+    /// `MGET` answers nil for a key of another type where `GET` fails: the keys it found
+    /// nothing for are read again with `GET` (one pipeline), so such a key fails the call as
+    /// it fails `get`. `None` when every key had a value.
+    pub(crate) fn recheck_missing(
+        &self,
+        keys: &[&str],
+        values: &[Option<Vec<u8>>],
+    ) -> Option<(Plan, Vec<usize>)> {
+        if self.cluster {
+            // Read with GET already.
+            return None;
         }
-        if positions.next().is_some() {
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| values[i].is_none()).collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let mut plan = Plan::default();
+        for &position in &missing {
+            let (cmd, server_key) = self.key_cmd("GET", keys[position]);
+            plan.push(cmd, server_key);
+        }
+        Some((plan, missing))
+    }
+
+    /// Puts the values the recheck read into their places.
+    pub(crate) fn fill_rechecked(
+        values: &mut [Option<Vec<u8>>],
+        positions: &[usize],
+        replies: Vec<Value>,
+    ) -> Result<()> {
+        for (&position, reply) in positions.iter().zip(replies) {
+            values[position] = bytes("get_many", reply)?;
+        }
+        Ok(())
+    }
+
+    /// The values of `keys` keys, in order, from an `MGET` array or `GET` replies.
+    pub(crate) fn decode_many(keys: usize, replies: Vec<Value>) -> Result<Vec<Option<Vec<u8>>>> {
+        let values = replies
+            .into_iter()
+            .flat_map(|reply| match reply {
+                Value::Array(group) => group,
+                single => vec![single],
+            })
+            .map(|value| bytes("get_many", value))
+            .collect::<Result<Vec<_>>>()?;
+        if values.len() != keys {
             return Err(crate::error::unexpected(
                 "get_many",
-                "fewer values than keys",
+                format!("{} values for {keys} keys", values.len()),
             ));
         }
         Ok(values)

@@ -217,8 +217,13 @@ impl KvStorage for RedisStorage {
 
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        let gets = self.ops.get_many(keys);
-        KeyOps::decode_many(&gets.order, self.sync.run("get_many", gets.plan)?)
+        let replies = self.sync.run("get_many", self.ops.get_many(keys))?;
+        let mut values = KeyOps::decode_many(keys.len(), replies)?;
+        if let Some((plan, positions)) = self.ops.recheck_missing(keys, &values) {
+            let replies = self.sync.run("get_many", plan)?;
+            KeyOps::fill_rechecked(&mut values, &positions, replies)?;
+        }
+        Ok(values)
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
@@ -356,8 +361,13 @@ impl AsyncKvStorage for RedisStorage {
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         check_keys(keys)?;
-        let gets = self.ops.get_many(keys);
-        KeyOps::decode_many(&gets.order, self.conn.run("get_many", gets.plan).await?)
+        let replies = self.conn.run("get_many", self.ops.get_many(keys)).await?;
+        let mut values = KeyOps::decode_many(keys.len(), replies)?;
+        if let Some((plan, positions)) = self.ops.recheck_missing(keys, &values) {
+            let replies = self.conn.run("get_many", plan).await?;
+            KeyOps::fill_rechecked(&mut values, &positions, replies)?;
+        }
+        Ok(values)
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
