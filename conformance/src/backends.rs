@@ -6,6 +6,7 @@ pub use memory::Memory;
 mod memory {
     use std::sync::Arc;
 
+    use storage_core::caps::SizeCaps;
     use storage_core::{KvStorage, MemoryDatabase};
 
     /// [`storage_core::MemoryStorage`] namespaces of one [`MemoryDatabase`], with a 4 MiB value
@@ -23,6 +24,7 @@ mod memory {
                 persistent: false,
                 expiry: crate::ExpiryRemoval::Purge,
                 stale_reads: true,
+                size_caps: true,
             }
         }
 
@@ -30,6 +32,15 @@ mod memory {
             Ok(Arc::new(
                 self.0.open(namespace)?.with_max_value_len(4 << 20),
             ))
+        }
+
+        fn open_capped(
+            &self,
+            namespace: &str,
+            caps: SizeCaps,
+        ) -> storage_core::Result<Arc<dyn KvStorage>> {
+            let store = self.0.open(namespace)?.with_max_value_len(4 << 20);
+            Ok(Arc::new(store.with_caps(caps)))
         }
     }
 }
@@ -81,6 +92,7 @@ mod sqlite {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
                 stale_reads: true,
+                size_caps: false,
             }
         }
     }
@@ -134,6 +146,7 @@ mod fs {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
                 stale_reads: true,
+                size_caps: false,
             }
         }
     }
@@ -193,6 +206,7 @@ mod redis {
                 // Keys expire by themselves; so do hash fields on Redis 7.4+ (HPEXPIRE).
                 expiry: crate::ExpiryRemoval::Server,
                 stale_reads: false,
+                size_caps: false,
             }
         }
 
@@ -272,6 +286,7 @@ mod mongo {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Server,
                 stale_reads: false,
+                size_caps: false,
             }
         }
 
@@ -358,6 +373,7 @@ mod dynamo {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Server,
                 stale_reads: false,
+                size_caps: false,
             }
         }
 

@@ -19,7 +19,7 @@
 //! impl conformance::Backend for MyBackend {
 //!     fn name(&self) -> String { "my-store".into() }
 //!     fn capabilities(&self) -> Capabilities {
-//!         Capabilities { persistent: false, expiry: ExpiryRemoval::Purge, stale_reads: true }
+//!         Capabilities { persistent: false, expiry: ExpiryRemoval::Purge, stale_reads: true, size_caps: false }
 //!     }
 //!     fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
 //!         Ok(Arc::new(self.0.open(namespace)?))
@@ -53,6 +53,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use storage_core::caps::SizeCaps;
 use storage_core::{AsyncAdapter, AsyncKvStorage, KvStorage};
 
 pub mod backends;
@@ -83,6 +84,10 @@ pub struct Capabilities {
     /// housekeeping): checked right after the entry expires; `false` for stores whose server
     /// may remove it at once, or that return only live entries (the trait's default).
     pub stale_reads: bool,
+    /// [`Backend::open_capped`] opens stores with [`SizeCaps`] (a maximum of entries and bytes,
+    /// enforced by evicting expired, then least recently used entries; see
+    /// [`storage_core::caps`]): the local stores (memory, SQLite, files).
+    pub size_caps: bool,
 }
 
 /// Who removes expired entries physically (reads never see them either way).
@@ -120,6 +125,21 @@ pub trait Backend: Send + Sync {
     /// is certainly expired. A longer TTL makes slow backends' runs more decisive.
     fn short_ttl(&self) -> Duration {
         Duration::from_millis(150)
+    }
+
+    /// Opens the store for `namespace` with `caps`, for the checks that need
+    /// [`Capabilities::size_caps`]. The default refuses: a backend that states the capability
+    /// implements this.
+    fn open_capped(
+        &self,
+        namespace: &str,
+        caps: SizeCaps,
+    ) -> storage_core::Result<Arc<dyn KvStorage>> {
+        let _ = (namespace, caps);
+        Err(storage_core::Error::Config(format!(
+            "{} states Capabilities::size_caps but does not implement Backend::open_capped",
+            self.name()
+        )))
     }
 }
 
@@ -160,6 +180,13 @@ impl<B: Backend> Backend for Guarded<B> {
     }
     fn short_ttl(&self) -> Duration {
         self.backend.short_ttl()
+    }
+    fn open_capped(
+        &self,
+        namespace: &str,
+        caps: SizeCaps,
+    ) -> storage_core::Result<Arc<dyn KvStorage>> {
+        self.backend.open_capped(namespace, caps)
     }
 }
 

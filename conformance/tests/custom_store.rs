@@ -318,6 +318,7 @@ impl Backend for ToyBackend {
             expiry: ExpiryRemoval::Purge,
             // The toy store keeps the trait's default: live entries only.
             stale_reads: false,
+            size_caps: false,
         }
     }
 

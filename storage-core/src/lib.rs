@@ -26,6 +26,7 @@
 mod async_adapter;
 mod async_storage;
 mod blocking_adapter;
+pub mod caps;
 pub mod codec;
 mod entry;
 mod error;

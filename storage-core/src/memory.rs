@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use crate::caps::SizeCaps;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
-use crate::memory_table::{is_live, Caps, Table};
+use crate::memory_table::{is_live, Table};
 use crate::pagination::{paginate, DEFAULT_PAGE_SIZE};
 use crate::storage::{Expiry, KvStorage, RecordIter};
 use crate::time::{expiry_from_ttl, Timestamp};
@@ -84,8 +85,8 @@ impl MemoryStorage {
 
     /// Refuses values over `max` bytes (default: no limit besides memory).
     pub fn with_max_value_len(mut self, max: usize) -> Self {
-        let cap = self.read().caps().bytes;
-        self.max_value_len = cap.map_or(max, |cap| max.min(usize::try_from(cap).unwrap_or(max)));
+        let caps = self.read().caps();
+        self.max_value_len = caps.max_value_len(max);
         self
     }
 
@@ -94,25 +95,31 @@ impl MemoryStorage {
     /// 90 % of the cap. Approximate LRU: recency is counted in writes, so entries read between
     /// the same two writes tie. Shared by every handle of the namespace.
     pub fn with_max_entries(self, max: usize) -> Self {
-        self.change_caps(|caps| caps.entries = Some(max));
+        self.change_caps(|caps| caps.with_max_entries(max as u64));
         self
     }
 
     /// Holds at most `max` bytes of keys and values, evicting as
     /// [`with_max_entries`](Self::with_max_entries) does; a value larger than `max` is refused.
     pub fn with_max_bytes(mut self, max: u64) -> Self {
-        self.change_caps(|caps| caps.bytes = Some(max));
-        self.max_value_len = self
-            .max_value_len
-            .min(usize::try_from(max).unwrap_or(usize::MAX));
+        self.change_caps(|caps| caps.with_max_bytes(max));
+        let caps = self.read().caps();
+        self.max_value_len = caps.max_value_len(self.max_value_len);
+        self
+    }
+
+    /// Applies `caps` (both of them; see [`with_max_entries`](Self::with_max_entries) and
+    /// [`with_max_bytes`](Self::with_max_bytes)); [`SizeCaps::default`] removes them.
+    pub fn with_caps(mut self, caps: SizeCaps) -> Self {
+        self.change_caps(|_| caps);
+        self.max_value_len = caps.max_value_len(self.max_value_len);
         self
     }
 
     /// Changes the caps of this store's table (evicting at once if it is over them).
-    fn change_caps(&self, change: impl FnOnce(&mut Caps)) {
+    fn change_caps(&self, change: impl FnOnce(SizeCaps) -> SizeCaps) {
         let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-        let mut caps = table.caps();
-        change(&mut caps);
+        let caps = change(table.caps());
         table.set_caps(caps);
     }
 

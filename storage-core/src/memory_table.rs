@@ -7,6 +7,7 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::caps::{SizeCaps, Usage};
 use crate::entry::Entry;
 use crate::time::Timestamp;
 
@@ -15,28 +16,6 @@ use crate::time::Timestamp;
 struct Slot {
     entry: Entry,
     used: AtomicU64,
-}
-
-/// The most entries and bytes a table holds; past either, it evicts.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Caps {
-    pub(crate) entries: Option<usize>,
-    pub(crate) bytes: Option<u64>,
-}
-
-impl Caps {
-    fn exceeded_by(self, entries: usize, bytes: u64) -> bool {
-        self.entries.is_some_and(|max| entries > max) || self.bytes.is_some_and(|max| bytes > max)
-    }
-
-    /// The caps an eviction brings the table down to: 90 %, so the next evictions wait for a
-    /// tenth of the cap's writes.
-    fn low_water(self) -> Caps {
-        Caps {
-            entries: self.entries.map(|max| max - max / 10),
-            bytes: self.bytes.map(|max| max - max / 10),
-        }
-    }
 }
 
 /// Entries by key in a hash map (point reads and writes cost one hash lookup), with the keys
@@ -53,7 +32,7 @@ pub(crate) struct Table {
     bytes: u64,
     /// Writes so far: the clock of [`Slot::used`].
     writes: AtomicU64,
-    caps: Caps,
+    caps: SizeCaps,
     /// Entries evicted to keep within the caps (expired ones swept for it not counted).
     evicted: u64,
 }
@@ -72,7 +51,7 @@ impl Table {
     /// The live entry under `key`, marked as used when the table has caps.
     pub(crate) fn live(&self, key: &str) -> Option<&Entry> {
         let slot = self.entries.get(key).filter(|slot| is_live(&slot.entry))?;
-        if self.caps.entries.is_some() || self.caps.bytes.is_some() {
+        if self.caps.is_set() {
             slot.used
                 .store(self.writes.load(Ordering::Relaxed), Ordering::Relaxed);
         }
@@ -95,12 +74,12 @@ impl Table {
     }
 
     /// The caps.
-    pub(crate) fn caps(&self) -> Caps {
+    pub(crate) fn caps(&self) -> SizeCaps {
         self.caps
     }
 
     /// Sets the caps (evicting at once if the table is over them).
-    pub(crate) fn set_caps(&mut self, caps: Caps) {
+    pub(crate) fn set_caps(&mut self, caps: SizeCaps) {
         self.caps = caps;
         self.enforce_caps(None);
     }
@@ -136,28 +115,33 @@ impl Table {
     /// Within the caps again: expired entries first, then the least recently used down to
     /// 90 % of the caps (one pass over the table per eviction round), sparing `keep`.
     fn enforce_caps(&mut self, keep: Option<&str>) {
-        if !self.caps.exceeded_by(self.entries.len(), self.bytes) {
+        if !self.caps.exceeded_by(self.usage()) {
             return;
         }
         self.sweep(Timestamp::now());
-        let low = self.caps.low_water();
-        if !low.exceeded_by(self.entries.len(), self.bytes) {
-            return;
-        }
-        let mut by_age: Vec<(u64, Arc<str>)> = self
+        let mut by_age: Vec<(u64, Arc<str>, u64)> = self
             .entries
             .iter()
             .filter(|(key, _)| Some(&***key) != keep)
-            .map(|(key, slot)| (slot.used.load(Ordering::Relaxed), key.clone()))
+            .map(|(key, slot)| {
+                let used = slot.used.load(Ordering::Relaxed);
+                (used, key.clone(), footprint(key, &slot.entry))
+            })
             .collect();
         by_age.sort_unstable();
-        for (_, key) in by_age {
-            if !low.exceeded_by(self.entries.len(), self.bytes) {
-                break;
-            }
+        let candidates = by_age.into_iter().map(|(_, key, bytes)| (key, bytes));
+        for key in self.caps.victims(self.usage(), candidates) {
             if self.remove(&key).is_some() {
                 self.evicted += 1;
             }
+        }
+    }
+
+    /// The entries and bytes held.
+    fn usage(&self) -> Usage {
+        Usage {
+            entries: self.entries.len() as u64,
+            bytes: self.bytes,
         }
     }
 

@@ -40,6 +40,7 @@ impl Backend for LayeredMemory {
             persistent: false,
             expiry: ExpiryRemoval::Purge,
             stale_reads: true,
+            size_caps: false,
         }
     }
 

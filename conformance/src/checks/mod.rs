@@ -3,6 +3,7 @@
 mod async_face;
 mod atomic;
 mod bulk;
+mod caps;
 mod concurrency;
 mod conditional;
 mod counts;
@@ -26,6 +27,10 @@ pub use atomic::{
 pub use bulk::{
     bulk_operations, delete_many_removes_every_listed_key, iteration_streams_many_entries,
     large_bulk_operations, update_copies_remaining_ttl,
+};
+pub use caps::{
+    size_caps_bound_bytes_and_refuse_larger_values, size_caps_count_entries_already_held,
+    size_caps_drop_expired_entries_first, size_caps_evict_least_recently_used_first,
 };
 pub use concurrency::concurrent_writers_and_readers;
 pub use conditional::{
@@ -81,6 +86,10 @@ macro_rules! __with_checks {
             stale_reads_see_expired_entries_until_purged: Nothing,
             counts_include_expired_entries_and_sizes_follow_writes: Nothing,
             sorted_lists_soonest_expiry_or_largest_first: Nothing,
+            size_caps_evict_least_recently_used_first: SizeCaps,
+            size_caps_drop_expired_entries_first: SizeCaps,
+            size_caps_bound_bytes_and_refuse_larger_values: SizeCaps,
+            size_caps_count_entries_already_held: SizeCaps,
             namespaces_are_isolated: Nothing,
             entries_persist_across_reopen: Persistence,
             concurrent_writers_and_readers: Nothing,
@@ -121,6 +130,8 @@ pub enum Needs {
     Nothing,
     /// [`Capabilities::persistent`].
     Persistence,
+    /// [`Capabilities::size_caps`].
+    SizeCaps,
 }
 
 impl Needs {
@@ -130,6 +141,10 @@ impl Needs {
             Needs::Nothing => None,
             Needs::Persistence => (!capabilities.persistent)
                 .then_some("the backend says it is not persistent (Capabilities::persistent)"),
+            Needs::SizeCaps => (!capabilities.size_caps).then_some(
+                "the backend says it has no size caps (Capabilities::size_caps): \
+                 its server's own eviction policy applies",
+            ),
         }
     }
 }
