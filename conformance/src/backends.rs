@@ -51,6 +51,7 @@ pub use sqlite::Sqlite;
 mod sqlite {
     use std::sync::Arc;
 
+    use storage_core::caps::SizeCaps;
     use storage_core::KvStorage;
     use storage_sqlite::{SqliteOptions, SqliteStorage};
 
@@ -81,9 +82,18 @@ mod sqlite {
         }
 
         fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
+            self.open_capped(namespace, SizeCaps::default())
+        }
+
+        fn open_capped(
+            &self,
+            namespace: &str,
+            caps: SizeCaps,
+        ) -> storage_core::Result<Arc<dyn KvStorage>> {
             let options = SqliteOptions::path(self.dir.path().join("conformance.sqlite"))
                 .namespace(namespace)
-                .max_value_len(4 << 20);
+                .max_value_len(4 << 20)
+                .caps(caps);
             Ok(Arc::new(SqliteStorage::open(options)?))
         }
 
@@ -92,7 +102,7 @@ mod sqlite {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
                 stale_reads: true,
-                size_caps: false,
+                size_caps: true,
             }
         }
     }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use storage_core::caps::SizeCaps;
 use storage_core::{Error, Namespace, Result, StoreUrl};
 
 /// Where the database file is.
@@ -44,6 +45,9 @@ pub struct SqliteOptions {
     pub pool_size: usize,
     /// Refuse values over this many bytes (default: SQLite's own limit).
     pub max_value_len: Option<usize>,
+    /// The most entries and bytes the namespace holds, enforced by evicting expired, then least
+    /// recently used entries (default: none; see [`max_entries`](Self::max_entries)).
+    pub caps: SizeCaps,
 }
 
 impl SqliteOptions {
@@ -56,6 +60,7 @@ impl SqliteOptions {
             fast_save: false,
             pool_size: 4,
             max_value_len: None,
+            caps: SizeCaps::default(),
         }
     }
 
@@ -115,9 +120,36 @@ impl SqliteOptions {
         self
     }
 
+    /// Holds at most `max` entries in the namespace. A write through this store that passes the
+    /// cap (or [`max_bytes`](Self::max_bytes)) deletes the expired entries, then the least
+    /// recently used ones down to 90 % of the caps, in the write's own transaction. Costs: the
+    /// table gets a `used_at` column, a one-row usage table and triggers that keep both exact
+    /// (about two more row updates per write, whoever writes); reads are remembered in the
+    /// process and stamped with the next write (approximate LRU, see the crate docs).
+    pub fn max_entries(mut self, max: u64) -> Self {
+        self.caps = self.caps.with_max_entries(max);
+        self
+    }
+
+    /// Holds at most `max` bytes of keys and values in the namespace (what
+    /// [`size`](storage_core::KvStorage::size) counts), evicting as
+    /// [`max_entries`](Self::max_entries) does; a larger value is refused.
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.caps = self.caps.with_max_bytes(max);
+        self
+    }
+
+    /// Sets both caps at once (see [`max_entries`](Self::max_entries)); `SizeCaps::default()`
+    /// removes them.
+    pub fn caps(mut self, caps: SizeCaps) -> Self {
+        self.caps = caps;
+        self
+    }
+
     /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
     /// `sqlite::memory:`, with the parameters `namespace`, `wal` (bool), `busy_timeout`
-    /// (`30s`), `fast_save` (bool), `pool_size` and `max_value_len`. Another scheme, an unknown
+    /// (`30s`), `fast_save` (bool), `pool_size`, `max_value_len`, `max_entries` and
+    /// `max_bytes`. Another scheme, an unknown
     /// parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
@@ -152,6 +184,12 @@ impl SqliteOptions {
         }
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
+        }
+        if let Some(max) = url.take_usize("max_entries")? {
+            options = options.max_entries(max as u64);
+        }
+        if let Some(max) = url.take_usize("max_bytes")? {
+            options = options.max_bytes(max as u64);
         }
         Ok(options)
     }

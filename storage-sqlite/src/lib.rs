@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod caps;
 mod config;
 mod key_listing;
 mod pool;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension};
+use storage_core::caps::SizeCaps;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
@@ -15,6 +16,7 @@ use storage_core::{
 };
 
 use crate::batch::SqliteBatch;
+use crate::caps::Capped;
 use crate::config::{Location, SqliteOptions};
 use crate::key_listing;
 use crate::pool::Pool;
@@ -74,6 +76,8 @@ pub struct SqliteStorage {
     sql: Arc<Sql>,
     namespace: Namespace,
     max_value_len: usize,
+    /// The size caps, when the store has any.
+    capped: Option<Arc<Capped>>,
 }
 
 impl SqliteStorage {
@@ -120,7 +124,7 @@ impl SqliteStorage {
         let max_value_len = options
             .max_value_len
             .map_or(hard_max_value, |max| max.min(hard_max_value));
-        Self::with_table(db, namespace, max_value_len)
+        Self::with_table(db, namespace, max_value_len, options.caps)
     }
 
     /// Opens the default namespace of the database file at `path`.
@@ -128,17 +132,32 @@ impl SqliteStorage {
         Self::open(SqliteOptions::path(path))
     }
 
-    fn with_table(db: Arc<Database>, namespace: Namespace, max_value_len: usize) -> Result<Self> {
+    fn with_table(
+        db: Arc<Database>,
+        namespace: Namespace,
+        max_value_len: usize,
+        caps: SizeCaps,
+    ) -> Result<Self> {
         let sql = Arc::new(Sql::new(&namespace));
         db.pool.with(|conn| {
             retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
         })?;
-        Ok(SqliteStorage {
+        let capped = caps
+            .is_set()
+            .then(|| Arc::new(Capped::new(&namespace, caps)));
+        let store = SqliteStorage {
             db,
             sql,
             namespace,
-            max_value_len,
-        })
+            max_value_len: caps.max_value_len(max_value_len),
+            capped,
+        };
+        if let Some(capped) = &store.capped {
+            store.write_transaction("install size caps", |tx| {
+                capped.install(tx).map_err(db_error("install size caps"))
+            })?;
+        }
+        Ok(store)
     }
 
     /// Another namespace (table) of the same database, sharing this store's connections.
@@ -147,7 +166,15 @@ impl SqliteStorage {
             self.db.clone(),
             Namespace::new(namespace)?,
             self.max_value_len,
+            self.capped.as_ref().map(|c| c.caps()).unwrap_or_default(),
         )
+    }
+
+    /// How many entries writes through this store (and its clones) evicted to keep within its
+    /// caps ([`SqliteOptions::max_entries`], [`SqliteOptions::max_bytes`]); expired entries
+    /// removed for it are not counted.
+    pub fn evictions(&self) -> u64 {
+        self.capped.as_ref().map_or(0, |capped| capped.evicted())
     }
 
     /// This store's namespace.
@@ -175,7 +202,7 @@ impl SqliteStorage {
     /// # Ok::<(), storage_core::Error>(())
     /// ```
     pub fn batch<R>(&self, work: impl FnOnce(&SqliteBatch<'_>) -> Result<R>) -> Result<R> {
-        self.write_transaction("batch", |tx| work(&SqliteBatch::new(tx, self)))
+        self.capped_write_transaction("batch", None, |tx| work(&SqliteBatch::new(tx, self)))
     }
 
     /// Rebuilds the database file to reclaim free space (`VACUUM`), and truncates the write-ahead
@@ -211,6 +238,50 @@ impl SqliteStorage {
             tx.commit().map_err(db_error(operation))?;
             Ok(result)
         })
+    }
+
+    /// Runs a write: as it is without caps; with caps, in a write transaction that first stamps
+    /// the pending reads and then brings the table within its caps, sparing `keep`.
+    fn write<R>(
+        &self,
+        operation: &'static str,
+        keep: Option<&str>,
+        work: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
+        match self.capped {
+            None => self.db.pool.with(|conn| work(conn)),
+            Some(_) => self.capped_write_transaction(operation, keep, |tx| work(tx)),
+        }
+    }
+
+    /// [`write_transaction`](Self::write_transaction), stamping pending reads first and
+    /// enforcing the caps last when the store has any.
+    fn capped_write_transaction<R>(
+        &self,
+        operation: &'static str,
+        keep: Option<&str>,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.write_transaction(operation, |tx| {
+            if let Some(capped) = &self.capped {
+                capped.stamp_reads(tx)?;
+            }
+            let result = work(tx)?;
+            if let Some(capped) = &self.capped {
+                capped.enforce(tx, &self.sql.purge, keep)?;
+            }
+            Ok(result)
+        })
+    }
+
+    /// Records that `key` was read, for the caps' recency (no-op without caps).
+    fn used(&self, key: &str) -> Result<()> {
+        match &self.capped {
+            Some(capped) if capped.record_read(key) => {
+                self.write_transaction("stamp reads", |tx| capped.stamp_reads(tx))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn read<R>(
@@ -468,26 +539,34 @@ impl KvStorage for SqliteStorage {
 
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        self.read("get", |conn| read_entry(conn, &self.sql, key))
+        let entry = self.read("get", |conn| read_entry(conn, &self.sql, key))?;
+        if entry.is_some() {
+            self.used(key)?;
+        }
+        Ok(entry)
     }
 
     fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
-        self.read("get_stale", |conn| read_held_entry(conn, &self.sql, key))
+        let entry = self.read("get_stale", |conn| read_held_entry(conn, &self.sql, key))?;
+        if entry.is_some() {
+            self.used(key)?;
+        }
+        Ok(entry)
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         self.check_write(key, value)?;
-        self.db
-            .pool
-            .with(|conn| write_entry(conn, &self.sql.set, key, value, ttl, false).map(drop))
+        self.write("set", Some(key), |conn| {
+            write_entry(conn, &self.sql.set, key, value, ttl, false).map(drop)
+        })
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         self.check_write(key, value)?;
-        self.db
-            .pool
-            .with(|conn| write_entry(conn, &self.sql.set_if_absent, key, value, ttl, true))
+        self.write("set_if_absent", Some(key), |conn| {
+            write_entry(conn, &self.sql.set_if_absent, key, value, ttl, true)
+        })
     }
 
     fn compare_and_set(
@@ -503,15 +582,18 @@ impl KvStorage for SqliteStorage {
         self.check_write(key, value)?;
         let now = Timestamp::now();
         let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
-        let changed = self.read("compare_and_set", |conn| {
-            conn.prepare_cached(&self.sql.set_if_value)?
-                .execute(params![
-                    key.as_bytes(),
-                    value,
-                    expires_at,
-                    now.as_millis(),
-                    expected
-                ])
+        let changed = self.write("compare_and_set", Some(key), |conn| {
+            conn.prepare_cached(&self.sql.set_if_value)
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        key.as_bytes(),
+                        value,
+                        expires_at,
+                        now.as_millis(),
+                        expected
+                    ])
+                })
+                .map_err(db_error("compare_and_set"))
         })?;
         Ok(changed > 0)
     }
@@ -570,6 +652,9 @@ impl KvStorage for SqliteStorage {
             )
             .optional()
         })?;
+        if found.is_some() {
+            self.used(key)?;
+        }
         Ok(found.map(|at| Expiry::from_option(at.map(Timestamp::from_millis))))
     }
 
@@ -648,6 +733,10 @@ impl KvStorage for SqliteStorage {
     }
 
     fn len_including_expired(&self) -> Result<usize> {
+        if let Some(capped) = &self.capped {
+            let usage = self.read("len_including_expired", |conn| capped.usage(conn))?;
+            return Ok(usize::try_from(usage.entries).unwrap_or(usize::MAX));
+        }
         let count = self.read("len_including_expired", |conn| {
             conn.prepare_cached(&self.sql.count_held)?
                 .query_row([], |row| row.get::<_, i64>(0))
@@ -655,9 +744,13 @@ impl KvStorage for SqliteStorage {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
-    /// Bytes of the keys and values the table holds (one pass over it); the database file is
-    /// larger by its pages' overhead and free pages.
+    /// Bytes of the keys and values the table holds (one pass over it, or the usage row of a
+    /// capped table); the database file is larger by its pages' overhead and free pages.
     fn size(&self) -> Result<Option<u64>> {
+        if let Some(capped) = &self.capped {
+            let usage = self.read("size", |conn| capped.usage(conn))?;
+            return Ok(Some(usage.bytes));
+        }
         let bytes = self.read("size", |conn| {
             conn.prepare_cached(&self.sql.bytes)?
                 .query_row([], |row| row.get::<_, i64>(0))
@@ -685,6 +778,11 @@ impl KvStorage for SqliteStorage {
             tx.commit()?;
             Ok(found)
         })?;
+        if self.capped.is_some() {
+            for key in keys.iter().filter(|key| found.contains_key(key.as_bytes())) {
+                self.used(key)?;
+            }
+        }
         Ok(keys
             .iter()
             .map(|key| found.get(key.as_bytes()).cloned())
@@ -693,7 +791,7 @@ impl KvStorage for SqliteStorage {
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         self.check_entries(entries)?;
-        self.write_transaction("set_many", |tx| {
+        self.capped_write_transaction("set_many", None, |tx| {
             let mut stmt = tx
                 .prepare_cached(&self.sql.set)
                 .map_err(db_error("set_many"))?;
@@ -743,6 +841,7 @@ impl std::fmt::Debug for SqliteStorage {
             .field("namespace", &self.namespace.as_str())
             .field("max_value_len", &self.max_value_len)
             .field("hard_max_value_len", &self.db.hard_max_value)
+            .field("caps", &self.capped.as_ref().map(|c| c.caps()))
             .finish()
     }
 }
