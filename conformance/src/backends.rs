@@ -114,6 +114,7 @@ pub use fs::Fs;
 mod fs {
     use std::sync::Arc;
 
+    use storage_core::caps::SizeCaps;
     use storage_core::KvStorage;
     use storage_fs::{FsOptions, FsStorage};
 
@@ -144,10 +145,19 @@ mod fs {
         }
 
         fn open(&self, namespace: &str) -> storage_core::Result<Arc<dyn KvStorage>> {
+            self.open_capped(namespace, SizeCaps::default())
+        }
+
+        fn open_capped(
+            &self,
+            namespace: &str,
+            caps: SizeCaps,
+        ) -> storage_core::Result<Arc<dyn KvStorage>> {
             let options = FsOptions::dir(self.root.path())
                 .namespace(namespace)
                 .extension("bin")
-                .max_value_len(4 << 20);
+                .max_value_len(4 << 20)
+                .caps(caps);
             Ok(Arc::new(FsStorage::open(options)?))
         }
 
@@ -156,7 +166,7 @@ mod fs {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Purge,
                 stale_reads: true,
-                size_caps: false,
+                size_caps: true,
             }
         }
     }

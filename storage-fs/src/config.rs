@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use storage_core::caps::SizeCaps;
 use storage_core::{Error, Namespace, Result, StoreUrl};
 
 /// The default value limit: values are read whole into memory, so they are bounded.
@@ -34,6 +35,9 @@ pub struct FsOptions {
     pub fsync: bool,
     /// Refuse values over this many bytes (default 512 MiB).
     pub max_value_len: usize,
+    /// The most entries and bytes the namespace holds, enforced by evicting expired, then least
+    /// recently used entries (default: none; see [`max_entries`](Self::max_entries)).
+    pub caps: SizeCaps,
 }
 
 impl FsOptions {
@@ -44,6 +48,7 @@ impl FsOptions {
             extension: None,
             fsync: false,
             max_value_len: DEFAULT_MAX_VALUE_LEN,
+            caps: SizeCaps::default(),
         }
     }
 
@@ -86,9 +91,36 @@ impl FsOptions {
         self
     }
 
+    /// Holds at most `max` entries in the namespace. A write through this store that passes the
+    /// cap (or [`max_bytes`](Self::max_bytes)) removes the expired entries, then the least
+    /// recently used ones (by the files' access times, which reads through a capped store set)
+    /// down to 90 % of the caps. Costs: one more `stat` per write and an access-time update per
+    /// read; the usage is counted by a pass over the directory on the first write and at each
+    /// eviction, and followed in between from this process's own writes (writes by other
+    /// processes count from the next pass: an approximate cap, see the crate docs).
+    pub fn max_entries(mut self, max: u64) -> Self {
+        self.caps = self.caps.with_max_entries(max);
+        self
+    }
+
+    /// Holds at most `max` bytes of entry files (headers, keys and values: what
+    /// [`size`](storage_core::KvStorage::size) counts) in the namespace, evicting as
+    /// [`max_entries`](Self::max_entries) does; a larger value is refused.
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.caps = self.caps.with_max_bytes(max);
+        self
+    }
+
+    /// Sets both caps at once (see [`max_entries`](Self::max_entries)); `SizeCaps::default()`
+    /// removes them.
+    pub fn caps(mut self, caps: SizeCaps) -> Self {
+        self.caps = caps;
+        self
+    }
+
     /// Options from a URL: `file:///absolute/dir` or `file://relative/dir`, with the
-    /// parameters `namespace`, `extension`, `fsync` (bool) and `max_value_len`. Another
-    /// scheme, an unknown parameter or a bad value is an error naming it.
+    /// parameters `namespace`, `extension`, `fsync` (bool), `max_value_len`, `max_entries` and
+    /// `max_bytes`. Another scheme, an unknown parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
     }
@@ -112,6 +144,12 @@ impl FsOptions {
         }
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
+        }
+        if let Some(max) = url.take_usize("max_entries")? {
+            options = options.max_entries(max as u64);
+        }
+        if let Some(max) = url.take_usize("max_bytes")? {
+            options = options.max_bytes(max as u64);
         }
         Ok(options)
     }

@@ -11,6 +11,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod caps;
 mod config;
 mod format;
 mod keys;

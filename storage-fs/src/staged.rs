@@ -6,7 +6,7 @@
 //! system that cannot hold the time clamps it earlier; a file copied or touched gets the present
 //! time), and a file whose time has passed is opened and read as before.
 
-use std::fs::{File, Metadata};
+use std::fs::{File, FileTimes, Metadata};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,14 +21,20 @@ pub(crate) struct Staged {
     pub(crate) path: PathBuf,
     pub(crate) file: File,
     pub(crate) expires_at: Option<Timestamp>,
+    /// The file's length.
+    pub(crate) len: u64,
 }
 
 impl Staged {
     /// Sets the expiry hint, once the file has been renamed into place (before, a temporary
-    /// file dated in the future would never look abandoned). A file system that refuses leaves
+    /// file dated in the future would never look abandoned), and the access time to now, at
+    /// the clock's full resolution (size caps evict by it). A file system that refuses leaves
     /// the write time, which only sends `contains` to the header.
     pub(crate) fn mark_expiry(self) {
-        let _ = self.file.set_modified(expiry_hint(self.expires_at));
+        let times = FileTimes::new()
+            .set_modified(expiry_hint(self.expires_at))
+            .set_accessed(SystemTime::now());
+        let _ = self.file.set_times(times);
     }
 }
 

@@ -1,12 +1,13 @@
 //! [`FsStorage`]: the [`KvStorage`] implementation.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs::{self, File, FileTimes, Metadata};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use storage_core::caps::SizeCaps;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
@@ -14,8 +15,9 @@ use storage_core::{
     Timestamp,
 };
 
+use crate::caps::{Directory, FileVersion, FsCaps};
 use crate::config::{FsOptions, Root};
-use crate::format::{encode, read_header, Header};
+use crate::format::{encode, read_header, Header, FIXED_HEADER_LEN};
 use crate::keys::{file_name, is_entry_file};
 use crate::staged::{temp_file_age, Staged};
 
@@ -55,7 +57,43 @@ pub struct FsStorage {
     /// (a file lock is per open file, so threads sharing one would not exclude each other), the
     /// file lock other processes.
     claim: Arc<Mutex<File>>,
+    /// The size caps, when the store has any.
+    capped: Option<Arc<FsCaps>>,
     _temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// Why an entry file is read: a use (a read through the store's API: marks it used for the
+/// size caps) or an inspection (scans, purges, the eviction pass: reads without touching its
+/// access time where the platform allows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Use,
+    Inspect,
+}
+
+/// Opens an entry file for reading; inspections with `O_NOATIME` on Linux (refused for files
+/// of another owner, which are then opened as usual).
+fn open_entry(path: &Path, access: Access) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    if access == Access::Inspect {
+        use std::os::unix::fs::OpenOptionsExt;
+        match File::options()
+            .read(true)
+            .custom_flags(libc::O_NOATIME)
+            .open(path)
+        {
+            Err(error) if error.raw_os_error() == Some(libc::EPERM) => {}
+            opened => return opened,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = access;
+    File::open(path)
+}
+
+/// The length of the entry file `key` and `value` make.
+fn file_len(key: &str, value_len: usize) -> u64 {
+    (FIXED_HEADER_LEN + key.len() + value_len) as u64
 }
 
 /// The claim lock's file lock while it is held: released when dropped, so a panic inside the
@@ -124,10 +162,26 @@ impl FsStorage {
             dir,
             extension,
             fsync: options.fsync,
-            max_value_len: options.max_value_len,
+            max_value_len: options.caps.max_value_len(options.max_value_len),
             claim: Arc::new(Mutex::new(claim)),
+            capped: options
+                .caps
+                .is_set()
+                .then(|| Arc::new(FsCaps::new(options.caps))),
             _temp_dir: temp_dir,
         })
+    }
+
+    /// How many entries writes through this store (and its clones) evicted to keep within its
+    /// caps ([`FsOptions::max_entries`], [`FsOptions::max_bytes`]); expired entries removed for
+    /// it are not counted.
+    pub fn evictions(&self) -> u64 {
+        self.capped.as_ref().map_or(0, |capped| capped.evicted())
+    }
+
+    /// The caps this store keeps to (none by default).
+    pub fn caps(&self) -> SizeCaps {
+        self.capped.as_ref().map(|c| c.caps()).unwrap_or_default()
     }
 
     /// The directory holding this store's files.
@@ -179,6 +233,7 @@ impl FsStorage {
                 path: temp,
                 file,
                 expires_at,
+                len: file_len(key, value.len()),
             }),
             Err(error) => {
                 let _ = fs::remove_file(&temp);
@@ -197,12 +252,14 @@ impl FsStorage {
     }
 
     /// Reads the entry file at `path`, checking that it holds `key`. `None` if there is no file.
-    /// With `values`, the whole file is read in one call; without, only the header.
+    /// With `values`, the whole file is read; without, only the header. A [`Access::Use`] of a
+    /// capped store marks the file used.
     fn read_file(
         &self,
         path: &Path,
         key: Option<&str>,
         values: bool,
+        access: Access,
     ) -> Result<Option<(Header, Vec<u8>)>> {
         // Errors name the entry: its key when known, and its file (an entry file, never the
         // temporary name `delete` and `pop` read it under).
@@ -210,26 +267,27 @@ impl FsStorage {
             Some(key) => file_name(key, self.extension.as_deref()),
             None => file_name_of(path),
         };
-        let not_found = |error: &io::Error| error.kind() == io::ErrorKind::NotFound;
+        let mut file = match open_entry(path, access) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error("read")(error)),
+        };
         let (header, value) = if values {
-            let mut bytes = match fs::read(path) {
-                Ok(bytes) => bytes,
-                Err(error) if not_found(&error) => return Ok(None),
-                Err(error) => return Err(io_error("read")(error)),
-            };
+            let len = file.metadata().map_or(0, |meta| meta.len());
+            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            file.read_to_end(&mut bytes).map_err(io_error("read"))?;
             let mut rest = &bytes[..];
             let header = read_header(&mut rest, key, &name())?;
             let header_len = bytes.len() - rest.len();
             bytes.drain(..header_len);
             (header, bytes)
         } else {
-            let mut file = match File::open(path) {
-                Ok(file) => io::BufReader::with_capacity(1024 + 64, file),
-                Err(error) if not_found(&error) => return Ok(None),
-                Err(error) => return Err(io_error("read")(error)),
-            };
-            (read_header(&mut file, key, &name())?, Vec::new())
+            let mut reader = io::BufReader::with_capacity(1024 + 64, &file);
+            (read_header(&mut reader, key, &name())?, Vec::new())
         };
+        if access == Access::Use {
+            self.mark_used(&file);
+        }
         if let Some(key) = key {
             if header.key != key {
                 return Err(Error::corrupt(
@@ -241,12 +299,50 @@ impl FsStorage {
         Ok(Some((header, value)))
     }
 
+    /// Sets the access time of an entry file a capped store read to now (size caps evict by
+    /// it); nothing without caps. A file system that refuses leaves the time the kernel keeps.
+    fn mark_used(&self, file: &File) {
+        if self.capped.is_some() {
+            let _ = file.set_times(FileTimes::new().set_accessed(SystemTime::now()));
+        }
+    }
+
+    /// The length of the entry file at `path` before a write or removal replaces it, for a
+    /// capped store's usage (`None` without caps or without a file). Called under the claim
+    /// lock, so no rename lands between it and the change.
+    fn held_len(&self, path: &Path) -> Option<u64> {
+        self.capped.as_ref()?;
+        fs::metadata(path).ok().map(|meta| meta.len())
+    }
+
+    /// Counts a write of `written` bytes over `replaced` in a capped store's usage, and runs an
+    /// eviction pass when it passes a cap.
+    fn count_write(&self, path: &Path, replaced: Option<u64>, written: u64) -> Result<()> {
+        match &self.capped {
+            Some(capped) if capped.wrote(replaced, written) => capped.enforce(self, path),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts the removal of a `removed`-byte entry file in a capped store's usage.
+    fn count_removal(&self, removed: Option<u64>) {
+        if let (Some(capped), Some(len)) = (&self.capped, removed) {
+            capped.removed(len);
+        }
+    }
+
     /// The entry file at `path` (holding `key`) if it is live: its header, and its value when
     /// `values` asks for it.
-    fn live_file(&self, path: &Path, key: &str, values: bool) -> Result<Option<(Header, Vec<u8>)>> {
+    fn live_file(
+        &self,
+        path: &Path,
+        key: &str,
+        values: bool,
+        access: Access,
+    ) -> Result<Option<(Header, Vec<u8>)>> {
         let now = Timestamp::now();
         Ok(self
-            .read_file(path, Some(key), values)?
+            .read_file(path, Some(key), values, access)?
             .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now))))
     }
 
@@ -261,7 +357,7 @@ impl FsStorage {
     fn held_entry(&self, key: &str) -> Result<Option<Entry>> {
         let path = self.path_for(key)?;
         Ok(self
-            .read_file(&path, Some(key), true)?
+            .read_file(&path, Some(key), true, Access::Use)?
             .map(|(header, value)| Entry {
                 value,
                 expires_at: header.expires_at,
@@ -272,13 +368,16 @@ impl FsStorage {
     fn take(&self, key: &str, operation: &'static str) -> Result<Option<Vec<u8>>> {
         let path = self.path_for(key)?;
         let taken = self.temp_path();
-        let renamed = self.with_claim_lock(operation, || Ok(fs::rename(&path, &taken)))?;
+        let (renamed, held) = self.with_claim_lock(operation, || {
+            let held = self.held_len(&path);
+            Ok((fs::rename(&path, &taken), held))
+        })?;
         match renamed {
-            Ok(()) => {}
+            Ok(()) => self.count_removal(held),
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error(operation)(error)),
         }
-        let read = self.read_file(&taken, Some(key), true);
+        let read = self.read_file(&taken, Some(key), true, Access::Inspect);
         fs::remove_file(&taken).map_err(io_error(operation))?;
         let now = Timestamp::now();
         Ok(read?
@@ -324,7 +423,7 @@ impl FsStorage {
     /// Whether the entry file at `path` is what a conditional operation expects: absent or
     /// expired for `None` (only its header is read), exactly the live value `expected` else.
     fn holds(&self, path: &Path, key: &str, expected: Option<&[u8]>) -> Result<bool> {
-        let live = self.live_file(path, key, expected.is_some())?;
+        let live = self.live_file(path, key, expected.is_some(), Access::Inspect)?;
         Ok(match (live, expected) {
             (None, None) => true,
             (Some((_, value)), Some(expected)) => value == expected,
@@ -370,13 +469,21 @@ impl KvStorage for FsStorage {
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
         let staged = self.write_temp(key, value, ttl)?;
-        let renamed = self.with_claim_lock("set", || Ok(fs::rename(&staged.path, &path)));
-        if let Err(error) = renamed.and_then(|renamed| renamed.map_err(io_error("set"))) {
-            let _ = fs::remove_file(&staged.path);
-            return Err(error);
-        }
+        let renamed = self.with_claim_lock("set", || {
+            let replaced = self.held_len(&path);
+            Ok(fs::rename(&staged.path, &path).map(|()| replaced))
+        });
+        let replaced = match renamed.and_then(|renamed| renamed.map_err(io_error("set"))) {
+            Ok(replaced) => replaced,
+            Err(error) => {
+                let _ = fs::remove_file(&staged.path);
+                return Err(error);
+            }
+        };
+        let written = staged.len;
         staged.mark_expiry();
-        self.sync_dir()
+        self.sync_dir()?;
+        self.count_write(&path, replaced, written)
     }
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
@@ -400,35 +507,45 @@ impl KvStorage for FsStorage {
         let staged = self.write_temp(key, value, ttl)?;
         let outcome = self.with_claim_lock(operation, || {
             if !self.holds(&path, key, expected)? {
-                return Ok(false);
+                return Ok(None);
             }
+            let replaced = self.held_len(&path);
             fs::rename(&staged.path, &path)
-                .map(|()| true)
+                .map(|()| Some(replaced))
                 .map_err(io_error(operation))
         });
-        if outcome.as_ref().is_ok_and(|won| *won) {
-            staged.mark_expiry();
-            self.sync_dir()?;
-        } else {
-            let _ = fs::remove_file(&staged.path);
+        match outcome {
+            Ok(Some(replaced)) => {
+                let written = staged.len;
+                staged.mark_expiry();
+                self.sync_dir()?;
+                self.count_write(&path, replaced, written)?;
+                Ok(true)
+            }
+            other => {
+                let _ = fs::remove_file(&staged.path);
+                other.map(|_| false)
+            }
         }
-        outcome
     }
 
     fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         let path = self.path_for(key)?;
         let deleted = self.with_claim_lock("compare_and_delete", || {
             if !self.holds(&path, key, Some(expected))? {
-                return Ok(false);
+                return Ok(None);
             }
+            let held = self.held_len(&path);
             fs::remove_file(&path)
-                .map(|()| true)
+                .map(|()| Some(held))
                 .map_err(io_error("compare_and_delete"))
         })?;
-        if deleted {
-            self.sync_dir()?;
-        }
-        Ok(deleted)
+        let Some(held) = deleted else {
+            return Ok(false);
+        };
+        self.count_removal(held);
+        self.sync_dir()?;
+        Ok(true)
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -442,7 +559,7 @@ impl KvStorage for FsStorage {
     fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
         let path = self.path_for(key)?;
         Ok(self
-            .live_file(&path, key, false)?
+            .live_file(&path, key, false, Access::Use)?
             .map(|(header, _)| Expiry::from_option(header.expires_at)))
     }
 
@@ -453,10 +570,17 @@ impl KvStorage for FsStorage {
             Err(error) => return Err(io_error("contains")(error)),
             // The file's mtime is never later than its entry's expiry (see `Staged`): a
             // modification time still ahead means a live entry, without opening the file.
-            Ok(meta) if meta.modified().is_ok_and(|at| at > SystemTime::now()) => return Ok(true),
+            Ok(meta) if meta.modified().is_ok_and(|at| at > SystemTime::now()) => {
+                if self.capped.is_some() {
+                    if let Ok(file) = File::open(&path) {
+                        self.mark_used(&file);
+                    }
+                }
+                return Ok(true);
+            }
             Ok(_) => {}
         }
-        Ok(self.live_file(&path, key, false)?.is_some())
+        Ok(self.live_file(&path, key, false, Access::Use)?.is_some())
     }
 
     fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
@@ -466,7 +590,7 @@ impl KvStorage for FsStorage {
                 Ok(path) => path,
                 Err(error) => return Some(Err(error)),
             };
-            match self.read_file(&path, None, mode.values()) {
+            match self.read_file(&path, None, mode.values(), Access::Inspect) {
                 // Deleted since the directory was listed.
                 Ok(None) => None,
                 Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => {
@@ -496,6 +620,9 @@ impl KvStorage for FsStorage {
     }
 
     fn clear(&self) -> Result<()> {
+        if let Some(capped) = &self.capped {
+            capped.forget();
+        }
         for path in self.entry_files()? {
             match fs::remove_file(path?) {
                 Ok(()) => {}
@@ -506,10 +633,6 @@ impl KvStorage for FsStorage {
         Ok(())
     }
 
-    /// Removes the files of expired entries, and temporary files older than
-    /// [`ABANDONED_TEMP_AGE`] (left by writers killed between writing and renaming; they are not
-    /// counted). A `set` of the same key racing with the purge can be lost; run it when that
-    /// does not matter (e.g. from a periodic job).
     fn len_including_expired(&self) -> Result<usize> {
         let mut count = 0;
         for path in self.entry_files()? {
@@ -533,12 +656,19 @@ impl KvStorage for FsStorage {
         Ok(Some(bytes))
     }
 
+    /// Removes the files of expired entries, and temporary files older than
+    /// [`ABANDONED_TEMP_AGE`] (left by writers killed between writing and renaming; they are not
+    /// counted). A `set` of the same key racing with the purge can be lost; run it when that
+    /// does not matter (e.g. from a periodic job).
     fn purge_expired(&self) -> Result<usize> {
+        if let Some(capped) = &self.capped {
+            capped.forget();
+        }
         self.remove_abandoned_temp_files()?;
         let mut purged = 0;
         for path in self.entry_files()? {
             let path = path?;
-            let expired = match self.read_file(&path, None, false) {
+            let expired = match self.read_file(&path, None, false, Access::Inspect) {
                 Ok(Some((header, _))) => header.expires_at.is_some_and(|at| at.is_expired()),
                 Ok(None) | Err(_) => false,
             };
@@ -550,12 +680,41 @@ impl KvStorage for FsStorage {
     }
 }
 
+impl Directory for FsStorage {
+    fn entry_paths(&self) -> Result<Box<dyn Iterator<Item = Result<PathBuf>> + '_>> {
+        Ok(Box::new(self.entry_files()?))
+    }
+
+    /// Only files whose expiry hint has passed are opened (see `Staged`).
+    fn holds_expired(&self, path: &Path, meta: &Metadata) -> bool {
+        if meta.modified().is_ok_and(|at| at > SystemTime::now()) {
+            return false;
+        }
+        matches!(
+            self.read_file(path, None, false, Access::Inspect),
+            Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired())
+        )
+    }
+
+    fn remove_if_unchanged(&self, path: &Path, version: &FileVersion) -> Result<Option<u64>> {
+        self.with_claim_lock("evict", || match fs::metadata(path) {
+            Ok(meta) if FileVersion::of(&meta) == *version => match fs::remove_file(path) {
+                Ok(()) => Ok(Some(meta.len())),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(io_error("evict")(error)),
+            },
+            _ => Ok(None),
+        })
+    }
+}
+
 impl std::fmt::Debug for FsStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FsStorage")
             .field("dir", &self.dir)
             .field("extension", &self.extension)
             .field("fsync", &self.fsync)
+            .field("caps", &self.caps())
             .finish()
     }
 }

@@ -13,9 +13,10 @@ fn key(i: usize) -> String {
     format!("k{i:03}")
 }
 
-/// With a cap of 100 entries: 100 writes evict nothing; after ten of the oldest are read and 20
-/// more written, the store holds 90–100 entries, the ten read and the 20 new ones among them,
-/// and the oldest entry that was neither read nor rewritten is gone.
+/// With a cap of 100 entries: 100 writes evict nothing; after ten of the oldest are read, the
+/// store is listed (`keys`, `items`: not uses) and 20 more are written, the store holds 90–100
+/// entries, the ten read and the 20 new ones among them, and the oldest entry that was neither
+/// read nor rewritten is gone.
 pub fn size_caps_evict_least_recently_used_first(backend: &dyn Backend) -> CheckResult {
     let caps = SizeCaps::default().with_max_entries(100);
     let store = backend
@@ -36,6 +37,13 @@ pub fn size_caps_evict_least_recently_used_first(backend: &dyn Backend) -> Check
             key(i)
         );
     }
+    // Listing the store is not a use: it must not make the other 90 entries recent.
+    let listed = store.keys().ctx("keys")?.count();
+    let items = store.items().ctx("items")?.count();
+    ensure!(
+        listed == 100 && items == 100,
+        "keys() listed {listed}, items() {items} of 100 entries"
+    );
     for i in 100..120 {
         store.set(&key(i), b"v", None).ctx("set")?;
     }
