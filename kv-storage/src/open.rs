@@ -12,7 +12,7 @@ pub const URL_VARIABLE: &str = "KV_STORAGE_URL";
 ///
 /// | URL | store | parameters |
 /// |---|---|---|
-/// | `memory://[name]` | the process-wide in-memory store `name` | `max_value_len` |
+/// | `memory://[name]` | the process-wide in-memory store `name` | `max_value_len`, `max_entries`, `max_bytes` |
 /// | `sqlite:///abs/path.db`, `sqlite://rel/path.db`, `sqlite::memory:` | `SqliteStorage` | see `SqliteOptions::from_url` |
 /// | `file:///abs/dir`, `file://rel/dir` | `FsStorage` | see `FsOptions::from_url` |
 /// | `redis://`, `rediss://`, `redis+cluster://h1:p1,h2:p2`, `rediss+cluster://`, `redis+unix:///path.sock` | `RedisStorage`, or `RedisHashStorage` with `hash=true` | see `RedisOptions::from_url` |
@@ -29,7 +29,8 @@ pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
         Target::Memory {
             name,
             max_value_len,
-        } => Box::new(open_memory(&name, max_value_len)?),
+            caps,
+        } => Box::new(open_memory(&name, max_value_len, caps)?),
         #[cfg(feature = "sqlite")]
         Target::Sqlite(options) => Box::new(storage_sqlite::SqliteStorage::open(options)?),
         #[cfg(feature = "fs")]
@@ -58,7 +59,8 @@ pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
         Target::Memory {
             name,
             max_value_len,
-        } => Box::new(AsyncAdapter::new(open_memory(&name, max_value_len)?)),
+            caps,
+        } => Box::new(AsyncAdapter::new(open_memory(&name, max_value_len, caps)?)),
         #[cfg(feature = "sqlite")]
         Target::Sqlite(options) => Box::new(AsyncAdapter::new(
             storage_sqlite::SqliteStorage::open(options)?,
@@ -106,10 +108,19 @@ fn memory_database() -> &'static MemoryDatabase {
     DATABASE.get_or_init(MemoryDatabase::new)
 }
 
-fn open_memory(name: &str, max_value_len: Option<usize>) -> Result<storage_core::MemoryStorage> {
-    let store = memory_database().open(name)?;
-    Ok(match max_value_len {
-        Some(max) => store.with_max_value_len(max),
-        None => store,
-    })
+/// Opens `memory://NAME`; caps given in the URL apply to the named store, for every handle
+/// (`SizeCaps::default()` leaves the store's caps as they are).
+fn open_memory(
+    name: &str,
+    max_value_len: Option<usize>,
+    caps: storage_core::caps::SizeCaps,
+) -> Result<storage_core::MemoryStorage> {
+    let mut store = memory_database().open(name)?;
+    if let Some(max) = max_value_len {
+        store = store.with_max_value_len(max);
+    }
+    if caps.is_set() {
+        store = store.with_caps(caps);
+    }
+    Ok(store)
 }

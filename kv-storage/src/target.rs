@@ -27,6 +27,8 @@ pub(crate) enum Target {
         name: String,
         /// The value limit, if any.
         max_value_len: Option<usize>,
+        /// The size caps (none by default).
+        caps: storage_core::caps::SizeCaps,
     },
     /// `sqlite://…`.
     #[cfg(feature = "sqlite")]
@@ -102,7 +104,7 @@ fn missing_feature(url: &StoreUrl, schemes: &[(&str, &str, bool)]) -> Option<Err
     )))
 }
 
-/// `memory://[NAME][?max_value_len=N]`.
+/// `memory://[NAME][?max_value_len=N&max_entries=N&max_bytes=N]`.
 fn memory(url: &mut StoreUrl) -> Result<Target> {
     let name = match url.url().host_str() {
         Some(name) if !name.is_empty() => name.to_owned(),
@@ -112,9 +114,17 @@ fn memory(url: &mut StoreUrl) -> Result<Target> {
         return Err(url.error("memory://NAME takes no path"));
     }
     let max_value_len = url.take_usize("max_value_len")?;
+    let mut caps = storage_core::caps::SizeCaps::default();
+    if let Some(max) = url.take_usize("max_entries")? {
+        caps = caps.with_max_entries(max as u64);
+    }
+    if let Some(max) = url.take_usize("max_bytes")? {
+        caps = caps.with_max_bytes(max as u64);
+    }
     Ok(Target::Memory {
         name,
         max_value_len,
+        caps,
     })
 }
 

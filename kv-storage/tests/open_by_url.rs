@@ -15,6 +15,36 @@ fn memory_urls_name_process_wide_stores() -> kv_storage::Result<()> {
     Ok(())
 }
 
+/// `max_entries` / `max_bytes` reach every local store: 30 writes under a cap of 10 leave at
+/// most 10 entries, the last one among them.
+#[test]
+fn size_caps_by_url_bound_every_local_store() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().display();
+    let mut urls = vec!["memory://url_capped?max_entries=10&max_bytes=100000".to_owned()];
+    if cfg!(feature = "sqlite") {
+        urls.push(format!(
+            "sqlite://{root}/capped.db?max_entries=10&max_bytes=100000"
+        ));
+    }
+    if cfg!(feature = "fs") {
+        urls.push(format!(
+            "file://{root}/capped?max_entries=10&max_bytes=100000"
+        ));
+    }
+    for url in &urls {
+        let store = open(url)?;
+        for i in 0..30 {
+            store.set(&format!("k{i}"), b"v", None)?;
+        }
+        let len = store.len()?;
+        assert!((1..=10).contains(&len), "{url}: {len} entries");
+        assert!(store.contains("k29")?, "{url}: the last write was evicted");
+        assert_eq!(store.max_value_len(), 100_000, "{url}");
+    }
+    Ok(())
+}
+
 #[cfg(all(feature = "sqlite", feature = "fs"))]
 #[test]
 fn local_files_open_by_url_on_both_faces() -> Result<(), Box<dyn std::error::Error>> {
