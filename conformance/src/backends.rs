@@ -305,7 +305,8 @@ mod mongo {
             crate::Capabilities {
                 persistent: true,
                 expiry: crate::ExpiryRemoval::Server,
-                stale_reads: false,
+                // GridFS pointers have no TTL index: expired entries stay until a purge.
+                stale_reads: self.kind == MongoKind::GridFs,
                 size_caps: false,
             }
         }

@@ -2,9 +2,13 @@
 //!
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 
+use futures_util::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
+use mongodb::Collection;
 use storage_core::pagination::Page;
 use storage_core::{Entry, Error, Record, Result, Timestamp};
+
+use crate::error::mongo_error;
 
 /// BSON's document limit.
 pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
@@ -113,4 +117,28 @@ pub(crate) fn record(mut document: Document, with_value: bool) -> Result<Record>
     Record::from_parts(key(&document)?, expires_at, with_value, |key| {
         value(key, &mut document)
     })
+}
+
+/// The sum of `expression` over every document of `collection`, in one `$group` aggregation
+/// (0 for an empty collection).
+pub(crate) async fn total(
+    collection: &Collection<Document>,
+    expression: Bson,
+    operation: &'static str,
+) -> Result<u64> {
+    let pipeline = [doc! { "$group": { "_id": null, "total": { "$sum": expression } } }];
+    let mut cursor = collection
+        .aggregate(pipeline)
+        .await
+        .map_err(mongo_error(operation))?;
+    let Some(group) = cursor.try_next().await.map_err(mongo_error(operation))? else {
+        return Ok(0);
+    };
+    let total = match group.get("total") {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    };
+    Ok(u64::try_from(total).unwrap_or(0))
 }

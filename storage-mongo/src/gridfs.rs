@@ -195,7 +195,10 @@ impl GridFsStorage {
 
     /// Reads the live entry of `key`, following the pointer again if the file was replaced.
     async fn read(&self, key: &str, index: Option<Document>) -> Result<Option<Entry>> {
-        Ok(self.read_indexed(key, index).await?.map(|(_, entry)| entry))
+        Ok(self
+            .read_indexed(key, index, Held::Live)
+            .await?
+            .map(|(_, entry)| entry))
     }
 
     /// The pointer of `key` if its live value is `expected`: a conditional operation then
@@ -203,7 +206,7 @@ impl GridFsStorage {
     /// still names the file compared has not been written since).
     async fn pointer_if_value(&self, key: &str, expected: &[u8]) -> Result<Option<Document>> {
         Ok(self
-            .read_indexed(key, None)
+            .read_indexed(key, None, Held::Live)
             .await?
             .filter(|(_, entry)| entry.value == expected)
             .map(|(index, _)| index))
@@ -214,11 +217,13 @@ impl GridFsStorage {
         and_live(doc! { "_id": key, "f": file_id(index) }, Timestamp::now())
     }
 
-    /// [`read`](Self::read), with the pointer the value was read through.
+    /// [`read`](Self::read), with the pointer the value was read through; with
+    /// [`Held::Expired`] an expired entry too, while its pointer and file are kept.
     async fn read_indexed(
         &self,
         key: &str,
         index: Option<Document>,
+        held: Held,
     ) -> Result<Option<(Document, Entry)>> {
         let mut index = index;
         for _ in 0..READ_ATTEMPTS {
@@ -229,7 +234,7 @@ impl GridFsStorage {
                     None => return Ok(None),
                 },
             };
-            if !live_at(&current, Timestamp::now()) {
+            if held == Held::Live && !live_at(&current, Timestamp::now()) {
                 return Ok(None);
             }
             let Some(file) = file_id(&current) else {
@@ -316,6 +321,16 @@ impl GridFsStorage {
             .map_err(mongo_error(operation))
     }
 
+    /// How many pointers match `filter`.
+    async fn count_pointers(&self, filter: Document, operation: &'static str) -> Result<usize> {
+        let count = self
+            .keys
+            .count_documents(filter)
+            .await
+            .map_err(mongo_error(operation))?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
     /// The pointer of `key`, live or expired.
     async fn index_of(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
         self.keys
@@ -323,6 +338,15 @@ impl GridFsStorage {
             .await
             .map_err(mongo_error(operation))
     }
+}
+
+/// Which entries a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Live entries only.
+    Live,
+    /// Expired entries too, while the store holds them.
+    Expired,
 }
 
 #[async_trait]
@@ -342,6 +366,16 @@ impl AsyncKvStorage for GridFsStorage {
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         self.read(key, None).await
+    }
+
+    /// The entry through its pointer even after it expired, until `purge_expired` (or the
+    /// TTL monitor, where the server runs one on the pointers) removes it.
+    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        Ok(self
+            .read_indexed(key, None, Held::Expired)
+            .await?
+            .map(|(_, entry)| entry))
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
@@ -515,12 +549,21 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn len(&self) -> Result<usize> {
-        let count = self
-            .keys
-            .count_documents(document::live(Timestamp::now()))
+        self.count_pointers(document::live(Timestamp::now()), "len")
             .await
-            .map_err(mongo_error("len"))?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// Pointers held, expired ones included until `purge_expired` removes them.
+    async fn len_including_expired(&self) -> Result<usize> {
+        self.count_pointers(doc! {}, "len_including_expired").await
+    }
+
+    /// The bytes of the values held (the lengths their pointers record; GridFS adds its chunk
+    /// and file documents' overhead), in one aggregation over the pointers.
+    async fn size(&self) -> Result<Option<u64>> {
+        document::total(&self.keys, Bson::from("$n"), "size")
+            .await
+            .map(Some)
     }
 
     async fn delete_many(&self, keys: &[&str]) -> Result<usize> {

@@ -333,6 +333,16 @@ impl AsyncKvStorage for MongoStorage {
         self.count(doc! {}).await
     }
 
+    /// The bytes of the keys and values held, in one aggregation over the collection
+    /// (`$binarySize` + `$strLenBytes`, MongoDB 4.4+); the server adds document and index
+    /// overhead.
+    async fn size(&self) -> Result<Option<u64>> {
+        let bytes = doc! { "$add": [ { "$binarySize": "$v" }, { "$strLenBytes": "$_id" } ] };
+        document::total(&self.collection, Bson::from(bytes), "size")
+            .await
+            .map(Some)
+    }
+
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         keys.iter().try_for_each(|key| check_key(key))?;
         let mut found: HashMap<String, Vec<u8>> = HashMap::with_capacity(keys.len());
