@@ -43,13 +43,13 @@ pub struct RedisOptions {
     /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
     pub response_timeout: Duration,
     /// The most blocking connections the sync face opens for single-key and bulk calls
-    /// (default 8); callers beyond it wait for one to come back, for up to the connect timeout
+    /// (default 16); callers beyond it wait for one to come back, for up to the connect timeout
     /// plus the response timeout. (Scans open one more per master while they run.)
     pub max_sync_connections: usize,
 }
 
 /// The default of [`RedisOptions::max_sync_connections`].
-pub const DEFAULT_MAX_SYNC_CONNECTIONS: usize = 8;
+pub const DEFAULT_MAX_SYNC_CONNECTIONS: usize = 16;
 
 impl std::fmt::Debug for RedisOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -261,7 +261,7 @@ impl RedisOptions {
         self
     }
 
-    /// The most blocking connections the sync face keeps (default 8, at least 1).
+    /// The most blocking connections the sync face keeps (default 16, at least 1).
     pub fn max_sync_connections(mut self, max: usize) -> Self {
         self.max_sync_connections = max.max(1);
         self

@@ -316,11 +316,16 @@ enum AsyncLink {
 pub(crate) struct AsyncConn {
     options: RedisOptions,
     link: tokio::sync::OnceCell<AsyncLink>,
+    /// The link bounds every request by the response timeout itself (the connection manager
+    /// this store configures), so a call needs no timer of its own: one timer fewer per call.
+    /// A manager given by the caller, or a cluster connection, gets the call's own timer.
+    link_times_out: bool,
 }
 
 impl AsyncConn {
     pub(crate) fn new(options: RedisOptions) -> Self {
         AsyncConn {
+            link_times_out: !options.cluster,
             options,
             link: tokio::sync::OnceCell::new(),
         }
@@ -331,6 +336,7 @@ impl AsyncConn {
         AsyncConn {
             options,
             link: tokio::sync::OnceCell::new_with(Some(AsyncLink::Single(manager))),
+            link_times_out: false,
         }
     }
 
@@ -388,6 +394,9 @@ impl AsyncConn {
                 AsyncLink::Cluster(conn) => run_by_slot(operation, plan, conn).await,
             }
         };
+        if self.link_times_out {
+            return work.await;
+        }
         tokio::time::timeout(self.options.response_timeout, work)
             .await
             .map_err(|_| timed_out(operation))?

@@ -458,3 +458,71 @@ fn touch_of_an_unreadable_hash_field_is_an_error() -> Result<(), String> {
     );
     KvStorage::clear(&store).map_err(|e| e.to_string())
 }
+
+/// A server that stops answering writes (`CLIENT PAUSE 30000 WRITE`): writes on both faces of
+/// both stores fail as `TimedOut` after the response timeout instead of waiting for the
+/// server, and work again once it answers (`CLIENT UNPAUSE`, which the pause lets through).
+#[test]
+fn calls_time_out_on_a_paused_server_and_recover() -> Result<(), String> {
+    let server = test_support::redis()?;
+    let url = server.url();
+    let options = RedisOptions::from_url(url)
+        .map_err(|e| e.to_string())?
+        .namespace("paused")
+        .timeouts(Duration::from_secs(5), Duration::from_millis(300));
+    let per_key = Arc::new(RedisStorage::new(options.clone()).map_err(|e| e.to_string())?);
+    let hash = Arc::new(RedisHashStorage::new(options).map_err(|e| e.to_string())?);
+    let faces: Vec<Faces> = vec![
+        ("per-key".into(), per_key.clone(), per_key),
+        ("hash".into(), hash.clone(), hash),
+    ];
+    let runtime = test_support::runtime();
+    // Connected first, so the pause meets requests, not connection set-up.
+    for (name, sync, async_face) in &faces {
+        sync.set("k", b"v", None)
+            .map_err(|e| format!("{name}: {e}"))?;
+        runtime
+            .block_on(async_face.get("k"))
+            .map_err(|e| format!("{name} async: {e}"))?;
+    }
+    raw(
+        url,
+        redis::cmd("CLIENT").arg("PAUSE").arg(30_000).arg("WRITE"),
+    )?;
+    let outcomes: Vec<(String, storage_core::Result<()>)> = faces
+        .iter()
+        .flat_map(|(name, sync, async_face)| {
+            [
+                (format!("{name} sync"), sync.set("k", b"w", None)),
+                (
+                    format!("{name} async"),
+                    runtime.block_on(async_face.set("k", b"w", None)),
+                ),
+            ]
+        })
+        .collect();
+    raw(url, &redis::cmd("CLIENT").arg("UNPAUSE").to_owned())?;
+    for (name, outcome) in outcomes {
+        match outcome {
+            Err(error) if error.kind() == ErrorKind::TimedOut => {}
+            other => return Err(format!("{name} on a paused server: {other:?}")),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (name, sync, async_face) in &faces {
+        loop {
+            let sync_write = sync.set("k", b"after", None);
+            let async_write = runtime.block_on(async_face.set("k", b"after", None));
+            if sync_write.is_ok() && async_write.is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{name} did not recover: {sync_write:?} / {async_write:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Ok(())
+}
