@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection};
 use storage_core::{BoxIter, Error, Result, Timestamp};
 
@@ -19,24 +19,72 @@ pub(crate) const MAX_EXPIRED_HELD: usize = 4096;
 /// Keys read per page of the index.
 const PAGE: i64 = 1024;
 
-/// A stored key as SQLite typed it, comparable and hashable.
-#[derive(PartialEq, Eq, Hash)]
-pub(crate) enum StoredKey {
-    /// The keys this crate writes: UTF-8 bytes as a BLOB.
-    Blob(Vec<u8>),
-    /// Any other type (written by other tools), by its text.
-    Other(String),
+/// The keys of entries expired but still held, to leave out of a listing: the keys this crate
+/// writes (UTF-8 bytes as a BLOB) by their bytes, so that a listed key is looked up without a
+/// copy, and keys of any other type (written by other tools) by their text.
+#[derive(Default)]
+pub(crate) struct ExpiredKeys {
+    blobs: HashSet<Vec<u8>>,
+    others: HashSet<String>,
 }
 
-impl StoredKey {
-    pub(crate) fn of(value: SqlValue) -> Self {
-        match value {
-            SqlValue::Blob(bytes) => StoredKey::Blob(bytes),
-            SqlValue::Text(text) => StoredKey::Other(text),
-            SqlValue::Integer(n) => StoredKey::Other(n.to_string()),
-            SqlValue::Real(n) => StoredKey::Other(n.to_string()),
-            SqlValue::Null => StoredKey::Other(String::new()),
+/// The text of a key stored as anything but a BLOB.
+fn other_text(value: &SqlValue) -> String {
+    match value {
+        SqlValue::Text(text) => text.clone(),
+        SqlValue::Integer(n) => n.to_string(),
+        SqlValue::Real(n) => n.to_string(),
+        SqlValue::Blob(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        SqlValue::Null => String::new(),
+    }
+}
+
+impl ExpiredKeys {
+    fn insert(&mut self, key: SqlValue) {
+        match key {
+            SqlValue::Blob(bytes) => self.blobs.insert(bytes),
+            other => self.others.insert(other_text(&other)),
+        };
+    }
+
+    fn len(&self) -> usize {
+        self.blobs.len() + self.others.len()
+    }
+
+    fn holds(&self, key: &PageKey, bytes: &[u8]) -> bool {
+        match key {
+            PageKey::Blob(range) => {
+                !self.blobs.is_empty() && self.blobs.contains(&bytes[range.clone()])
+            }
+            PageKey::Other(value) => {
+                !self.others.is_empty() && self.others.contains(&other_text(value))
+            }
         }
+    }
+}
+
+/// A key of a page: a BLOB's place in the page's buffer, or a value of another type.
+enum PageKey {
+    Blob(std::ops::Range<usize>),
+    Other(SqlValue),
+}
+
+/// One page of keys in index order: the BLOB keys' bytes back to back in one buffer (one
+/// allocation per page; each key is copied out as it is listed), so a key is checked against
+/// the expired ones by its bytes, without a copy made for the lookup.
+#[derive(Default)]
+pub(crate) struct KeyPage {
+    bytes: Vec<u8>,
+    keys: Vec<PageKey>,
+}
+
+impl KeyPage {
+    /// The key at `index` as stored.
+    fn value(&self, index: usize) -> Option<SqlValue> {
+        Some(match self.keys.get(index)? {
+            PageKey::Blob(range) => SqlValue::Blob(self.bytes[range.clone()].to_vec()),
+            PageKey::Other(value) => value.clone(),
+        })
     }
 }
 
@@ -68,13 +116,13 @@ pub(crate) fn expired_held(
     conn: &Connection,
     sql: &KeyListingSql,
     now: Timestamp,
-) -> rusqlite::Result<Option<HashSet<StoredKey>>> {
+) -> rusqlite::Result<Option<ExpiredKeys>> {
     let limit = i64::try_from(MAX_EXPIRED_HELD + 1).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(&sql.expired)?;
     let mut rows = stmt.query(params![now.as_millis(), limit])?;
-    let mut expired = HashSet::new();
+    let mut expired = ExpiredKeys::default();
     while let Some(row) = rows.next()? {
-        expired.insert(StoredKey::of(row.get(0)?));
+        expired.insert(row.get(0)?);
         if expired.len() > MAX_EXPIRED_HELD {
             return Ok(None);
         }
@@ -87,7 +135,7 @@ pub(crate) fn key_page(
     conn: &Connection,
     sql: &KeyListingSql,
     after: Option<&SqlValue>,
-) -> rusqlite::Result<Vec<SqlValue>> {
+) -> rusqlite::Result<KeyPage> {
     let mut stmt = match after {
         None => conn.prepare_cached(&sql.first)?,
         Some(_) => conn.prepare_cached(&sql.next)?,
@@ -96,9 +144,16 @@ pub(crate) fn key_page(
         None => stmt.query(params![PAGE])?,
         Some(after) => stmt.query(params![PAGE, after])?,
     };
-    let mut page = Vec::new();
+    let mut page = KeyPage::default();
     while let Some(row) = rows.next()? {
-        page.push(row.get(0)?);
+        match row.get_ref(0)? {
+            ValueRef::Blob(bytes) => {
+                let start = page.bytes.len();
+                page.bytes.extend_from_slice(bytes);
+                page.keys.push(PageKey::Blob(start..page.bytes.len()));
+            }
+            other => page.keys.push(PageKey::Other(other.into())),
+        }
     }
     Ok(page)
 }
@@ -106,18 +161,21 @@ pub(crate) fn key_page(
 /// Streams the keys of pages read by `fetch(after)`, leaving out `expired`; a key stored as
 /// anything but UTF-8 bytes is an error naming it, in its place (see `scanned_key`).
 pub(crate) fn listing<'a>(
-    expired: HashSet<StoredKey>,
-    mut fetch: impl FnMut(Option<&SqlValue>) -> Result<Vec<SqlValue>> + Send + 'a,
+    expired: ExpiredKeys,
+    mut fetch: impl FnMut(Option<&SqlValue>) -> Result<KeyPage> + Send + 'a,
     to_key: fn(SqlValue) -> (String, Option<&'static str>),
 ) -> BoxIter<'a, String> {
     let mut after: Option<SqlValue> = None;
-    let mut page = Vec::<SqlValue>::new().into_iter();
+    let mut page = KeyPage::default();
+    let mut next = 0;
     let mut done = false;
     Box::new(std::iter::from_fn(move || loop {
-        if let Some(stored) = page.next() {
-            if !expired.is_empty() && expired.contains(&StoredKey::of(stored.clone())) {
+        if let Some(key) = page.keys.get(next) {
+            next += 1;
+            if expired.holds(key, &page.bytes) {
                 continue;
             }
+            let stored = page.value(next - 1)?;
             return Some(match to_key(stored) {
                 (key, None) => Ok(key),
                 (key, Some(reason)) => Err(Error::corrupt(&key, reason)),
@@ -131,10 +189,11 @@ pub(crate) fn listing<'a>(
                 done = true;
                 return Some(Err(error));
             }
-            Ok(rows) => {
-                done = (rows.len() as i64) < PAGE;
-                after = rows.last().cloned();
-                page = rows.into_iter();
+            Ok(fetched) => {
+                done = (fetched.keys.len() as i64) < PAGE;
+                after = (fetched.keys.len().checked_sub(1)).and_then(|last| fetched.value(last));
+                page = fetched;
+                next = 0;
             }
         }
     }))
