@@ -9,6 +9,7 @@
 //! the report of any run into DIR. `BENCH_SCALE` sets the amount of work.
 
 mod async_redis;
+mod clear;
 mod concurrency;
 mod raw;
 mod raw_dynamo;
@@ -105,6 +106,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let raw = RawFs::open(&fs_root.join("raw"))?;
             note_version(&mut servers, &raw);
             rows.extend(compare("fs", &ours, &raw, &value, scale)?);
+            if size == 100 {
+                rows.push(clear::row(&fs_root, &value, scale)?);
+            }
         }
         if wants("memory") {
             let ours = storage_core::MemoryStorage::new();

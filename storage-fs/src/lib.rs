@@ -29,6 +29,7 @@ mod format;
 mod keys;
 mod staged;
 mod store;
+mod sys;
 
 pub use config::{FsOptions, Root, DEFAULT_MAX_VALUE_LEN};
 pub use store::{FsStorage, ABANDONED_TEMP_AGE};

@@ -1,5 +1,6 @@
 //! [`FsStorage`]: the [`KvStorage`] implementation.
 
+use std::ffi::OsString;
 use std::fs::{self, File, FileTimes, Metadata};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::config::{FsOptions, Root};
 use crate::format::{encode, read_header, Header, FIXED_HEADER_LEN};
 use crate::keys::{file_name, is_entry_file};
 use crate::staged::{temp_file_age, Staged};
+use crate::sys::{self, DirRemover};
 
 const BACKEND: &str = "fs";
 /// Prefix of temporary files; never an entry name.
@@ -71,23 +73,13 @@ enum Access {
     Inspect,
 }
 
-/// Opens an entry file for reading; inspections with `O_NOATIME` on Linux (refused for files
-/// of another owner, which are then opened as usual).
+/// Opens an entry file for reading; inspections with `O_NOATIME` where the platform allows.
 fn open_entry(path: &Path, access: Access) -> io::Result<File> {
-    #[cfg(target_os = "linux")]
     if access == Access::Inspect {
-        use std::os::unix::fs::OpenOptionsExt;
-        match File::options()
-            .read(true)
-            .custom_flags(libc::O_NOATIME)
-            .open(path)
-        {
-            Err(error) if error.raw_os_error() == Some(libc::EPERM) => {}
-            opened => return opened,
+        if let Some(opened) = sys::open_noatime(path) {
+            return opened;
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = access;
     File::open(path)
 }
 
@@ -135,6 +127,9 @@ fn directory_name(namespace: &Namespace) -> String {
 const CLAIM_LOCK: &str = ".claim.lock";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Files `clear` sorts by inode number at a time (about 100 bytes of memory each).
+const CLEAR_BATCH: usize = 16_384;
 
 impl FsStorage {
     /// Opens the store, creating its directory if needed.
@@ -432,13 +427,30 @@ impl FsStorage {
     }
 
     fn entry_files(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
+        Ok(self
+            .entry_names()?
+            .map(|name| name.map(|name| self.dir.join(name))))
+    }
+
+    /// The names of the entry files in the directory, streamed.
+    fn entry_names(&self) -> Result<impl Iterator<Item = Result<OsString>> + '_> {
+        Ok(self
+            .entry_names_with_inodes()?
+            .map(|entry| entry.map(|(_, name)| name)))
+    }
+
+    /// The names of the entry files in the directory with their inode numbers (0 where the
+    /// platform has none), streamed.
+    fn entry_names_with_inodes(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<(u64, OsString)>> + '_> {
         let listing = fs::read_dir(&self.dir).map_err(io_error("scan"))?;
         Ok(listing.filter_map(move |item| match item {
             Err(error) => Some(Err(io_error("scan")(error))),
             Ok(item) => {
                 let name = item.file_name();
-                let name = name.to_str()?;
-                is_entry_file(name, self.extension.as_deref()).then(|| Ok(item.path()))
+                let entry = is_entry_file(name.to_str()?, self.extension.as_deref());
+                entry.then(|| Ok((sys::inode(&item), name)))
             }
         }))
     }
@@ -623,11 +635,23 @@ impl KvStorage for FsStorage {
         if let Some(capped) = &self.capped {
             capped.forget();
         }
-        for path in self.entry_files()? {
-            match fs::remove_file(path?) {
-                Ok(()) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                Err(error) => return Err(io_error("clear")(error)),
+        // As `rm -rf` does: by name in the open directory (no path to resolve per file), in
+        // batches sorted by inode number (the inode table is then walked in order, not at the
+        // random order of a hashed directory).
+        let dir = DirRemover::open(&self.dir).map_err(io_error("clear"))?;
+        let mut names = self.entry_names_with_inodes()?.peekable();
+        while names.peek().is_some() {
+            let mut batch = names
+                .by_ref()
+                .take(CLEAR_BATCH)
+                .collect::<Result<Vec<_>>>()?;
+            batch.sort_unstable();
+            for (_, name) in batch {
+                match dir.remove(&name) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(io_error("clear")(error)),
+                }
             }
         }
         Ok(())
