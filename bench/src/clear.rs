@@ -28,7 +28,10 @@ fn fill(store: &FsStorage, count: usize, value: &[u8]) -> Result<(), BoxError> {
 /// `rm -rf` of `dir`, timed; the directory is made again for the next round.
 fn remove_with_rm(dir: &Path) -> Result<Duration, BoxError> {
     let start = Instant::now();
-    let status = std::process::Command::new("rm").arg("-rf").arg(dir).status()?;
+    let status = std::process::Command::new("rm")
+        .arg("-rf")
+        .arg(dir)
+        .status()?;
     let elapsed = start.elapsed();
     if !status.success() {
         return Err(format!("rm -rf {} failed: {status}", dir.display()).into());

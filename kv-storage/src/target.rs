@@ -114,13 +114,7 @@ fn memory(url: &mut StoreUrl) -> Result<Target> {
         return Err(url.error("memory://NAME takes no path"));
     }
     let max_value_len = url.take_usize("max_value_len")?;
-    let mut caps = storage_core::caps::SizeCaps::default();
-    if let Some(max) = url.take_usize("max_entries")? {
-        caps = caps.with_max_entries(max as u64);
-    }
-    if let Some(max) = url.take_usize("max_bytes")? {
-        caps = caps.with_max_bytes(max as u64);
-    }
+    let caps = storage_core::caps::SizeCaps::from_store_url(url)?;
     Ok(Target::Memory {
         name,
         max_value_len,

@@ -7,6 +7,8 @@
 //! cost (one pass over the store) is spread over them. The store decides what "recently used"
 //! means (see each store's docs); this module picks the victims from its ordering.
 
+use crate::{Result, StoreUrl};
+
 /// The most entries and bytes (of keys and values) a store holds. `None` = no cap.
 ///
 /// ```
@@ -55,6 +57,19 @@ impl SizeCaps {
     pub fn with_max_bytes(mut self, max: u64) -> Self {
         self.max_bytes = Some(max);
         self
+    }
+
+    /// The caps a store URL names with the parameters `max_entries` and `max_bytes`, taken
+    /// from `url` (none when it names neither); a bad value is an error naming it.
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<SizeCaps> {
+        let mut caps = SizeCaps::default();
+        if let Some(max) = url.take_usize("max_entries")? {
+            caps = caps.with_max_entries(max as u64);
+        }
+        if let Some(max) = url.take_usize("max_bytes")? {
+            caps = caps.with_max_bytes(max as u64);
+        }
+        Ok(caps)
     }
 
     /// Whether any cap is set.

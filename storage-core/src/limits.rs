@@ -9,6 +9,20 @@ pub const MAX_KEY_LEN: usize = 1024;
 /// The longest namespace name.
 pub const MAX_NAMESPACE_LEN: usize = 64;
 
+/// The lowercase hex SHA-256 of `data` (64 characters of `[0-9a-f]`): what the family puts in
+/// place of a key that is too long or unsafe to keep as it is (the files store's names, the
+/// HTTP cache's and the memo's long keys).
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(data) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xF)]));
+    }
+    hex
+}
+
 /// Refuses keys over [`MAX_KEY_LEN`].
 pub fn check_key(key: &str) -> Result<()> {
     if key.len() > MAX_KEY_LEN {
@@ -137,6 +151,18 @@ impl AsRef<str> for Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha256_hex_is_the_standard_digest() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn keys_up_to_the_limit_pass() {

@@ -7,20 +7,16 @@
 //! system. The key itself is stored in the file's header, so scans recover it, and reads check
 //! it, so even a hash collision could not return another key's value.
 
-use sha2::{Digest, Sha256};
+use storage_core::limits::sha256_hex;
 
 /// Length of the hash part of a file name.
 pub(crate) const HASH_HEX_LEN: usize = 64;
 
 /// The file name of `key`.
 pub(crate) fn file_name(key: &str, extension: Option<&str>) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let mut name = String::with_capacity(HASH_HEX_LEN + 17);
-    for byte in digest {
-        name.push(char::from(HEX[usize::from(byte >> 4)]));
-        name.push(char::from(HEX[usize::from(byte & 0xF)]));
-    }
+    let mut name = sha256_hex(key.as_bytes());
     if let Some(extension) = extension {
+        name.reserve(1 + extension.len());
         name.push('.');
         name.push_str(extension);
     }

@@ -23,9 +23,13 @@ fn clear_removes_more_files_than_one_batch() -> Result<(), Box<dyn std::error::E
         .map(|item| item.file_name())
         .collect();
     assert!(
-        left.iter().all(|name| name == "notes.txt" || name == ".claim.lock"),
+        left.iter()
+            .all(|name| name == "notes.txt" || name == ".claim.lock"),
         "left after clear: {left:?}"
     );
-    assert!(foreign.exists(), "clear removed a file that is not an entry");
+    assert!(
+        foreign.exists(),
+        "clear removed a file that is not an entry"
+    );
     Ok(())
 }

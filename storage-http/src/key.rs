@@ -7,9 +7,7 @@
 //! never meet.
 
 use std::borrow::Cow;
-use std::fmt::Write;
-
-use sha2::{Digest, Sha256};
+use storage_core::limits::sha256_hex;
 
 /// The longest cache key stored as it is, in bytes.
 pub const LONGEST_PLAIN_KEY: usize = 960;
@@ -31,14 +29,8 @@ pub fn store_key(cache_key: &str) -> Cow<'_, str> {
     while !cache_key.is_char_boundary(end) {
         end -= 1;
     }
-    let mut key = String::with_capacity(end + DIGEST_MARK.len() + 64);
-    key.push_str(&cache_key[..end]);
-    key.push_str(DIGEST_MARK);
-    for byte in Sha256::digest(cache_key.as_bytes()) {
-        // Writing into a String cannot fail.
-        let _ = write!(key, "{byte:02x}");
-    }
-    Cow::Owned(key)
+    let digest = sha256_hex(cache_key.as_bytes());
+    Cow::Owned(format!("{}{DIGEST_MARK}{digest}", &cache_key[..end]))
 }
 
 #[cfg(test)]

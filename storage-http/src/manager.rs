@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use http_cache::{CacheManager, HttpResponse};
 use http_cache_semantics::CachePolicy;
+use storage_core::limits::check_value;
 use storage_core::time::MAX_TTL;
 use storage_core::{codec, AsyncKvStorage, Error, ErrorKind, Postcard, Serializer};
 
@@ -158,22 +159,22 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
     /// Stores the serialized response `bytes` under `key`, or leaves it out (and the older
     /// entry with it) when the store cannot take it.
     async fn write(&self, key: &str, bytes: &[u8], ttl: Duration) -> http_cache::Result<()> {
-        let refused = if bytes.len() > self.store.max_value_len() {
-            Error::ValueTooLarge {
-                backend: self.store.backend_name(),
-                key: storage_core::KeyDisplay::new(key),
-                len: bytes.len(),
-                max: self.store.max_value_len(),
-            }
-        } else {
-            match self.store.set(key, bytes, Some(ttl)).await {
+        let checked = check_value(
+            self.store.backend_name(),
+            key,
+            bytes,
+            self.store.max_value_len(),
+        );
+        let refused = match checked {
+            Err(too_large) => too_large,
+            Ok(()) => match self.store.set(key, bytes, Some(ttl)).await {
                 Ok(()) => {
                     Counters::count(&self.counters.stored);
                     return Ok(());
                 }
                 Err(error @ Error::ValueTooLarge { .. }) => error,
                 Err(error) => return self.failed("store", key, error),
-            }
+            },
         };
         Counters::count(&self.counters.too_large);
         log::warn!("http cache: response not cached: {refused}");

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use storage_core::limits::sha256_hex;
 use storage_core::{codec, Error, Result, Serializer, Timestamp, MAX_KEY_LEN};
 
 /// A cached result and when it was computed.
@@ -68,11 +68,7 @@ pub(crate) fn call_key<A: Serialize + ?Sized>(name: &str, args: &A) -> Result<St
     if key.len() + LOCK_PREFIX.len() <= MAX_KEY_LEN {
         return Ok(key);
     }
-    let digest: String = Sha256::digest(json.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(format!("{name}:#{digest}"))
+    Ok(format!("{name}:#{}", sha256_hex(json.as_bytes())))
 }
 
 const LOCK_PREFIX: &str = "lock:";

@@ -185,13 +185,7 @@ impl SqliteOptions {
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
         }
-        if let Some(max) = url.take_usize("max_entries")? {
-            options = options.max_entries(max as u64);
-        }
-        if let Some(max) = url.take_usize("max_bytes")? {
-            options = options.max_bytes(max as u64);
-        }
-        Ok(options)
+        Ok(options.caps(SizeCaps::from_store_url(url)?))
     }
 
     /// The file path for a cache-dir location.
