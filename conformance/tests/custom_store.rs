@@ -38,6 +38,15 @@ enum Bug {
     CompareAndSetDropsTtl,
 }
 
+/// The gap between the comparison and the write of the planted non-atomic conditional writes:
+/// what a store without atomic conditional writes has between its read and its write (a network
+/// round trip). Without it the gap is a few nanoseconds between two lock acquisitions, which the
+/// contenders of a busy 2-core machine (time-sliced, not parallel) may never meet, and the
+/// checks that catch the bug, whose runs are bounded in time, then pass by chance.
+fn race_window() {
+    std::thread::sleep(std::time::Duration::from_micros(20));
+}
+
 /// Every namespace's entries, in one sorted map keyed by `namespace/key`.
 type Table = Arc<Mutex<BTreeMap<String, Entry>>>;
 
@@ -159,6 +168,7 @@ impl KvStorage for ToyStore {
             if !self.matches(&self.lock(), key, expected) {
                 return Ok(false);
             }
+            race_window();
             self.set(key, value, ttl)?;
             return Ok(true);
         }
@@ -179,6 +189,7 @@ impl KvStorage for ToyStore {
         check_key(key)?;
         let matched = self.matches(&self.lock(), key, Some(expected));
         if self.bug == Bug::CompareThenWrite {
+            race_window();
             return Ok(matched && self.delete(key)?);
         }
         let mut table = self.lock();
