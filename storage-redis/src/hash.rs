@@ -4,17 +4,17 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
-    is_entry, readable_record, AsyncKvStorage, BoxStream, Entry, KvStorage, Namespace, Record,
-    RecordIter, Result, ScanMode, SetEntry, Timestamp,
+    is_entry, readable_record, AsyncKvStorage, BoxIter, BoxStream, Entry, KvStorage, Namespace,
+    Record, RecordIter, Result, ScanMode, SetEntry, Timestamp,
 };
 
 use crate::config::RedisOptions;
 use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
-use crate::hash_ops::{HashOps, IndexedLen, HEADER_LEN};
+use crate::hash_ops::{HashOps, IndexedKeys, IndexedLen, HEADER_LEN};
 use crate::key_ops::conditional_operation;
 use crate::keys::KeyLayout;
 use crate::scan::{scan_async, scan_sync, Want};
@@ -216,6 +216,24 @@ impl KvStorage for RedisHashStorage {
             .iter()
             .flatten()
             .count())
+    }
+
+    /// One reply of the keys alone (the values stay in the server) for hashes of up to
+    /// 32 768 fields; larger ones are listed by pages.
+    fn keys(&self) -> Result<BoxIter<'_, String>> {
+        let ops = self.ops_sync()?;
+        for _ in 0..2 {
+            match HashOps::decode_list_keys(self.sync.run("keys", ops.list_keys())?)? {
+                IndexedKeys::Listed(keys) => return Ok(Box::new(keys.into_iter())),
+                IndexedKeys::TooMany => break,
+                IndexedKeys::Unindexed => {
+                    self.sweep_sync(ops, Sweep::Index)?;
+                    self.sync.run("keys", ops.mark_indexed())?;
+                }
+            }
+        }
+        let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
+        Ok(Box::new(records.map(|record| record.map(|r| r.key))))
     }
 
     fn len(&self) -> Result<usize> {
@@ -482,6 +500,28 @@ impl AsyncKvStorage for RedisHashStorage {
                 .flatten()
                 .count(),
         )
+    }
+
+    /// See the blocking face's `keys`.
+    fn keys(&self) -> BoxStream<'_, String> {
+        let listed = async move {
+            let ops = self.ops_async().await?;
+            for _ in 0..2 {
+                match HashOps::decode_list_keys(self.conn.run("keys", ops.list_keys()).await?)? {
+                    IndexedKeys::Listed(keys) => {
+                        return Ok(futures_util::stream::iter(keys).boxed());
+                    }
+                    IndexedKeys::TooMany => break,
+                    IndexedKeys::Unindexed => {
+                        self.sweep_async(ops, Sweep::Index).await?;
+                        self.conn.run("keys", ops.mark_indexed()).await?;
+                    }
+                }
+            }
+            let records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+            Ok(records.map(|record| record.map(|r| r.key)).boxed())
+        };
+        futures_util::stream::once(listed).try_flatten().boxed()
     }
 
     async fn len(&self) -> Result<usize> {

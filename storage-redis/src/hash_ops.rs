@@ -14,6 +14,7 @@
 //! `clear` sets it, and `len` builds the index from one scan when it is missing (a hash written
 //! before the index existed).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use redis::{Cmd, Value};
@@ -21,6 +22,7 @@ use storage_core::time::{expiry_from_ttl, ttl_millis};
 use storage_core::{Entry, Error, Record, Result, SetEntry, Timestamp};
 
 use crate::conn::Plan;
+use crate::error::unexpected;
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next};
 use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
@@ -67,6 +69,9 @@ end
     };
 }
 
+/// Why a field is reported instead of listed.
+const NOT_UTF8: &str = "hash field name is not UTF-8";
+
 /// The member of an expiry index that says it is complete: not UTF-8, so never a field name.
 pub(crate) const INDEXED: &[u8] = b"\xff";
 
@@ -86,31 +91,65 @@ return 0
 "
 );
 
-/// `len`: `HLEN` less the due members of the index whose fields are still held and expired;
-/// due members whose field is gone, has no expiry or a later one are dropped or rescored.
+/// Lua: `expired_due(hash, index, now, limit)`, the fields of the index's due members that are
+/// held and expired, or `nil` when more than `limit` members are due; due members whose field
+/// is gone, has no expiry or a later one are dropped or rescored on the way.
+macro_rules! expired_due_lua {
+    () => {
+        r"
+local function expired_due(hash, index, now, limit)
+  local due = redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, limit + 1)
+  if #due > limit then return nil end
+  local expired = {}
+  for _, field in ipairs(due) do
+    local stored = redis.call('HGET', hash, field)
+    local at = stored and stored_expiry(stored)
+    if at and at <= now then
+      expired[#expired + 1] = field
+    elseif at then
+      redis.call('ZADD', index, at, field)
+    else
+      redis.call('ZREM', index, field)
+    end
+  end
+  return expired
+end
+"
+    };
+}
+
+/// `len`: `HLEN` less the due members of the index whose fields are still held and expired.
 /// KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`], [`MAX_DUE`]. -1 when the index is
 /// not complete, -2 when more than MAX_DUE members are due.
 const LEN: &str = concat!(
     expiry_index_lua!(),
+    expired_due_lua!(),
     r"
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
-local now = tonumber(ARGV[1])
-local limit = tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit + 1)
-if #due > limit then return -2 end
-local expired = 0
-for _, field in ipairs(due) do
-  local stored = redis.call('HGET', KEYS[1], field)
-  local at = stored and stored_expiry(stored)
-  if at and at <= now then
-    expired = expired + 1
-  elseif at then
-    redis.call('ZADD', KEYS[2], at, field)
-  else
-    redis.call('ZREM', KEYS[2], field)
-  end
-end
-return redis.call('HLEN', KEYS[1]) - expired
+local expired = expired_due(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]))
+if not expired then return -2 end
+return redis.call('HLEN', KEYS[1]) - #expired
+"
+);
+
+/// Fields a hash may hold for `keys()` to list them in one reply (`HKEYS`); a larger hash is
+/// listed by pages of `HSCAN` (values included before Redis 7.4). At most 32 MiB of keys at
+/// the longest key allowed, far less at usual key lengths. The store's docs name this figure.
+pub(crate) const MAX_LISTED: usize = 32 * 1024;
+
+/// `keys`: the fields and, apart, those of them that are expired, in one atomic step, so the
+/// values stay in the server. KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`],
+/// [`MAX_DUE`], [`MAX_LISTED`]. `{fields, expired fields}`; -1 when the index is not complete,
+/// -2 when more than MAX_DUE members are due, -3 when the hash holds more than MAX_LISTED.
+const LIST_KEYS: &str = concat!(
+    expiry_index_lua!(),
+    expired_due_lua!(),
+    r"
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
+if redis.call('HLEN', KEYS[1]) > tonumber(ARGV[4]) then return -3 end
+local expired = expired_due(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]))
+if not expired then return -2 end
+return {redis.call('HKEYS', KEYS[1]), expired}
 "
 );
 
@@ -233,6 +272,17 @@ pub(crate) enum IndexedLen {
     TooManyDue,
 }
 
+/// What the `keys` script answered.
+#[derive(Debug)]
+pub(crate) enum IndexedKeys {
+    /// The live keys (an error in place of a field that is not UTF-8).
+    Listed(Vec<Result<String>>),
+    /// The index is not complete (built by a scan first).
+    Unindexed,
+    /// Too many fields, or too many index members due: list by a scan.
+    TooMany,
+}
+
 /// Plans and decoders for one namespace's hash.
 #[derive(Debug, Clone)]
 pub(crate) struct HashOps {
@@ -256,25 +306,32 @@ pub(crate) fn encode(value: &[u8], expires_at: Option<Timestamp>) -> Vec<u8> {
     out
 }
 
-/// Decodes a stored field value into its entry (expired or not).
-pub(crate) fn decode(field: &str, stored: Vec<u8>) -> Result<Entry> {
+/// Reads a stored field value's header: its length and the expiry it holds.
+fn header(field: &str, stored: &[u8]) -> Result<(usize, Option<Timestamp>)> {
     match stored.first() {
-        Some(b'N') => Ok(Entry::new(stored[1..].to_vec())),
+        Some(b'N') => Ok((1, None)),
         Some(b'E') if stored.len() >= HEADER_LEN => {
             let hex = std::str::from_utf8(&stored[1..HEADER_LEN]).ok();
             let millis = hex.and_then(|h| i64::from_str_radix(h, 16).ok());
             let millis =
                 millis.ok_or_else(|| Error::corrupt(field, "bad expiry header in hash field"))?;
-            Ok(Entry {
-                value: stored[HEADER_LEN..].to_vec(),
-                expires_at: Some(Timestamp::from_millis(millis)),
-            })
+            Ok((HEADER_LEN, Some(Timestamp::from_millis(millis))))
         }
         _ => Err(Error::corrupt(
             field,
             "hash field without the storage header",
         )),
     }
+}
+
+/// Decodes a stored field value into its entry (expired or not), in place.
+pub(crate) fn decode(field: &str, mut stored: Vec<u8>) -> Result<Entry> {
+    let (header_len, expires_at) = header(field, &stored)?;
+    stored.drain(..header_len);
+    Ok(Entry {
+        value: stored,
+        expires_at,
+    })
 }
 
 fn live(field: &str, stored: Option<Vec<u8>>, now: Timestamp) -> Result<Option<Entry>> {
@@ -569,6 +626,55 @@ impl HashOps {
         })
     }
 
+    /// The live keys in one step, for hashes of at most [`MAX_LISTED`] fields.
+    pub(crate) fn list_keys(&self) -> Plan {
+        let cmd = self
+            .script(LIST_KEYS)
+            .arg(Timestamp::now().as_millis())
+            .arg(INDEXED)
+            .arg(MAX_DUE)
+            .arg(MAX_LISTED)
+            .to_owned();
+        self.plan(cmd)
+    }
+
+    pub(crate) fn decode_list_keys(replies: Vec<Value>) -> Result<IndexedKeys> {
+        let (fields, expired) = match next("keys", &mut replies.into_iter())? {
+            Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
+                Ok([Value::Array(fields), Value::Array(expired)]) => (fields, expired),
+                Ok(other) => return Err(unexpected("keys", other)),
+                Err(parts) => return Err(unexpected("keys", parts)),
+            },
+            reply => {
+                return Ok(match int("keys", &reply)? {
+                    -1 => IndexedKeys::Unindexed,
+                    _ => IndexedKeys::TooMany,
+                })
+            }
+        };
+        let expired: HashSet<Vec<u8>> = expired
+            .into_iter()
+            .filter_map(|field| match field {
+                Value::BulkString(field) => Some(field),
+                _ => None,
+            })
+            .collect();
+        let mut keys = Vec::with_capacity(fields.len() - expired.len().min(fields.len()));
+        for field in fields {
+            let Value::BulkString(field) = field else {
+                return Err(unexpected("keys", field));
+            };
+            if expired.contains(&field) {
+                continue;
+            }
+            keys.push(String::from_utf8(field).map_err(|e| {
+                let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                Error::corrupt(&shown, NOT_UTF8)
+            }));
+        }
+        Ok(IndexedKeys::Listed(keys))
+    }
+
     /// `HLEN`: the fields held, expired ones included.
     pub(crate) fn held_len(&self) -> Plan {
         self.plan(self.cmd("HLEN"))
@@ -680,25 +786,30 @@ impl ScanSource for HashOps {
                 Ok(key) => key,
                 Err(e) => {
                     let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                    records.push(Err(Error::corrupt(&shown, "hash field name is not UTF-8")));
+                    records.push(Err(Error::corrupt(&shown, NOT_UTF8)));
                     continue;
                 }
             };
-            let entry = match decode(&key, stored) {
-                Ok(entry) => entry,
+            let (header_len, expires_at) = match header(&key, &stored) {
+                Ok(header) => header,
                 // Its expiry is unknown: reported, as every bad entry is, live or not.
                 Err(error) => {
                     records.push(Err(error));
                     continue;
                 }
             };
-            if entry.is_expired_at(now) && !self.include_expired {
+            if expires_at.is_some_and(|at| at.is_expired_at(now)) && !self.include_expired {
                 continue;
             }
+            let value = mode.values().then(|| {
+                let mut value = stored;
+                value.drain(..header_len);
+                value
+            });
             records.push(Ok(Record {
                 key,
-                value: mode.values().then_some(entry.value),
-                expires_at: entry.expires_at,
+                value,
+                expires_at,
             }));
         }
         Ok(records)

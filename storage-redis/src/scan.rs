@@ -2,7 +2,7 @@
 //! in batches, deduplicated (SCAN may return a key twice), shared by both faces.
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Arc;
 
 use futures_util::stream;
@@ -88,8 +88,31 @@ pub(crate) trait ScanSource: Send + Sync {
 /// The keys already yielded, as 64-bit hashes: 8 bytes per key, never the values.
 #[derive(Default)]
 pub(crate) struct Seen {
-    hashes: HashSet<u64>,
+    /// The hashes are set members as they are: hashing them again would cost a second SipHash
+    /// per key listed.
+    hashes: HashSet<u64, BuildHasherDefault<AlreadyHashed>>,
     state: RandomState,
+}
+
+/// The [`Hasher`] of [`Seen`]'s set, whose members are hashes already.
+#[derive(Default)]
+struct AlreadyHashed(u64);
+
+impl Hasher for AlreadyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; this keeps any other input well mixed all the same.
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
 }
 
 impl Seen {

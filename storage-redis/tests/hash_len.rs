@@ -1,9 +1,12 @@
-//! `RedisHashStorage::len` from the expiry index: exact with expired fields still held (the
-//! server here, 7.0, does not expire hash fields), with stale index members (deleted fields,
-//! fields rewritten without a TTL), on hashes written before the index existed, and past the
-//! number of due members one script checks.
+//! `RedisHashStorage::len` and `keys` from the expiry index: exact with expired fields still
+//! held (the server here, 7.0, does not expire hash fields), with stale index members (deleted
+//! fields, fields rewritten without a TTL), on hashes written before the index existed, past
+//! the number of due members one script checks, and (`keys`) past the fields one reply lists.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
 
 use storage_core::{AsyncKvStorage, KvStorage};
 use storage_redis::RedisHashStorage;
@@ -31,11 +34,27 @@ fn wait_expired(store: &RedisHashStorage, keys: &[String]) {
     }
 }
 
-/// `len` on both faces (the async one on the runtime its connection lives on).
+/// `len` on both faces (the async one on the runtime its connection lives on), after checking
+/// that `keys` on both faces lists as many distinct keys (first, so `keys` meets a hash without
+/// an index before `len` builds it).
 fn both_lens(store: &RedisHashStorage) -> (usize, usize) {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     let runtime = RUNTIME.get_or_init(test_support::runtime);
+    let sync_keys: BTreeSet<String> = KvStorage::keys(store)
+        .and_then(|keys| keys.collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let async_keys: BTreeSet<String> = runtime
+        .block_on(AsyncKvStorage::keys(store).try_collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        sync_keys == async_keys,
+        "the faces list different keys: {} blocking, {} async, {} in one only",
+        sync_keys.len(),
+        async_keys.len(),
+        sync_keys.symmetric_difference(&async_keys).count()
+    );
     let sync = KvStorage::len(store).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sync_keys.len(), sync, "keys lists the entries len counts");
     let async_len = runtime
         .block_on(AsyncKvStorage::len(store))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -141,5 +160,25 @@ fn len_past_the_due_members_one_script_checks_counts_by_a_scan() {
     assert_eq!(both_lens(&store), (1501, 1501));
     wait_expired(&store, &expiring);
     assert_eq!(both_lens(&store), (1, 1));
+    KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn keys_of_a_hash_past_the_fields_one_reply_lists_come_by_pages() {
+    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let store = store(server.url(), "many_fields");
+    // One more than `keys` lists in one reply (32 768), a few of them expired.
+    let keys: Vec<String> = (0..32 * 1024 + 1).map(|i| format!("key {i:05}")).collect();
+    for chunk in keys.chunks(4096) {
+        let values: Vec<(&str, &[u8])> =
+            chunk.iter().map(|key| (key.as_str(), &b"v"[..])).collect();
+        KvStorage::set_many(&store, &values, None).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let expiring: Vec<String> = (0..3).map(|i| format!("short {i}")).collect();
+    for key in &expiring {
+        set(&store, key, Some(Duration::from_millis(300)));
+    }
+    wait_expired(&store, &expiring);
+    assert_eq!(both_lens(&store), (keys.len(), keys.len()));
     KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
 }
