@@ -692,15 +692,22 @@ impl KvStorage for FsStorage {
         let mut purged = 0;
         for path in self.entry_files()? {
             let path = path?;
-            let expired = match self.read_file(&path, None, false, Access::Inspect) {
-                Ok(Some((header, _))) => header.expires_at.is_some_and(|at| at.is_expired()),
-                Ok(None) | Err(_) => false,
-            };
-            if expired && fs::remove_file(&path).is_ok() {
+            if self.file_expired(&path) && fs::remove_file(&path).is_ok() {
                 purged += 1;
             }
         }
         Ok(purged)
+    }
+}
+
+impl FsStorage {
+    /// Whether the entry file at `path` holds an expired entry, read without marking it used
+    /// (false if it is gone or unreadable: such files are left to the calls that report them).
+    fn file_expired(&self, path: &Path) -> bool {
+        matches!(
+            self.read_file(path, None, false, Access::Inspect),
+            Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired())
+        )
     }
 }
 
@@ -714,10 +721,7 @@ impl Directory for FsStorage {
         if meta.modified().is_ok_and(|at| at > SystemTime::now()) {
             return false;
         }
-        matches!(
-            self.read_file(path, None, false, Access::Inspect),
-            Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired())
-        )
+        self.file_expired(path)
     }
 
     fn remove_if_unchanged(&self, path: &Path, version: &FileVersion) -> Result<Option<u64>> {

@@ -53,12 +53,11 @@ struct CapsSql {
 
 impl CapsSql {
     fn new(namespace: &Namespace) -> Self {
-        let name = namespace.case_folded();
-        let table_name = format!("kv_{name}");
+        let table_name = crate::sql::table_name(namespace);
         let t = format!("\"{table_name}\"");
         // `#` is not a namespace character: these names never meet another namespace's.
-        let usage = format!("\"kv_{name}#usage\"");
-        let trigger = |event: &str| format!("\"kv_{name}#on_{event}\"");
+        let usage = format!("\"{table_name}#usage\"");
+        let trigger = |event: &str| format!("\"{table_name}#on_{event}\"");
         let stamp_new = format!(
             "UPDATE {t} SET used_at = (SELECT clock FROM {usage}) WHERE rowid = NEW.rowid;"
         );

@@ -43,14 +43,19 @@ fn live(n: usize) -> String {
     format!("(expires_at IS NULL OR expires_at > ?{n})")
 }
 
+/// The name (unquoted) of `namespace`'s table, `kv_<namespace, case folded>`: the one place that
+/// names it. Namespace names are checked to [A-Za-z0-9_-] (and `~` from case folding), so
+/// quoting cannot be escaped. SQLite ignores case in identifiers: the folded name keeps `Ab` and
+/// `aB` in tables of their own.
+pub(crate) fn table_name(namespace: &Namespace) -> String {
+    format!("kv_{}", namespace.case_folded())
+}
+
 impl Sql {
     pub(crate) fn new(namespace: &Namespace) -> Self {
-        // Namespace names are checked to [A-Za-z0-9_-] (and `~` from case folding), so quoting
-        // cannot be escaped. SQLite ignores case in identifiers: the folded name keeps `Ab` and
-        // `aB` in tables of their own.
-        let name = namespace.case_folded();
-        let t = format!("\"kv_{name}\"");
-        let index = format!("\"kv_{name}_expires_at\"");
+        let table_name = table_name(namespace);
+        let t = format!("\"{table_name}\"");
+        let index = format!("\"{table_name}_expires_at\"");
         // Positional parameters throughout: binding by name costs a lookup per parameter.
         let page = |values: bool, after: bool| {
             format!(
