@@ -310,41 +310,57 @@ fn compare_scans(
         raw.set_many(&entries)?;
     }
     let expected = SCAN_ENTRIES + KEYS;
-    let rounds = ((20.0 * scale) as usize).max(1);
+    let ours_keys = || -> storage_core::Result<()> {
+        // Counted as the raw side counts: each key checked, then dropped (collecting them into
+        // a Vec cost 0.3-0.5 ms here that the raw side never paid).
+        let listed = ours.keys()?.try_fold(0, |n, key| key.map(|_| n + 1))?;
+        check_count("ours keys", listed, expected)
+    };
+    let raw_keys = || check_count("raw keys", raw.keys()?.unwrap_or(0), expected);
+    let ours_len = || check_count("ours len", ours.len()?, expected);
+    let raw_len = || check_count("raw len", raw.len()?.unwrap_or(0), expected);
     let mut rows = Vec::new();
-    let (a, b) = measure(
-        || {
-            (0..rounds).try_for_each(|_| {
-                // Counted as the raw side counts: each key checked, then dropped (collecting
-                // them into a Vec cost 0.3-0.5 ms here that the raw side never paid).
-                let listed = ours.keys()?.try_fold(0, |n, key| key.map(|_| n + 1))?;
-                check_count("ours keys", listed, expected)
-            })
-        },
-        || {
-            (0..rounds)
-                .try_for_each(|_| check_count("raw keys", raw.keys()?.unwrap_or(0), expected))
-        },
-    )?;
-    rows.push(Row {
-        backend,
-        op: "keys (11k)",
-        size: value.len(),
-        ours: a / rounds as u32,
-        raw: b / rounds as u32,
-    });
-    let (a, b) = measure(
-        || (0..rounds).try_for_each(|_| check_count("ours len", ours.len()?, expected)),
-        || (0..rounds).try_for_each(|_| check_count("raw len", raw.len()?.unwrap_or(0), expected)),
-    )?;
-    rows.push(Row {
-        backend,
-        op: "len (11k)",
-        size: value.len(),
-        ours: a / rounds as u32,
-        raw: b / rounds as u32,
-    });
+    let ops: [(&str, Listing<'_>, Listing<'_>); 2] = [
+        ("keys (11k)", &ours_keys, &raw_keys),
+        ("len (11k)", &ours_len, &raw_len),
+    ];
+    for (op, ours_op, raw_op) in ops {
+        let calls = calls_per_sample(ours_op, raw_op, scale)?;
+        let (a, b) = measure(
+            || (0..calls).try_for_each(|_| ours_op()),
+            || (0..calls).try_for_each(|_| raw_op()),
+        )?;
+        rows.push(Row {
+            backend,
+            op,
+            size: value.len(),
+            ours: a / calls as u32,
+            raw: b / calls as u32,
+        });
+    }
     Ok(rows)
+}
+
+/// One call of a listing (or count), checked.
+type Listing<'a> = &'a dyn Fn() -> storage_core::Result<()>;
+
+/// Calls of a listing per measured sample: 20 times the scale, and at least enough for a
+/// sample to last 50 ms on the slower side, so that a store answering in 40 µs (a count kept
+/// by the server) is not measured over a fraction of a millisecond, where one preemption of the
+/// process weighs more than the work.
+fn calls_per_sample(
+    ours: Listing<'_>,
+    raw: Listing<'_>,
+    scale: f64,
+) -> storage_core::Result<usize> {
+    let timed = |op: Listing<'_>| -> storage_core::Result<Duration> {
+        let start = std::time::Instant::now();
+        op()?;
+        Ok(start.elapsed())
+    };
+    let slower = timed(ours)?.max(timed(raw)?).max(Duration::from_micros(1));
+    let enough = (Duration::from_millis(50).as_secs_f64() / slower.as_secs_f64()).ceil() as usize;
+    Ok(((20.0 * scale) as usize).max(enough).clamp(1, 10_000))
 }
 
 fn check_count(what: &str, got: usize, expected: usize) -> storage_core::Result<()> {
