@@ -3,8 +3,8 @@
 //! pass over the directory that evicts.
 //!
 //! Recency is the entry file's access time: a write sets it (the new file), and a read through
-//! a capped store sets it explicitly (so `noatime` mounts work too), while scans, purges and
-//! the eviction pass read with `O_NOATIME` where Linux allows it, so listing a store does not
+//! a capped store sets it explicitly (so `noatime` mounts work too), while every entry file is
+//! opened with `O_NOATIME` where Linux allows it, so scans, purges and the eviction pass do not
 //! make every entry recent. The usage (entry files and their bytes) is counted by a pass over
 //! the directory on the first capped write and at each eviction; in between it follows this
 //! process's own writes and removals. Writes by other processes are seen at the next pass, so

@@ -13,8 +13,9 @@
 //! # Size caps
 //! [`FsOptions::max_entries`] / [`FsOptions::max_bytes`] bound a namespace directory. Recency is
 //! each entry file's access time: writes set it, reads through a capped store set it explicitly
-//! (so `noatime` mounts work), and scans, purges and eviction passes open files with
-//! `O_NOATIME` on Linux, so that listing the store does not make every entry recent. The usage
+//! (so `noatime` mounts work), and every entry file is opened with `O_NOATIME` on Linux, so
+//! that listing the store does not make every entry recent (and no read of any store makes the
+//! kernel write the file's inode). The usage
 //! is counted by a pass over the directory on the first capped write and at each eviction, and
 //! followed from this process's own writes in between; writes by other processes count from
 //! the next pass, so with several writing processes the directory can pass a cap by what they

@@ -64,23 +64,23 @@ pub struct FsStorage {
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
 
-/// Why an entry file is read: a use (a read through the store's API: marks it used for the
-/// size caps) or an inspection (scans, purges, the eviction pass: reads without touching its
-/// access time where the platform allows).
+/// Why an entry file is read: a use (a read through the store's API: a capped store marks it
+/// used) or an inspection (scans, purges, the eviction pass: never marks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
     Use,
     Inspect,
 }
 
-/// Opens an entry file for reading; inspections with `O_NOATIME` where the platform allows.
-fn open_entry(path: &Path, access: Access) -> io::Result<File> {
-    if access == Access::Inspect {
-        if let Some(opened) = sys::open_noatime(path) {
-            return opened;
-        }
+/// Opens an entry file for reading, with `O_NOATIME` where the platform allows: the kernel's
+/// own access-time update would write the inode on every read (with `relatime` too, as an
+/// entry's modification time, its expiry hint, lies ahead of its access time), and the only
+/// access time the store needs is the one a capped store sets itself.
+fn open_entry(path: &Path) -> io::Result<File> {
+    match sys::open_noatime(path) {
+        Some(opened) => opened,
+        None => File::open(path),
     }
-    File::open(path)
 }
 
 /// The length of the entry file `key` and `value` make.
@@ -262,7 +262,7 @@ impl FsStorage {
             Some(key) => file_name(key, self.extension.as_deref()),
             None => file_name_of(path),
         };
-        let mut file = match open_entry(path, access) {
+        let mut file = match open_entry(path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error("read")(error)),
