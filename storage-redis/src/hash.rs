@@ -219,7 +219,7 @@ impl KvStorage for RedisHashStorage {
     }
 
     /// One reply of the keys alone (the values stay in the server) for hashes of up to
-    /// 32 768 fields; larger ones are listed by pages.
+    /// 16 384 fields; larger ones are listed by pages.
     fn keys(&self) -> Result<BoxIter<'_, String>> {
         let ops = self.ops_sync()?;
         for _ in 0..2 {

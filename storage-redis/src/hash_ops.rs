@@ -133,9 +133,10 @@ return redis.call('HLEN', KEYS[1]) - #expired
 );
 
 /// Fields a hash may hold for `keys()` to list them in one reply (`HKEYS`); a larger hash is
-/// listed by pages of `HSCAN` (values included before Redis 7.4). At most 32 MiB of keys at
-/// the longest key allowed, far less at usual key lengths. The store's docs name this figure.
-pub(crate) const MAX_LISTED: usize = 32 * 1024;
+/// listed by pages of `HSCAN` (values included before Redis 7.4). The reply holds at most
+/// 16 MiB of keys at the longest key allowed (and the client its parsed copy as well), far less
+/// at usual key lengths, within the bound every listing keeps.
+pub(crate) const MAX_LISTED: usize = 16 * 1024;
 
 /// `keys`: the fields and, apart, those of them that are expired, in one atomic step, so the
 /// values stay in the server. KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`],
