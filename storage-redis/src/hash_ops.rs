@@ -75,7 +75,7 @@ const NOT_UTF8: &str = "hash field name is not UTF-8";
 /// The member of an expiry index that says it is complete: not UTF-8, so never a field name.
 pub(crate) const INDEXED: &[u8] = b"\xff";
 
-/// Due members `len` checks in one script; past this many it counts by a scan instead.
+/// Due members `len` and `keys` check in one script; past this many they scan instead.
 pub(crate) const MAX_DUE: usize = 1000;
 
 /// `set` / `set_many` of entries of which some have an expiry: the fields and their index
@@ -91,7 +91,7 @@ return 0
 "
 );
 
-/// Lua: `expired_due(hash, index, now, limit)`, the fields of the index's due members that are
+/// Lua (after `expiry_index_lua!`): `expired_due(hash, index, now, limit)`, the fields of the index's due members that are
 /// held and expired, or `nil` when more than `limit` members are due; due members whose field
 /// is gone, has no expiry or a later one are dropped or rescored on the way.
 macro_rules! expired_due_lua {
@@ -106,8 +106,8 @@ local function expired_due(hash, index, now, limit)
     local at = stored and stored_expiry(stored)
     if at and at <= now then
       expired[#expired + 1] = field
-    elseif at then
-      redis.call('ZADD', index, at, field)
+    elseif stored then
+      index_field(index, field, stored)
     else
       redis.call('ZREM', index, field)
     end
