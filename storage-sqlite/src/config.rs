@@ -41,7 +41,9 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// `synchronous = OFF`: faster writes, but a power loss may lose the latest ones (default off).
     pub fast_save: bool,
-    /// Connections kept per database (default 4; always 1 for in-memory databases).
+    /// Connections kept per database, opened only as concurrent callers need them (default 16,
+    /// so 16 threads never queue for one: 4 made them wait, 1.2-1.3x the time of a connection
+    /// per thread; always 1 for in-memory databases). Each holds its own page cache.
     pub pool_size: usize,
     /// Refuse values over this many bytes (default: SQLite's own limit).
     pub max_value_len: Option<usize>,
@@ -58,7 +60,7 @@ impl SqliteOptions {
             wal: true,
             busy_timeout: Duration::from_secs(30),
             fast_save: false,
-            pool_size: 4,
+            pool_size: 16,
             max_value_len: None,
             caps: SizeCaps::default(),
         }
