@@ -91,9 +91,10 @@ return 0
 "
 );
 
-/// Lua (after `expiry_index_lua!`): `expired_due(hash, index, now, limit)`, the fields of the index's due members that are
-/// held and expired, or `nil` when more than `limit` members are due; due members whose field
-/// is gone, has no expiry or a later one are dropped or rescored on the way.
+/// Lua (after `expiry_index_lua!`): `expired_due(hash, index, now, limit)`, the fields of the
+/// index's due members that are held and expired, or `nil` when more than `limit` members are
+/// due; due members whose field is gone, has no expiry or a later one are dropped or rescored
+/// on the way.
 macro_rules! expired_due_lua {
     () => {
         r"

@@ -43,10 +43,10 @@ fn live(n: usize) -> String {
     format!("(expires_at IS NULL OR expires_at > ?{n})")
 }
 
-/// The name (unquoted) of `namespace`'s table, `kv_<namespace, case folded>`: the one place that
-/// names it. Namespace names are checked to [A-Za-z0-9_-] (and `~` from case folding), so
-/// quoting cannot be escaped. SQLite ignores case in identifiers: the folded name keeps `Ab` and
-/// `aB` in tables of their own.
+/// The name (unquoted) of `namespace`'s table, `kv_<namespace, case folded>`: the one place
+/// that names it. Namespace names are checked to `[A-Za-z0-9_-]` (and `~` from case folding),
+/// so quoting cannot be escaped. SQLite ignores case in identifiers: the folded name keeps `Ab`
+/// and `aB` in tables of their own.
 pub(crate) fn table_name(namespace: &Namespace) -> String {
     format!("kv_{}", namespace.case_folded())
 }
