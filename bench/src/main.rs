@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release -p storage-bench [--quick] [--report DIR] [GROUP…]`; the groups are
 //! sqlite, fs, memory, redis, redis-async (the async face's rows only, also part of redis),
-//! mongodb and dynamodb, all by default, and only the servers of the groups named are started. `--quick` runs a tenth of the work in 2 rounds instead of 6, on
-//! 100-byte values only (about a minute on a 2-core machine), and only prints. A full run of
+//! mongodb and dynamodb, all by default, and only the servers of the groups named are started.
+//! `--quick` runs a tenth of the work in 2 rounds instead of 6, on 100-byte values only (about
+//! a minute on a 2-core machine), and only prints. A full run of
 //! every group also writes `docs/benchmarks.md` and `docs/benchmarks.svg`; `--report DIR` writes
 //! the report of any run into DIR. `BENCH_SCALE` sets the amount of work.
 

@@ -35,17 +35,25 @@ fn wait_expired(store: &RedisHashStorage, keys: &[String]) {
 }
 
 /// `len` on both faces (the async one on the runtime its connection lives on), after checking
-/// that `keys` on both faces lists as many distinct keys (first, so `keys` meets a hash without
-/// an index before `len` builds it).
+/// that `keys` on both faces lists as many keys, each once (first, so `keys` meets a hash
+/// without an index before `len` builds it).
 fn both_lens(store: &RedisHashStorage) -> (usize, usize) {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     let runtime = RUNTIME.get_or_init(test_support::runtime);
-    let sync_keys: BTreeSet<String> = KvStorage::keys(store)
+    let sync_listed: Vec<String> = KvStorage::keys(store)
         .and_then(|keys| keys.collect())
         .unwrap_or_else(|e| panic!("{e}"));
-    let async_keys: BTreeSet<String> = runtime
+    let async_listed: Vec<String> = runtime
         .block_on(AsyncKvStorage::keys(store).try_collect())
         .unwrap_or_else(|e| panic!("{e}"));
+    let (sync_count, async_count) = (sync_listed.len(), async_listed.len());
+    let sync_keys: BTreeSet<String> = sync_listed.into_iter().collect();
+    let async_keys: BTreeSet<String> = async_listed.into_iter().collect();
+    assert_eq!(
+        (sync_keys.len(), async_keys.len()),
+        (sync_count, async_count),
+        "a key listed twice (distinct keys, keys listed; blocking, async)"
+    );
     assert!(
         sync_keys == async_keys,
         "the faces list different keys: {} blocking, {} async, {} in one only",
