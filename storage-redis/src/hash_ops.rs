@@ -1,6 +1,7 @@
 //! The commands of [`RedisHashStorage`](crate::RedisHashStorage): one hash per namespace, one
 //! field per entry, the expiry stored in front of each value so every read is exact whether or
-//! not the server expires hash fields itself (Redis 7.4+ does; Debian's 7.0 does not).
+//! not the server expires hash fields itself (Redis 7.4+ and Valkey 9+ do; Debian's 7.0 does
+//! not).
 //!
 //! Field value layout: `N` + value (no expiry), or `E` + 16 lowercase hex digits of the expiry
 //! in ms since the Unix epoch + value.
@@ -12,7 +13,11 @@
 //! rewritten without expiry since); they only cost a check when they fall due, and `len` drops
 //! them then. The member [`INDEXED`] (not UTF-8, so never a field) says the index is complete:
 //! `clear` sets it, and `len` builds the index from one scan when it is missing (a hash written
-//! before the index existed).
+//! before the index existed). `purge_expired` works through the due members too.
+//!
+//! Where the server expires fields itself, `HLEN` may count fields it hides as expired; the
+//! scripts remove those among the due members first (see `due_lua!`), so the rule above holds
+//! on every server.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -91,44 +96,74 @@ return 0
 "
 );
 
-/// Lua (after `expiry_index_lua!`): `expired_due(hash, index, now, limit)`, the fields of the
-/// index's due members that are held and expired, or `nil` when more than `limit` members are
-/// due; due members whose field is gone, has no expiry or a later one are dropped or rescored
-/// on the way.
-macro_rules! expired_due_lua {
+/// Lua (after `expiry_index_lua!`): the due members of the expiry index and what they hold.
+///
+/// `due_members(index, now, native, count)`: up to `count` members scored at or before `now`
+/// or, on a server that expires fields itself (`native`), before its own clock if that is
+/// later (a field the server hides has a native expiry at or after the one in its header, but
+/// the clocks of client and server may differ).
+///
+/// `settle_due(hash, index, now, native, due)`: the due fields that are held and expired by
+/// their header (to leave out or delete), and how many fields the server had expired itself
+/// and still held; members whose field is gone, has no expiry or a later one are dropped or
+/// rescored on the way. On a `native` server an expired field may be hidden from every read yet
+/// still counted by `HLEN` until the server's expiry cycle reaches it (Valkey 9 keeps it
+/// through reads; Redis 8 deletes it when a read meets it): `read_due` removes such a field,
+/// so `HLEN` afterwards counts only fields a read can see.
+macro_rules! due_lua {
     () => {
         r"
-local function expired_due(hash, index, now, limit)
-  local due = redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, limit + 1)
-  if #due > limit then return nil end
-  local expired = {}
+local function due_members(index, now, native, count)
+  local until_ms = now
+  if native then
+    local time = redis.call('TIME')
+    until_ms = math.max(now, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+  end
+  return redis.call('ZRANGEBYSCORE', index, '-inf', until_ms, 'LIMIT', 0, count)
+end
+local function read_due(hash, field, native)
+  if not native then return redis.call('HGET', hash, field), false end
+  local held = redis.call('HLEN', hash)
+  local stored = redis.call('HGET', hash, field)
+  if stored then return stored, false end
+  if redis.call('HLEN', hash) < held then return nil, true end
+  redis.call('HSET', hash, field, '')
+  local hidden = redis.call('HLEN', hash) == held
+  redis.call('HDEL', hash, field)
+  return nil, hidden
+end
+local function settle_due(hash, index, now, native, due)
+  local expired, hidden = {}, 0
   for _, field in ipairs(due) do
-    local stored = redis.call('HGET', hash, field)
+    local stored, was_hidden = read_due(hash, field, native)
     local at = stored and stored_expiry(stored)
     if at and at <= now then
       expired[#expired + 1] = field
     elseif stored then
       index_field(index, field, stored)
     else
+      if was_hidden then hidden = hidden + 1 end
       redis.call('ZREM', index, field)
     end
   end
-  return expired
+  return expired, hidden
 end
 "
     };
 }
 
 /// `len`: `HLEN` less the due members of the index whose fields are still held and expired.
-/// KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`], [`MAX_DUE`]. -1 when the index is
-/// not complete, -2 when more than MAX_DUE members are due.
+/// KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`], [`MAX_DUE`], native ('1' or '0').
+/// -1 when the index is not complete, -2 when more than MAX_DUE members are due.
 const LEN: &str = concat!(
     expiry_index_lua!(),
-    expired_due_lua!(),
+    due_lua!(),
     r"
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
-local expired = expired_due(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]))
-if not expired then return -2 end
+local now, limit, native = tonumber(ARGV[1]), tonumber(ARGV[3]), ARGV[4] == '1'
+local due = due_members(KEYS[2], now, native, limit + 1)
+if #due > limit then return -2 end
+local expired = settle_due(KEYS[1], KEYS[2], now, native, due)
 return redis.call('HLEN', KEYS[1]) - #expired
 "
 );
@@ -141,16 +176,19 @@ pub(crate) const MAX_LISTED: usize = 16 * 1024;
 
 /// `keys`: the fields and, apart, those of them that are expired, in one atomic step, so the
 /// values stay in the server. KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`],
-/// [`MAX_DUE`], [`MAX_LISTED`]. `{fields, expired fields}`; -1 when the index is not complete,
-/// -2 when more than MAX_DUE members are due, -3 when the hash holds more than MAX_LISTED.
+/// [`MAX_DUE`], [`MAX_LISTED`], native ('1' or '0'). `{fields, expired fields}`; -1 when the
+/// index is not complete, -2 when more than MAX_DUE members are due, -3 when the hash holds
+/// more than MAX_LISTED.
 const LIST_KEYS: &str = concat!(
     expiry_index_lua!(),
-    expired_due_lua!(),
+    due_lua!(),
     r"
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
 if redis.call('HLEN', KEYS[1]) > tonumber(ARGV[4]) then return -3 end
-local expired = expired_due(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]))
-if not expired then return -2 end
+local now, limit, native = tonumber(ARGV[1]), tonumber(ARGV[3]), ARGV[5] == '1'
+local due = due_members(KEYS[2], now, native, limit + 1)
+if #due > limit then return -2 end
+local expired = settle_due(KEYS[1], KEYS[2], now, native, due)
 return {redis.call('HKEYS', KEYS[1]), expired}
 "
 );
@@ -235,23 +273,28 @@ return redis.call('HDEL', KEYS[1], ARGV[1])
 "
 );
 
-/// `purge_expired`: deletes the given fields that are (still) expired, and their index entries.
-/// KEYS[1] hash, KEYS[2] index; ARGV[1] now (ms); ARGV[2..] fields.
-const PURGE: &str = concat!(
+/// `purge_expired`, one batch: deletes the expired fields among the first ARGV[2] due members
+/// of the index, counting those the server had expired itself and still held (removed on the
+/// way). KEYS[1] hash, KEYS[2] index; ARGV: now (ms), batch size, native ('1' or '0'),
+/// [`INDEXED`]. `{removed, due members checked}`; -1 when the index is not complete.
+const PURGE_DUE: &str = concat!(
     expiry_index_lua!(),
+    due_lua!(),
     r"
-local purged = 0
-for i = 2, #ARGV do
-  local v = redis.call('HGET', KEYS[1], ARGV[i])
-  local at = v and stored_expiry(v)
-  if at and at <= tonumber(ARGV[1]) then
-    purged = purged + redis.call('HDEL', KEYS[1], ARGV[i])
-    redis.call('ZREM', KEYS[2], ARGV[i])
-  end
+if not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return -1 end
+local now, native = tonumber(ARGV[1]), ARGV[3] == '1'
+local due = due_members(KEYS[2], now, native, tonumber(ARGV[2]))
+local expired, hidden = settle_due(KEYS[1], KEYS[2], now, native, due)
+for _, field in ipairs(expired) do
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('ZREM', KEYS[2], field)
 end
-return purged
+return {#expired + hidden, #due}
 "
 );
+
+/// Due members one [`PURGE_DUE`] call checks.
+pub(crate) const PURGE_BATCH: usize = 500;
 
 /// Reads and deletes fields atomically. KEYS[1] hash; ARGV fields. Returns the old values.
 const TAKE: &str = r"
@@ -263,26 +306,36 @@ return values
 /// Fields per `TAKE` script call.
 const TAKE_CHUNK: usize = 1000;
 
-/// What the `len` script answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IndexedLen {
-    /// The live entries.
-    Count(usize),
+/// What a script that relies on the expiry index answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Indexed<T> {
+    /// Its answer: the live entries (`len`), the live keys, an error in place of a field that
+    /// is not UTF-8 (`keys`), or one batch of `purge_expired`.
+    Done(T),
     /// The index is not complete (built by a scan first).
     Unindexed,
-    /// Too many index members are due for one script: count by a scan.
-    TooManyDue,
+    /// Too many fields, or too many index members due, for one script: answer by a scan.
+    TooMany,
 }
 
-/// What the `keys` script answered.
-#[derive(Debug)]
-pub(crate) enum IndexedKeys {
-    /// The live keys (an error in place of a field that is not UTF-8).
-    Listed(Vec<Result<String>>),
-    /// The index is not complete (built by a scan first).
-    Unindexed,
-    /// Too many fields, or too many index members due: list by a scan.
-    TooMany,
+impl<T> Indexed<T> {
+    /// The answer of a script that returns a negative code instead: -1 unindexed, other
+    /// negative codes too many.
+    fn from_code(code: i64) -> Self {
+        match code {
+            -1 => Indexed::Unindexed,
+            _ => Indexed::TooMany,
+        }
+    }
+}
+
+/// One batch of `purge_expired`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PurgedBatch {
+    /// Expired fields removed.
+    pub(crate) removed: usize,
+    /// Whether the batch checked every due member (none are left to check).
+    pub(crate) last: bool,
 }
 
 /// Plans and decoders for one namespace's hash.
@@ -532,14 +585,6 @@ impl HashOps {
         Ok(int(operation, &next(operation, &mut replies.into_iter())?)? > 0)
     }
 
-    /// The count a purge script returned (0 for an empty plan).
-    pub(crate) fn decode_flag_count(replies: Vec<Value>) -> Result<usize> {
-        match replies.first() {
-            None => Ok(0),
-            Some(reply) => Ok(usize::try_from(int("purge_expired", reply)?).unwrap_or(0)),
-        }
-    }
-
     /// Reads and deletes fields atomically (one script).
     pub(crate) fn take(&self, keys: &[&str]) -> Plan {
         if keys.is_empty() {
@@ -609,6 +654,15 @@ impl HashOps {
         self.plan(self.script(CLEAR).arg(INDEXED).to_owned())
     }
 
+    /// Whether the server expires fields itself, as the scripts take it.
+    fn native_arg(&self) -> &'static str {
+        if self.native_ttl {
+            "1"
+        } else {
+            "0"
+        }
+    }
+
     /// `len` from the index, as one script (decoded by [`decode_len`](Self::decode_len)).
     pub(crate) fn len(&self) -> Plan {
         let cmd = self
@@ -616,15 +670,15 @@ impl HashOps {
             .arg(Timestamp::now().as_millis())
             .arg(INDEXED)
             .arg(MAX_DUE)
+            .arg(self.native_arg())
             .to_owned();
         self.plan(cmd)
     }
 
-    pub(crate) fn decode_len(replies: Vec<Value>) -> Result<IndexedLen> {
+    pub(crate) fn decode_len(replies: Vec<Value>) -> Result<Indexed<usize>> {
         Ok(match int("len", &next("len", &mut replies.into_iter())?)? {
-            -1 => IndexedLen::Unindexed,
-            n if n < 0 => IndexedLen::TooManyDue,
-            n => IndexedLen::Count(usize::try_from(n).unwrap_or(usize::MAX)),
+            n if n < 0 => Indexed::from_code(n),
+            n => Indexed::Done(usize::try_from(n).unwrap_or(usize::MAX)),
         })
     }
 
@@ -636,23 +690,19 @@ impl HashOps {
             .arg(INDEXED)
             .arg(MAX_DUE)
             .arg(MAX_LISTED)
+            .arg(self.native_arg())
             .to_owned();
         self.plan(cmd)
     }
 
-    pub(crate) fn decode_list_keys(replies: Vec<Value>) -> Result<IndexedKeys> {
+    pub(crate) fn decode_list_keys(replies: Vec<Value>) -> Result<Indexed<Vec<Result<String>>>> {
         let (fields, expired) = match next("keys", &mut replies.into_iter())? {
             Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
                 Ok([Value::Array(fields), Value::Array(expired)]) => (fields, expired),
                 Ok(other) => return Err(unexpected("keys", other)),
                 Err(parts) => return Err(unexpected("keys", parts)),
             },
-            reply => {
-                return Ok(match int("keys", &reply)? {
-                    -1 => IndexedKeys::Unindexed,
-                    _ => IndexedKeys::TooMany,
-                })
-            }
+            reply => return Ok(Indexed::from_code(int("keys", &reply)?)),
         };
         let expired: HashSet<Vec<u8>> = expired
             .into_iter()
@@ -674,7 +724,7 @@ impl HashOps {
                 Error::corrupt(&shown, NOT_UTF8)
             }));
         }
-        Ok(IndexedKeys::Listed(keys))
+        Ok(Indexed::Done(keys))
     }
 
     /// `HLEN`: the fields held, expired ones included.
@@ -722,16 +772,33 @@ impl HashOps {
         self.plan(cmd)
     }
 
-    pub(crate) fn purge(&self, fields: &[String]) -> Plan {
-        if fields.is_empty() {
-            return Plan::default();
-        }
-        let mut cmd = self.script(PURGE);
-        cmd.arg(Timestamp::now().as_millis());
-        for field in fields {
-            cmd.arg(field);
-        }
+    /// One batch of `purge_expired` (decoded by [`decode_purge`](Self::decode_purge)).
+    pub(crate) fn purge_due(&self) -> Plan {
+        let cmd = self
+            .script(PURGE_DUE)
+            .arg(Timestamp::now().as_millis())
+            .arg(PURGE_BATCH)
+            .arg(self.native_arg())
+            .arg(INDEXED)
+            .to_owned();
         self.plan(cmd)
+    }
+
+    pub(crate) fn decode_purge(replies: Vec<Value>) -> Result<Indexed<PurgedBatch>> {
+        let counts = match next("purge_expired", &mut replies.into_iter())? {
+            Value::Array(counts) => counts,
+            reply => return Ok(Indexed::from_code(int("purge_expired", &reply)?)),
+        };
+        let count = |index: usize| -> Result<usize> {
+            let reply = counts
+                .get(index)
+                .ok_or_else(|| unexpected("purge_expired", &counts))?;
+            Ok(usize::try_from(int("purge_expired", reply)?).unwrap_or(0))
+        };
+        Ok(Indexed::Done(PurgedBatch {
+            removed: count(0)?,
+            last: count(1)? < PURGE_BATCH,
+        }))
     }
 }
 

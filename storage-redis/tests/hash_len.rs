@@ -1,7 +1,10 @@
-//! `RedisHashStorage::len` and `keys` from the expiry index: exact with expired fields still
-//! held (the server here, 7.0, does not expire hash fields), with stale index members (deleted
-//! fields, fields rewritten without a TTL), on hashes written before the index existed, past
-//! the number of due members one script checks, and (`keys`) past the fields one reply lists.
+//! `RedisHashStorage::len`, `keys` and `purge_expired` from the expiry index: exact with expired
+//! fields still held, on both paths (a server without hash-field expiry, such as Debian's 7.0,
+//! keeps them until a purge; Redis 8 and Valkey 9 expire them themselves, but hide them from
+//! reads while `HLEN` still counts them until their expiry cycle runs, which a test here
+//! pauses), with stale index members (deleted fields, fields rewritten without a TTL), on hashes
+//! written before the index existed, past the number of due members one script checks, and
+//! (`keys`) past the fields one reply lists. `STORAGE_TEST_REDIS_SERVER` picks the server build.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -73,6 +76,72 @@ fn set(store: &RedisHashStorage, key: &str, ttl: Option<Duration>) {
     KvStorage::set(store, key, b"value", ttl).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Whether the server expires hash fields itself (`HPEXPIRE`): the store's native path.
+fn expires_hash_fields(raw: &mut redis::Connection) -> bool {
+    let info: redis::Value = redis::cmd("COMMAND")
+        .arg("INFO")
+        .arg("HPEXPIRE")
+        .query(raw)
+        .unwrap_or_else(|e| panic!("{e}"));
+    matches!(info, redis::Value::Array(infos) if matches!(infos.first(), Some(redis::Value::Array(_))))
+}
+
+/// `HLEN`: the fields the server holds, expired ones included.
+fn held(raw: &mut redis::Connection, store: &RedisHashStorage) -> usize {
+    redis::cmd("HLEN")
+        .arg(format!(
+            "kvh:{}",
+            KvStorage::namespace_name(store).unwrap_or_default()
+        ))
+        .query(raw)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Pauses (or resumes) the server's active expiry: `DEBUG SET-ACTIVE-EXPIRE`, which the test
+/// servers allow over loopback.
+fn set_active_expiry(raw: &mut redis::Connection, on: bool) {
+    redis::cmd("DEBUG")
+        .arg("SET-ACTIVE-EXPIRE")
+        .arg(u8::from(on))
+        .query::<()>(raw)
+        .unwrap_or_else(|e| {
+            panic!(
+                "this test pauses the server's active expiry and needs DEBUG \
+                 (enable-debug-command local or yes): {e}"
+            )
+        });
+}
+
+/// Writes 5 permanent, 5 hour-long and 7 short-lived entries, and waits (by the clock alone:
+/// a read may delete an expired field on Redis 8) until the short ones are past their TTL on
+/// the client's clock and on the server's.
+fn write_and_expire(raw: &mut redis::Connection, store: &RedisHashStorage) -> Vec<String> {
+    let short = Duration::from_millis(300);
+    for i in 0..5 {
+        set(store, &format!("plain {i}"), None);
+        set(store, &format!("hour {i}"), Some(Duration::from_secs(3600)));
+    }
+    let expiring: Vec<String> = (0..7).map(|i| format!("short {i}")).collect();
+    for key in &expiring {
+        set(store, key, Some(short));
+    }
+    let written = Instant::now();
+    let server_ms = |raw: &mut redis::Connection| -> u128 {
+        let (secs, micros): (u64, u64) = redis::cmd("TIME")
+            .query(raw)
+            .unwrap_or_else(|e| panic!("{e}"));
+        u128::from(secs) * 1000 + u128::from(micros) / 1000
+    };
+    let server_written = server_ms(raw);
+    std::thread::sleep(short + Duration::from_millis(50));
+    let deadline = written + Duration::from_secs(60);
+    while server_ms(raw) <= server_written + short.as_millis() + 50 {
+        assert!(Instant::now() < deadline, "the server's clock stands still");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    expiring
+}
+
 #[test]
 fn len_leaves_out_expired_fields_the_hash_still_holds() {
     let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
@@ -111,7 +180,13 @@ fn len_leaves_out_expired_fields_the_hash_still_holds() {
         (22, 22),
         "7 expired fields are held by the hash and not counted"
     );
-    assert_eq!(KvStorage::purge_expired(&store).unwrap_or(0), 7);
+    let purged = KvStorage::purge_expired(&store).unwrap_or_else(|e| panic!("{e}"));
+    if expires_hash_fields(&mut raw(server.url())) {
+        // The server may have deleted them itself, and `len` above removes those it hid.
+        assert!(purged <= 7, "purge_expired removed {purged}; 7 had expired");
+    } else {
+        assert_eq!(purged, 7, "purge_expired removes every expired field held");
+    }
     assert_eq!(both_lens(&store), (22, 22), "the same after the purge");
     KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(both_lens(&store), (0, 0));
@@ -189,4 +264,67 @@ fn keys_of_a_hash_past_the_fields_one_reply_lists_come_by_pages() {
     wait_expired(&store, &expiring);
     assert_eq!(both_lens(&store), (keys.len(), keys.len()));
     KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// With the server's active expiry paused, expired fields stay held on every path (the server
+/// hides them on Redis 8 and Valkey 9, keeps them visible on 7.0): `purge_expired` removes and
+/// counts exactly them, and `len` counts exactly the live entries, before and after a purge.
+#[test]
+fn len_and_purge_are_exact_while_active_expiry_lags() {
+    let server = test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = raw(server.url());
+    let native = expires_hash_fields(&mut raw);
+    set_active_expiry(&mut raw, false);
+
+    // Purge first: it finds every expired field still held.
+    let purged_first = store(server.url(), "purge_first");
+    write_and_expire(&mut raw, &purged_first);
+    assert_eq!(
+        held(&mut raw, &purged_first),
+        17,
+        "the server held 17 fields"
+    );
+    let purged = KvStorage::purge_expired(&purged_first).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        purged, 7,
+        "purge_expired removed {purged} of the 7 expired fields held"
+    );
+    assert_eq!(
+        held(&mut raw, &purged_first),
+        10,
+        "purge_expired left expired fields"
+    );
+    assert_eq!(both_lens(&purged_first), (10, 10));
+    assert_eq!(KvStorage::purge_expired(&purged_first).ok(), Some(0));
+
+    // Counted first: `len` leaves the 7 out whether the server hides them or not.
+    let counted_first = store(server.url(), "counted_first");
+    write_and_expire(&mut raw, &counted_first);
+    assert_eq!(
+        held(&mut raw, &counted_first),
+        17,
+        "the server held 17 fields"
+    );
+    assert_eq!(both_lens(&counted_first), (10, 10));
+    let purged = KvStorage::purge_expired(&counted_first).unwrap_or_else(|e| panic!("{e}"));
+    if native {
+        // `len` and `keys` removed the fields the server hid; the purge removes the rest.
+        assert!(purged <= 7, "purge_expired removed {purged}; 7 had expired");
+    } else {
+        assert_eq!(
+            purged, 7,
+            "purge_expired removed {purged} of the 7 expired fields"
+        );
+    }
+    assert_eq!(
+        held(&mut raw, &counted_first),
+        10,
+        "expired fields are still held"
+    );
+    assert_eq!(both_lens(&counted_first), (10, 10));
+
+    set_active_expiry(&mut raw, true);
+    for store in [purged_first, counted_first] {
+        KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+    }
 }

@@ -7,7 +7,7 @@
 //!
 //! | server | variable | started otherwise |
 //! |---|---|---|
-//! | Redis | `STORAGE_TEST_REDIS_URL` | `redis-server` (Debian package) |
+//! | Redis | `STORAGE_TEST_REDIS_URL` | `redis-server` (Debian package; `STORAGE_TEST_REDIS_SERVER=redis8` or `valkey9` for the builds in `.tools/`, see [`RedisServer`]) |
 //! | Redis Cluster | `STORAGE_TEST_REDIS_CLUSTER_URL` | 3 `redis-server` masters |
 //! | MongoDB | `STORAGE_TEST_MONGO_URL` | SecantusDB from `.tools/` (PyPI) |
 //! | DynamoDB | `STORAGE_TEST_DYNAMO_ENDPOINT` (`aws` for AWS itself) | dynalite from `.tools/` (npm) |
@@ -29,9 +29,12 @@ pub use dynamo::dynamo;
 pub use mongo::mongo;
 pub use ports::free_port;
 pub use process::ServerProcess;
-pub use redis::{redis, redis_cluster, redis_unix, resp_command, start_redis};
+pub use redis::{
+    redis, redis_cluster, redis_cluster_on, redis_on, redis_unix, resp_command, start_redis,
+    RedisServer,
+};
 pub use scans::{assert_bad_entry_reported, write_good_entries};
-pub use tools::find_program;
+pub use tools::{find_program, find_tool, tools_dir};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,13 +1,76 @@
-//! `redis-server`: a standalone server and a 3-master cluster.
+//! `redis-server`: a standalone server and a 3-master cluster, of each [`RedisServer`] build.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::process::{Launch, ServerProcess};
-use crate::tools::{find_program, REDIS_HOW_TO_GET};
+use crate::tools::{find_program, find_tool, NATIVE_REDIS_HOW_TO_GET, REDIS_HOW_TO_GET};
 use crate::TestServer;
+
+/// A build of the server the Redis tests run on: the stores take another path where the server
+/// expires hash fields itself, so the suites run on both kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisServer {
+    /// Debian's `redis-server` (7.0): no hash-field expiry, so the hash store keeps expired
+    /// fields until it purges them.
+    Debian,
+    /// Redis 8.2 (`.tools/redis8/redis-server`): expires hash fields itself, and deletes an
+    /// expired field when a read meets it.
+    Redis8,
+    /// Valkey 9.1 (`.tools/valkey9/valkey-server`): expires hash fields itself, and hides an
+    /// expired field from reads (still counted by `HLEN`) until its expiry cycle deletes it.
+    Valkey9,
+}
+
+impl RedisServer {
+    /// Every build, the default first.
+    pub const ALL: [RedisServer; 3] = [
+        RedisServer::Debian,
+        RedisServer::Redis8,
+        RedisServer::Valkey9,
+    ];
+
+    /// The build named by `STORAGE_TEST_REDIS_SERVER` (`debian`, `redis8` or `valkey9`), or
+    /// Debian's when it is unset: the one [`redis`] and [`redis_cluster`] start.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("STORAGE_TEST_REDIS_SERVER") {
+            Err(_) => Ok(RedisServer::Debian),
+            Ok(name) => RedisServer::ALL
+                .into_iter()
+                .find(|server| server.name() == name)
+                .ok_or_else(|| {
+                    format!(
+                        "STORAGE_TEST_REDIS_SERVER is {name:?}; it names one of debian, redis8, \
+                         valkey9"
+                    )
+                }),
+        }
+    }
+
+    /// Its name in `STORAGE_TEST_REDIS_SERVER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RedisServer::Debian => "debian",
+            RedisServer::Redis8 => "redis8",
+            RedisServer::Valkey9 => "valkey9",
+        }
+    }
+
+    /// Whether it expires hash fields itself (`HPEXPIRE`).
+    pub fn expires_hash_fields(self) -> bool {
+        self != RedisServer::Debian
+    }
+
+    fn program(self) -> Result<PathBuf, String> {
+        match self {
+            RedisServer::Debian => find_program("redis-server", REDIS_HOW_TO_GET),
+            RedisServer::Redis8 => find_tool("redis8/redis-server", NATIVE_REDIS_HOW_TO_GET),
+            RedisServer::Valkey9 => find_tool("valkey9/valkey-server", NATIVE_REDIS_HOW_TO_GET),
+        }
+    }
+}
 
 /// How long one `redis-server` may take to answer PING.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -16,26 +79,35 @@ const CLUSTER_OK_WITHIN: Duration = Duration::from_secs(120);
 /// How many times a whole cluster is built again before giving up.
 const CLUSTER_ATTEMPTS: usize = 3;
 
-/// A standalone server without persistence: the one of `STORAGE_TEST_REDIS_URL`, or one started
-/// on a free port.
+/// A standalone server without persistence: the one of `STORAGE_TEST_REDIS_URL`, or one of
+/// the build [`RedisServer::from_env`] names, started on a free port.
 pub fn redis() -> Result<TestServer, String> {
     if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_URL") {
         return Ok(TestServer::existing(url));
     }
-    let server = start_redis(None)?;
+    redis_on(RedisServer::from_env()?)
+}
+
+/// A standalone server of the build `server`, without persistence, started on a free port.
+pub fn redis_on(server: RedisServer) -> Result<TestServer, String> {
+    let process = start_server(server, None)?;
     Ok(TestServer {
-        url: format!("redis://127.0.0.1:{}/0", server.port),
-        processes: vec![server],
+        url: format!("redis://127.0.0.1:{}/0", process.port),
+        processes: vec![process],
     })
 }
 
-/// Starts a standalone `redis-server` without persistence: on `port` exactly (once), or on a
-/// free port (with retries) when `None`.
+/// Starts a standalone server of the build [`RedisServer::from_env`] names, without
+/// persistence: on `port` exactly (once), or on a free port (with retries) when `None`.
 pub fn start_redis(port: Option<u16>) -> Result<ServerProcess, String> {
-    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+    start_server(RedisServer::from_env()?, port)
+}
+
+fn start_server(server: RedisServer, port: Option<u16>) -> Result<ServerProcess, String> {
+    let program = server.program()?;
     let args = |ports: &[u16], dir: &Path| server_args(ports[0], dir, &[]);
     let launch = Launch {
-        name: "redis-server",
+        name: server.name(),
         program: &program,
         ports: 1,
         args: &args,
@@ -51,7 +123,7 @@ pub fn start_redis(port: Option<u16>) -> Result<ServerProcess, String> {
 /// A standalone server listening on a Unix socket in its own directory (and, for the
 /// readiness check, on a free TCP port): its URL is `redis+unix:///…/redis.sock`.
 pub fn redis_unix() -> Result<TestServer, String> {
-    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+    let program = RedisServer::from_env()?.program()?;
     let args = |ports: &[u16], dir: &Path| {
         let socket = dir.join("redis.sock").display().to_string();
         server_args(
@@ -88,14 +160,20 @@ pub fn redis_unix() -> Result<TestServer, String> {
 }
 
 /// A 3-master cluster without replicas: the one of `STORAGE_TEST_REDIS_CLUSTER_URL`
-/// (`redis+cluster://host:port,host:port,…`), or one started on free ports.
+/// (`redis+cluster://host:port,host:port,…`), or one of the build [`RedisServer::from_env`]
+/// names, started on free ports.
 pub fn redis_cluster() -> Result<TestServer, String> {
     if let Ok(url) = std::env::var("STORAGE_TEST_REDIS_CLUSTER_URL") {
         return Ok(TestServer::existing(url));
     }
+    redis_cluster_on(RedisServer::from_env()?)
+}
+
+/// A 3-master cluster of the build `server`, without replicas, started on free ports.
+pub fn redis_cluster_on(server: RedisServer) -> Result<TestServer, String> {
     let mut failures = Vec::new();
     for attempt in 1..=CLUSTER_ATTEMPTS {
-        match start_cluster() {
+        match start_cluster(server) {
             Ok(cluster) => return Ok(cluster),
             Err(failure) => failures.push(format!("attempt {attempt}: {failure}")),
         }
@@ -106,8 +184,8 @@ pub fn redis_cluster() -> Result<TestServer, String> {
     ))
 }
 
-fn start_cluster() -> Result<TestServer, String> {
-    let program = find_program("redis-server", REDIS_HOW_TO_GET)?;
+fn start_cluster(server: RedisServer) -> Result<TestServer, String> {
+    let program = server.program()?;
     let cli = find_program("redis-cli", REDIS_HOW_TO_GET)?;
     // Each node gets two free ports: clients use the first, the cluster bus the second (by
     // default the bus is port + 10000, which may be taken or past 65535).
@@ -196,6 +274,9 @@ fn server_args(port: u16, dir: &Path, extra: &[&str]) -> Vec<String> {
         "no",
         "--dir",
         &dir.display().to_string(),
+        // Lets a test pause active expiry (`DEBUG SET-ACTIVE-EXPIRE 0`), over loopback only.
+        "--enable-debug-command",
+        "local",
     ]
     .iter()
     .map(|s| (*s).to_owned())
