@@ -58,6 +58,7 @@ use storage_core::{AsyncAdapter, AsyncKvStorage, KvStorage};
 
 pub mod backends;
 pub mod checks;
+pub mod forwarding;
 mod keys;
 mod model;
 mod window;

@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use futures_util::stream;
 
 use crate::async_storage::{AsyncKvStorage, BoxStream};
-use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::entry::SetEntry;
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
-use crate::sorted::{SortBy, SortedEntry};
-use crate::storage::{Expiry, KvStorage};
+use crate::storage::{BoxIter, KvStorage};
 
 /// Records buffered between a scan's producer thread and the async consumer.
 const SCAN_BUFFER: usize = 64;
@@ -111,82 +110,91 @@ fn spawn_detached<F: FnOnce() + Send + 'static>(work: F) -> Result<(), String> {
         .map_err(|e| format!("cannot start a thread: {e}"))
 }
 
-fn owned_keys(keys: &[&str]) -> Vec<String> {
-    keys.iter().map(|key| (*key).to_owned()).collect()
+/// Makes an argument of each kind owned, to move it to the thread that runs the call.
+macro_rules! owned_arg {
+    (key $arg:ident) => {
+        let $arg = $arg.to_owned();
+    };
+    (value $arg:ident) => {
+        let $arg = $arg.to_vec();
+    };
+    (expected $arg:ident) => {
+        let $arg = $arg.to_vec();
+    };
+    (maybe_expected $arg:ident) => {
+        let $arg = $arg.map(<[u8]>::to_vec);
+    };
+    (keys $arg:ident) => {
+        let $arg: Vec<String> = $arg.iter().map(|key| (*key).to_owned()).collect();
+    };
+    (pairs $arg:ident) => {
+        let $arg: Vec<(String, Vec<u8>)> = $arg
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), value.to_vec()))
+            .collect();
+    };
+    (entries $arg:ident) => {
+        let $arg: Vec<(String, Vec<u8>, Option<Duration>)> = $arg
+            .iter()
+            .map(|entry| (entry.key.to_owned(), entry.value.to_vec(), entry.ttl))
+            .collect();
+    };
+    ($kind:ident $arg:ident) => {};
 }
 
-fn borrowed(keys: &[String]) -> Vec<&str> {
-    keys.iter().map(String::as_str).collect()
+/// Borrows an argument made owned by `owned_arg!` as the store's method takes it.
+macro_rules! borrowed_arg {
+    (key $arg:ident) => {
+        let $arg: &str = &$arg;
+    };
+    (value $arg:ident) => {
+        let $arg: &[u8] = &$arg;
+    };
+    (expected $arg:ident) => {
+        let $arg: &[u8] = &$arg;
+    };
+    (maybe_expected $arg:ident) => {
+        let $arg = $arg.as_deref();
+    };
+    (keys $arg:ident) => {
+        let $arg: Vec<&str> = $arg.iter().map(String::as_str).collect();
+        let $arg = &$arg[..];
+    };
+    (pairs $arg:ident) => {
+        let $arg: Vec<(&str, &[u8])> = $arg
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_slice()))
+            .collect();
+        let $arg = &$arg[..];
+    };
+    (entries $arg:ident) => {
+        let $arg: Vec<SetEntry<'_>> = $arg
+            .iter()
+            .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
+            .collect();
+        let $arg = &$arg[..];
+    };
+    ($kind:ident $arg:ident) => {};
 }
 
-#[async_trait]
-impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
-    fn backend_name(&self) -> &'static str {
-        self.inner.backend_name()
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.inner.max_value_len()
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.inner.namespace_name()
-    }
-
-    async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
-        let key = key.to_owned();
-        self.run("get", move |s| s.get_entry(&key)).await
-    }
-
-    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-        let (key, value) = (key.to_owned(), value.to_vec());
-        self.run("set", move |s| s.set(&key, &value, ttl)).await
-    }
-
-    async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        let (key, value) = (key.to_owned(), value.to_vec());
-        self.run("set_if_absent", move |s| s.set_if_absent(&key, &value, ttl))
-            .await
-    }
-
-    async fn compare_and_set(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-        ttl: Option<Duration>,
-    ) -> Result<bool> {
-        let (key, value) = (key.to_owned(), value.to_vec());
-        let expected = expected.map(<[u8]>::to_vec);
-        self.run("compare_and_set", move |s| {
-            s.compare_and_set(&key, expected.as_deref(), &value, ttl)
-        })
-        .await
-    }
-
-    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
-        let (key, expected) = (key.to_owned(), expected.to_vec());
-        self.run("compare_and_delete", move |s| {
-            s.compare_and_delete(&key, &expected)
-        })
-        .await
-    }
-
-    async fn delete(&self, key: &str) -> Result<bool> {
-        let key = key.to_owned();
-        self.run("delete", move |s| s.delete(&key)).await
-    }
-
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+impl<S: KvStorage + ?Sized + 'static> AsyncAdapter<S> {
+    /// Opens a listing of the sync store on another thread, which feeds its items to the
+    /// returned stream (at most [`SCAN_BUFFER`] ahead of it) and stops when the stream is
+    /// dropped.
+    fn listing<T, F>(&self, operation: &'static str, open: F) -> Result<BoxStream<'_, T>>
+    where
+        T: Send + 'static,
+        F: for<'s> FnOnce(&'s S) -> Result<BoxIter<'s, T>> + Send + 'static,
+    {
         let (sender, receiver) = tokio::sync::mpsc::channel(SCAN_BUFFER);
         let store = self.inner.clone();
-        let producer = move || match store.scan(mode) {
+        let producer = move || match open(&store) {
             Err(error) => {
                 let _ = sender.blocking_send(Err(error));
             }
-            Ok(records) => {
-                for record in records {
-                    if sender.blocking_send(record).is_err() {
+            Ok(items) => {
+                for item in items {
+                    if sender.blocking_send(item).is_err() {
                         break;
                     }
                 }
@@ -194,97 +202,64 @@ impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
         };
         // The producer ends on its own when the stream is dropped (its sends fail).
         spawn_detached(producer).map_err(|reason| {
-            Error::backend(self.backend_name(), "scan", ErrorKind::Other, reason)
+            Error::backend(self.backend_name(), operation, ErrorKind::Other, reason)
         })?;
         Ok(Box::pin(stream::unfold(
             receiver,
-            |mut receiver| async move { receiver.recv().await.map(|record| (record, receiver)) },
+            |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
         )))
     }
-
-    async fn clear(&self) -> Result<()> {
-        self.run("clear", |s| s.clear()).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let key = key.to_owned();
-        self.run("get", move |s| s.get(&key)).await
-    }
-
-    async fn contains(&self, key: &str) -> Result<bool> {
-        let key = key.to_owned();
-        self.run("contains", move |s| s.contains(&key)).await
-    }
-
-    async fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
-        let key = key.to_owned();
-        self.run("expiry", move |s| s.expiry(&key)).await
-    }
-
-    async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
-        let key = key.to_owned();
-        self.run("get_stale", move |s| s.get_stale(&key)).await
-    }
-
-    async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
-        let key = key.to_owned();
-        self.run("touch", move |s| s.touch(&key, ttl)).await
-    }
-
-    async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let key = key.to_owned();
-        self.run("pop", move |s| s.pop(&key)).await
-    }
-
-    async fn len(&self) -> Result<usize> {
-        self.run("len", |s| s.len()).await
-    }
-
-    async fn len_including_expired(&self) -> Result<usize> {
-        self.run("len_including_expired", |s| s.len_including_expired())
-            .await
-    }
-
-    async fn size(&self) -> Result<Option<u64>> {
-        self.run("size", |s| s.size()).await
-    }
-
-    async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
-        self.run("sorted", move |s| s.sorted(by, limit)).await
-    }
-
-    async fn is_empty(&self) -> Result<bool> {
-        self.run("is_empty", |s| s.is_empty()).await
-    }
-
-    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        let keys = owned_keys(keys);
-        self.run("get_many", move |s| s.get_many(&borrowed(&keys)))
-            .await
-    }
-
-    async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        let owned: Vec<(String, Vec<u8>, Option<Duration>)> = entries
-            .iter()
-            .map(|e| (e.key.to_owned(), e.value.to_vec(), e.ttl))
-            .collect();
-        self.run("set_many", move |s| {
-            let entries: Vec<SetEntry<'_>> = owned
-                .iter()
-                .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
-                .collect();
-            s.set_entries(&entries)
-        })
-        .await
-    }
-
-    async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
-        let keys = owned_keys(keys);
-        self.run("delete_many", move |s| s.delete_many(&borrowed(&keys)))
-            .await
-    }
-
-    async fn purge_expired(&self) -> Result<usize> {
-        self.run("purge_expired", |s| s.purge_expired()).await
-    }
 }
+
+/// Implements [`AsyncKvStorage`] for [`AsyncAdapter`] from the list of operations.
+macro_rules! async_adapter {
+    (
+        []
+        calls {$(
+            $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
+            [$($flag:ident)*];
+        )*}
+        listings {$(
+            $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
+            -> $item:ty;
+        )*}
+    ) => {
+        #[async_trait]
+        impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
+            fn backend_name(&self) -> &'static str {
+                self.inner.backend_name()
+            }
+
+            fn max_value_len(&self) -> usize {
+                self.inner.max_value_len()
+            }
+
+            fn namespace_name(&self) -> Option<&str> {
+                self.inner.namespace_name()
+            }
+
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
+                    $(owned_arg!($kind $arg);)*
+                    self.run(stringify!($name), move |store| {
+                        $(borrowed_arg!($kind $arg);)*
+                        store.$name($($arg),*)
+                    })
+                    .await
+                }
+            )*
+
+            $(
+                async fn $list_name(&self, $($list_arg: $list_ty),*) -> Result<BoxStream<'_, $item>> {
+                    $(owned_arg!($list_kind $list_arg);)*
+                    self.listing(stringify!($list_name), move |store| {
+                        $(borrowed_arg!($list_kind $list_arg);)*
+                        store.$list_name($($list_arg),*)
+                    })
+                }
+            )*
+        }
+    };
+}
+
+crate::kv_operations!(async_adapter);

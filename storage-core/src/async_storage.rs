@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_core::Stream;
-use futures_util::{stream, StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
@@ -166,22 +166,24 @@ pub trait AsyncKvStorage: Send + Sync {
     }
 
     /// The keys of the live entries, streamed.
-    fn keys(&self) -> BoxStream<'_, String> {
-        scan_stream(self, ScanMode::KeysOnly, |record| record.key)
+    async fn keys(&self) -> Result<BoxStream<'_, String>> {
+        scan_stream(self, ScanMode::KeysOnly, |record| record.key).await
     }
 
     /// The values of the live entries, streamed.
-    fn values(&self) -> BoxStream<'_, Vec<u8>> {
+    async fn values(&self) -> Result<BoxStream<'_, Vec<u8>>> {
         scan_stream(self, ScanMode::WithValues, |record| {
             record.value.unwrap_or_default()
         })
+        .await
     }
 
     /// The `(key, value)` pairs of the live entries, streamed.
-    fn items(&self) -> BoxStream<'_, (String, Vec<u8>)> {
+    async fn items(&self) -> Result<BoxStream<'_, (String, Vec<u8>)>> {
         scan_stream(self, ScanMode::WithValues, |record| {
             (record.key, record.value.unwrap_or_default())
         })
+        .await
     }
 
     /// The values of `keys`, in the same order; `None` for missing keys.
@@ -238,68 +240,55 @@ pub trait AsyncKvStorage: Send + Sync {
     }
 }
 
-fn scan_stream<'a, S, T, F>(store: &'a S, mode: ScanMode, map: F) -> BoxStream<'a, T>
+/// The records of one scan of `store`, each mapped by `map`.
+async fn scan_stream<'a, S, T, F>(store: &'a S, mode: ScanMode, map: F) -> Result<BoxStream<'a, T>>
 where
     S: AsyncKvStorage + ?Sized,
     T: Send + 'a,
     F: Fn(Record) -> T + Send + Sync + 'a,
 {
-    Box::pin(stream::once(store.scan(mode)).try_flatten().map_ok(map))
+    Ok(Box::pin(store.scan(mode).await?.map_ok(map)))
 }
 
-/// Implements [`AsyncKvStorage`] for a smart pointer by forwarding every method.
+/// Implements [`AsyncKvStorage`] for the smart pointers by forwarding every method, overrides
+/// included (from the list of operations).
 macro_rules! forward_async_kv_storage {
-    ($($pointer:ty),+) => {$(
+    (
+        [$pointer:ty]
+        calls {$(
+            $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
+            [$($flag:ident)*];
+        )*}
+        listings {$(
+            $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
+            -> $item:ty;
+        )*}
+    ) => {
         #[async_trait]
         impl<T: AsyncKvStorage + ?Sized> AsyncKvStorage for $pointer {
             fn backend_name(&self) -> &'static str { (**self).backend_name() }
             fn max_value_len(&self) -> usize { (**self).max_value_len() }
             fn namespace_name(&self) -> Option<&str> { (**self).namespace_name() }
-            async fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key).await }
-            async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-                (**self).set(key, value, ttl).await
+            async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
+                (**self).update(other).await
             }
-            async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-                (**self).set_if_absent(key, value, ttl).await
-            }
-            async fn compare_and_set(
-                &self, key: &str, expected: Option<&[u8]>, value: &[u8], ttl: Option<Duration>,
-            ) -> Result<bool> {
-                (**self).compare_and_set(key, expected, value, ttl).await
-            }
-            async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
-                (**self).compare_and_delete(key, expected).await
-            }
-            async fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key).await }
-            async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> { (**self).scan(mode).await }
-            async fn clear(&self) -> Result<()> { (**self).clear().await }
-            async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key).await }
-            async fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key).await }
-            async fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key).await }
-            async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl).await }
-            async fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key).await }
-            async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key).await }
-            async fn len(&self) -> Result<usize> { (**self).len().await }
-            async fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired().await }
-            async fn size(&self) -> Result<Option<u64>> { (**self).size().await }
-            async fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> { (**self).sorted(by, limit).await }
-            async fn is_empty(&self) -> Result<bool> { (**self).is_empty().await }
-            fn keys(&self) -> BoxStream<'_, String> { (**self).keys() }
-            fn values(&self) -> BoxStream<'_, Vec<u8>> { (**self).values() }
-            fn items(&self) -> BoxStream<'_, (String, Vec<u8>)> { (**self).items() }
-            async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> { (**self).get_many(keys).await }
-            async fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
-                (**self).set_many(entries, ttl).await
-            }
-            async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> { (**self).set_entries(entries).await }
-            async fn delete_many(&self, keys: &[&str]) -> Result<usize> { (**self).delete_many(keys).await }
-            async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> { (**self).update(other).await }
-            async fn purge_expired(&self) -> Result<usize> { (**self).purge_expired().await }
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
+                    (**self).$name($($arg),*).await
+                }
+            )*
+            $(
+                async fn $list_name(&self, $($list_arg: $list_ty),*) -> Result<BoxStream<'_, $item>> {
+                    (**self).$list_name($($list_arg),*).await
+                }
+            )*
         }
-    )+};
+    };
 }
 
-forward_async_kv_storage!(&T, Box<T>, std::sync::Arc<T>);
+crate::kv_operations!(forward_async_kv_storage, &T);
+crate::kv_operations!(forward_async_kv_storage, Box<T>);
+crate::kv_operations!(forward_async_kv_storage, std::sync::Arc<T>);
 
 /// The default [`AsyncKvStorage::update`]; see [`crate::storage::copy_entries`].
 pub(crate) async fn copy_entries<S: AsyncKvStorage + ?Sized>(

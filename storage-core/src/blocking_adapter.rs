@@ -2,17 +2,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
 use crate::async_storage::{AsyncKvStorage, BoxStream};
-use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
-use crate::sorted::{SortBy, SortedEntry};
-use crate::storage::{Expiry, KvStorage, RecordIter};
+use crate::storage::{BoxIter, KvStorage};
 
 /// Drives an async store's calls to completion on the calling thread.
 ///
@@ -130,13 +127,14 @@ impl<A: AsyncKvStorage + ?Sized + 'static> BlockingAdapter<A> {
     }
 }
 
-struct BlockingRecords<'a, A: ?Sized> {
+/// A listing of the async store, driven item by item on the calling thread.
+struct BlockingItems<'a, A: ?Sized, T> {
     adapter: &'a BlockingAdapter<A>,
-    stream: BoxStream<'a, Record>,
+    stream: BoxStream<'a, T>,
 }
 
-impl<A: AsyncKvStorage + ?Sized + 'static> Iterator for BlockingRecords<'_, A> {
-    type Item = Result<Record>;
+impl<A: AsyncKvStorage + ?Sized + 'static, T> Iterator for BlockingItems<'_, A, T> {
+    type Item = Result<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.adapter.block_on(self.stream.next()) {
@@ -146,118 +144,49 @@ impl<A: AsyncKvStorage + ?Sized + 'static> Iterator for BlockingRecords<'_, A> {
     }
 }
 
-impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
-    fn backend_name(&self) -> &'static str {
-        self.inner.backend_name()
-    }
+/// Implements [`KvStorage`] for [`BlockingAdapter`] from the list of operations.
+macro_rules! blocking_adapter {
+    (
+        []
+        calls {$(
+            $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
+            [$($flag:ident)*];
+        )*}
+        listings {$(
+            $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
+            -> $item:ty;
+        )*}
+    ) => {
+        impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
+            fn backend_name(&self) -> &'static str {
+                self.inner.backend_name()
+            }
 
-    fn max_value_len(&self) -> usize {
-        self.inner.max_value_len()
-    }
+            fn max_value_len(&self) -> usize {
+                self.inner.max_value_len()
+            }
 
-    fn namespace_name(&self) -> Option<&str> {
-        self.inner.namespace_name()
-    }
+            fn namespace_name(&self) -> Option<&str> {
+                self.inner.namespace_name()
+            }
 
-    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
-        self.block_on(self.inner.get_entry(key))?
-    }
+            $(
+                fn $name(&self, $($arg: $ty),*) -> Result<$out> {
+                    self.block_on(self.inner.$name($($arg),*))?
+                }
+            )*
 
-    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-        self.block_on(self.inner.set(key, value, ttl))?
-    }
-
-    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        self.block_on(self.inner.set_if_absent(key, value, ttl))?
-    }
-
-    fn compare_and_set(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        value: &[u8],
-        ttl: Option<Duration>,
-    ) -> Result<bool> {
-        self.block_on(self.inner.compare_and_set(key, expected, value, ttl))?
-    }
-
-    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
-        self.block_on(self.inner.compare_and_delete(key, expected))?
-    }
-
-    fn delete(&self, key: &str) -> Result<bool> {
-        self.block_on(self.inner.delete(key))?
-    }
-
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        let stream = self.block_on(self.inner.scan(mode))??;
-        Ok(Box::new(BlockingRecords {
-            adapter: self,
-            stream,
-        }))
-    }
-
-    fn clear(&self) -> Result<()> {
-        self.block_on(self.inner.clear())?
-    }
-
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.block_on(self.inner.get(key))?
-    }
-
-    fn contains(&self, key: &str) -> Result<bool> {
-        self.block_on(self.inner.contains(key))?
-    }
-
-    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
-        self.block_on(self.inner.expiry(key))?
-    }
-
-    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
-        self.block_on(self.inner.get_stale(key))?
-    }
-
-    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
-        self.block_on(self.inner.touch(key, ttl))?
-    }
-
-    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.block_on(self.inner.pop(key))?
-    }
-
-    fn len(&self) -> Result<usize> {
-        self.block_on(self.inner.len())?
-    }
-
-    fn len_including_expired(&self) -> Result<usize> {
-        self.block_on(self.inner.len_including_expired())?
-    }
-
-    fn size(&self) -> Result<Option<u64>> {
-        self.block_on(self.inner.size())?
-    }
-
-    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
-        self.block_on(self.inner.sorted(by, limit))?
-    }
-
-    fn is_empty(&self) -> Result<bool> {
-        self.block_on(self.inner.is_empty())?
-    }
-
-    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        self.block_on(self.inner.get_many(keys))?
-    }
-
-    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        self.block_on(self.inner.set_entries(entries))?
-    }
-
-    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
-        self.block_on(self.inner.delete_many(keys))?
-    }
-
-    fn purge_expired(&self) -> Result<usize> {
-        self.block_on(self.inner.purge_expired())?
-    }
+            $(
+                fn $list_name(&self, $($list_arg: $list_ty),*) -> Result<BoxIter<'_, $item>> {
+                    let stream = self.block_on(self.inner.$list_name($($list_arg),*))??;
+                    Ok(Box::new(BlockingItems {
+                        adapter: self,
+                        stream,
+                    }))
+                }
+            )*
+        }
+    };
 }
+
+crate::kv_operations!(blocking_adapter);

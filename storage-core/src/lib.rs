@@ -35,6 +35,7 @@ pub mod layer;
 pub mod limits;
 mod memory;
 mod memory_table;
+pub mod operations;
 pub mod pagination;
 pub mod signing;
 mod sorted;

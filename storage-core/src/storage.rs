@@ -340,58 +340,40 @@ pub fn readable_record(item: Result<Record>) -> Result<Option<Record>> {
     }
 }
 
-/// Implements [`KvStorage`] for a smart pointer by forwarding every method, overrides included.
+/// Implements [`KvStorage`] for the smart pointers by forwarding every method, overrides
+/// included (from the list of operations).
 macro_rules! forward_kv_storage {
-    ($($pointer:ty),+) => {$(
+    (
+        [$pointer:ty]
+        calls {$(
+            $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
+            [$($flag:ident)*];
+        )*}
+        listings {$(
+            $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
+            -> $item:ty;
+        )*}
+    ) => {
         impl<T: KvStorage + ?Sized> KvStorage for $pointer {
             fn backend_name(&self) -> &'static str { (**self).backend_name() }
             fn max_value_len(&self) -> usize { (**self).max_value_len() }
             fn namespace_name(&self) -> Option<&str> { (**self).namespace_name() }
-            fn get_entry(&self, key: &str) -> Result<Option<Entry>> { (**self).get_entry(key) }
-            fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-                (**self).set(key, value, ttl)
-            }
-            fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-                (**self).set_if_absent(key, value, ttl)
-            }
-            fn compare_and_set(
-                &self, key: &str, expected: Option<&[u8]>, value: &[u8], ttl: Option<Duration>,
-            ) -> Result<bool> {
-                (**self).compare_and_set(key, expected, value, ttl)
-            }
-            fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
-                (**self).compare_and_delete(key, expected)
-            }
-            fn delete(&self, key: &str) -> Result<bool> { (**self).delete(key) }
-            fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> { (**self).scan(mode) }
-            fn clear(&self) -> Result<()> { (**self).clear() }
-            fn get(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).get(key) }
-            fn contains(&self, key: &str) -> Result<bool> { (**self).contains(key) }
-            fn expiry(&self, key: &str) -> Result<Option<Expiry>> { (**self).expiry(key) }
-            fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> { (**self).touch(key, ttl) }
-            fn get_stale(&self, key: &str) -> Result<Option<Entry>> { (**self).get_stale(key) }
-            fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> { (**self).pop(key) }
-            fn len(&self) -> Result<usize> { (**self).len() }
-            fn len_including_expired(&self) -> Result<usize> { (**self).len_including_expired() }
-            fn size(&self) -> Result<Option<u64>> { (**self).size() }
-            fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> { (**self).sorted(by, limit) }
-            fn is_empty(&self) -> Result<bool> { (**self).is_empty() }
-            fn keys(&self) -> Result<BoxIter<'_, String>> { (**self).keys() }
-            fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> { (**self).values() }
-            fn items(&self) -> Result<BoxIter<'_, (String, Vec<u8>)>> { (**self).items() }
-            fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> { (**self).get_many(keys) }
-            fn set_many(&self, entries: &[(&str, &[u8])], ttl: Option<Duration>) -> Result<()> {
-                (**self).set_many(entries, ttl)
-            }
-            fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> { (**self).set_entries(entries) }
-            fn delete_many(&self, keys: &[&str]) -> Result<usize> { (**self).delete_many(keys) }
             fn update(&self, other: &dyn KvStorage) -> Result<usize> { (**self).update(other) }
-            fn purge_expired(&self) -> Result<usize> { (**self).purge_expired() }
+            $(
+                fn $name(&self, $($arg: $ty),*) -> Result<$out> { (**self).$name($($arg),*) }
+            )*
+            $(
+                fn $list_name(&self, $($list_arg: $list_ty),*) -> Result<BoxIter<'_, $item>> {
+                    (**self).$list_name($($list_arg),*)
+                }
+            )*
         }
-    )+};
+    };
 }
 
-forward_kv_storage!(&T, Box<T>, std::sync::Arc<T>);
+crate::kv_operations!(forward_kv_storage, &T);
+crate::kv_operations!(forward_kv_storage, Box<T>);
+crate::kv_operations!(forward_kv_storage, std::sync::Arc<T>);
 
 /// The default [`KvStorage::update`]: copies the live entries of `other` into `target` with
 /// their remaining TTLs, in batches through `target.set_entries`.

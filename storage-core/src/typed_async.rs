@@ -208,21 +208,23 @@ where
     }
 
     /// The keys, streamed.
-    pub fn keys(&self) -> BoxStream<'_, String> {
-        self.store.keys()
+    pub async fn keys(&self) -> Result<BoxStream<'_, String>> {
+        self.store.keys().await
     }
 
     /// The `(key, value)` pairs, streamed and decoded.
-    pub fn items(&self) -> BoxStream<'_, (String, T)> {
-        Box::pin(self.store.items().map(move |item| {
+    pub async fn items(&self) -> Result<BoxStream<'_, (String, T)>> {
+        Ok(Box::pin(self.store.items().await?.map(move |item| {
             let (key, bytes) = item?;
             let value = self.decode(&key, &bytes)?;
             Ok((key, value))
-        }))
+        })))
     }
 
     /// The values, streamed and decoded.
-    pub fn values(&self) -> BoxStream<'_, T> {
-        Box::pin(self.items().map(|item| item.map(|(_, value)| value)))
+    pub async fn values(&self) -> Result<BoxStream<'_, T>> {
+        Ok(Box::pin(
+            self.items().await?.map(|item| item.map(|(_, value)| value)),
+        ))
     }
 }

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
     is_entry, readable_record, AsyncKvStorage, BoxIter, BoxStream, Entry, KvStorage, Namespace,
@@ -524,15 +524,12 @@ impl AsyncKvStorage for RedisHashStorage {
     }
 
     /// See the blocking face's `keys`.
-    fn keys(&self) -> BoxStream<'_, String> {
-        let listed = async move {
-            if let Some(keys) = self.indexed_async("keys", KEYS_SCRIPT).await? {
-                return Ok(futures_util::stream::iter(keys).boxed());
-            }
-            let records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
-            Ok(records.map(|record| record.map(|r| r.key)).boxed())
-        };
-        futures_util::stream::once(listed).try_flatten().boxed()
+    async fn keys(&self) -> Result<BoxStream<'_, String>> {
+        if let Some(keys) = self.indexed_async("keys", KEYS_SCRIPT).await? {
+            return Ok(futures_util::stream::iter(keys).boxed());
+        }
+        let records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+        Ok(records.map(|record| record.map(|r| r.key)).boxed())
     }
 
     async fn len(&self) -> Result<usize> {

@@ -326,13 +326,9 @@ impl AsyncKvStorage for RedisStorage {
         scan_async(&self.conn, self.ops.clone(), Want::Records(mode)).await
     }
 
-    fn keys(&self) -> BoxStream<'_, String> {
-        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys);
-        Box::pin(
-            futures_util::stream::once(listed)
-                .try_flatten()
-                .map_ok(|record| record.key),
-        )
+    async fn keys(&self) -> Result<BoxStream<'_, String>> {
+        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
+        Ok(Box::pin(listed.map_ok(|record| record.key)))
     }
 
     async fn len(&self) -> Result<usize> {

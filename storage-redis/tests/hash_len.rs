@@ -47,7 +47,7 @@ fn both_lens(store: &RedisHashStorage) -> (usize, usize) {
         .and_then(|keys| keys.collect())
         .unwrap_or_else(|e| panic!("{e}"));
     let async_listed: Vec<String> = runtime
-        .block_on(AsyncKvStorage::keys(store).try_collect())
+        .block_on(async { AsyncKvStorage::keys(store).await?.try_collect().await })
         .unwrap_or_else(|e| panic!("{e}"));
     let (sync_count, async_count) = (sync_listed.len(), async_listed.len());
     let sync_keys: BTreeSet<String> = sync_listed.into_iter().collect();

@@ -313,7 +313,8 @@ fn async_items(store: &dyn AsyncKvStorage) -> Result<(usize, usize), String> {
     use futures_util::StreamExt;
     let runtime = test_support::runtime();
     runtime.block_on(async {
-        let items: Vec<_> = store.items().collect().await;
+        let items = store.items().await.map_err(|e| e.to_string())?;
+        let items: Vec<_> = items.collect().await;
         let bad = items.iter().filter(|item| item.is_err()).count();
         Ok((items.len() - bad, bad))
     })

@@ -53,14 +53,32 @@ pub fn async_face(backend: &dyn Backend) -> CheckResult {
             "async set_if_absent on a free key"
         );
         ensure!(store.len().await.ctx("len")? == 3, "async len");
-        let keys: BTreeSet<String> = store.keys().try_collect().await.ctx("keys")?;
+        let keys: BTreeSet<String> = store
+            .keys()
+            .await
+            .ctx("keys")?
+            .try_collect()
+            .await
+            .ctx("keys")?;
         ensure!(
             keys == BTreeSet::from(["a".into(), "b".into(), "ttl".into()]),
             "async keys: {keys:?}"
         );
-        let items: Vec<(String, Vec<u8>)> = store.items().try_collect().await.ctx("items")?;
+        let items: Vec<(String, Vec<u8>)> = store
+            .items()
+            .await
+            .ctx("items")?
+            .try_collect()
+            .await
+            .ctx("items")?;
         ensure!(items.len() == 3, "async items");
-        let values: Vec<Vec<u8>> = store.values().try_collect().await.ctx("values")?;
+        let values: Vec<Vec<u8>> = store
+            .values()
+            .await
+            .ctx("values")?
+            .try_collect()
+            .await
+            .ctx("values")?;
         ensure!(values.len() == 3, "async values");
         store
             .set_many(&[("c", b"4"), ("d", b"5")], None)

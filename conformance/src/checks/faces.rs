@@ -72,7 +72,7 @@ pub fn typed_and_signed_agree_across_faces(backend: &dyn Backend) -> CheckResult
         );
         let mut good = 0;
         let mut bad = 0;
-        let mut items = asynchronous.items();
+        let mut items = asynchronous.items().await.ctx("async items")?;
         while let Some(item) = items.next().await {
             match item {
                 Ok(_) => good += 1,

@@ -149,13 +149,16 @@ impl Face for AsyncFace {
         self.runtime.block_on(self.main.is_empty())
     }
     fn keys(&self) -> Result<Vec<String>> {
-        self.runtime.block_on(self.main.keys().try_collect())
+        self.runtime
+            .block_on(async { self.main.keys().await?.try_collect().await })
     }
     fn values(&self) -> Result<Vec<Vec<u8>>> {
-        self.runtime.block_on(self.main.values().try_collect())
+        self.runtime
+            .block_on(async { self.main.values().await?.try_collect().await })
     }
     fn items(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        self.runtime.block_on(self.main.items().try_collect())
+        self.runtime
+            .block_on(async { self.main.items().await?.try_collect().await })
     }
     fn clear(&self, ns: Ns) -> Result<()> {
         self.runtime.block_on(self.store(ns).clear())

@@ -81,8 +81,49 @@ pub trait Layer: Send + Sync {
     }
 }
 
+/// What [`Layered`] does to an argument of each kind before the call: a write's TTL becomes the
+/// one the layer writes.
+macro_rules! layered_prepare {
+    (ttl $arg:ident $layer:expr) => {
+        let $arg = $layer.write_ttl($arg);
+    };
+    (entries $arg:ident $layer:expr) => {
+        let rewritten = $crate::layer::rewrite_ttls(&$layer, $arg);
+        let $arg = rewritten.as_deref().unwrap_or($arg);
+    };
+    ($kind:ident $arg:ident $layer:expr) => {};
+}
+use layered_prepare;
+
+/// What an argument of each kind tells the layer about the call.
+macro_rules! layered_describe {
+    (key $arg:ident $call:ident) => {
+        $call.key = Some($arg);
+        $call.keys = 1;
+    };
+    (value $arg:ident $call:ident) => {
+        $call.bytes_in += $arg.len();
+    };
+    (keys $arg:ident $call:ident) => {
+        $call.keys = $arg.len();
+    };
+    (pairs $arg:ident $call:ident) => {
+        $call.keys = $arg.len();
+        $call.bytes_in = $arg.iter().map(|(_, value)| value.len()).sum();
+    };
+    (entries $arg:ident $call:ident) => {
+        $call.keys = $arg.len();
+        $call.bytes_in = $arg.iter().map(|entry| entry.value.len()).sum();
+    };
+    ($kind:ident $arg:ident $call:ident) => {};
+}
+use layered_describe;
+
 /// `entries` with each TTL as `layer` writes it, or `None` when the layer changes none.
-fn rewrite_ttls<'a, L: Layer>(layer: &L, entries: &[SetEntry<'a>]) -> Option<Vec<SetEntry<'a>>> {
+pub(crate) fn rewrite_ttls<'a, L: Layer>(
+    layer: &L,
+    entries: &[SetEntry<'a>],
+) -> Option<Vec<SetEntry<'a>>> {
     if entries
         .iter()
         .all(|entry| layer.write_ttl(entry.ttl) == entry.ttl)

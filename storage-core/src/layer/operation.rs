@@ -4,130 +4,73 @@ use crate::async_storage::BoxStream;
 use crate::entry::Entry;
 use crate::storage::{BoxIter, Expiry};
 
-/// The operations of the store traits, as layers see them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `get_entry`.
-    GetEntry,
-    /// `get`.
-    Get,
-    /// `set`.
-    Set,
-    /// `set_if_absent`.
-    SetIfAbsent,
-    /// `compare_and_set`.
-    CompareAndSet,
-    /// `compare_and_delete`.
-    CompareAndDelete,
-    /// `delete`.
-    Delete,
-    /// `scan`, `keys`, `values`, `items` (opening the listing).
-    Scan,
-    /// `clear`.
-    Clear,
-    /// `contains`.
-    Contains,
-    /// `expiry`.
-    Expiry,
-    /// `touch`.
-    Touch,
-    /// `get_stale`.
-    GetStale,
-    /// `pop`.
-    Pop,
-    /// `len`.
-    Len,
-    /// `is_empty`.
-    IsEmpty,
-    /// `len_including_expired`.
-    LenIncludingExpired,
-    /// `size`.
-    Size,
-    /// `sorted`.
-    Sorted,
-    /// `get_many`.
-    GetMany,
-    /// `set_many`, `set_entries`.
-    SetMany,
-    /// `delete_many`.
-    DeleteMany,
-    /// `update`.
-    Update,
-    /// `purge_expired`.
-    PurgeExpired,
-}
-
-impl Operation {
-    /// The operation's name, as in the traits (`get`, `set_if_absent`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::GetEntry => "get_entry",
-            Operation::Get => "get",
-            Operation::Set => "set",
-            Operation::SetIfAbsent => "set_if_absent",
-            Operation::CompareAndSet => "compare_and_set",
-            Operation::CompareAndDelete => "compare_and_delete",
-            Operation::Delete => "delete",
-            Operation::Scan => "scan",
-            Operation::Clear => "clear",
-            Operation::Contains => "contains",
-            Operation::Expiry => "expiry",
-            Operation::Touch => "touch",
-            Operation::GetStale => "get_stale",
-            Operation::Pop => "pop",
-            Operation::Len => "len",
-            Operation::IsEmpty => "is_empty",
-            Operation::LenIncludingExpired => "len_including_expired",
-            Operation::Size => "size",
-            Operation::Sorted => "sorted",
-            Operation::GetMany => "get_many",
-            Operation::SetMany => "set_many",
-            Operation::DeleteMany => "delete_many",
-            Operation::Update => "update",
-            Operation::PurgeExpired => "purge_expired",
+/// Writes [`Operation`] from the list of operations.
+macro_rules! declare_operations {
+    (
+        []
+        calls {$(
+            $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
+            [$($flag:ident)*];
+        )*}
+        listings {$(
+            $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
+            -> $item:ty;
+        )*}
+    ) => {
+        /// The operations of the store traits, as layers see them: one per method a wrapper
+        /// forwards (see [`crate::operations`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Operation {
+            $(
+                #[doc = concat!("`", stringify!($name), "`.")]
+                $variant,
+            )*
+            $(
+                #[doc = concat!("`", stringify!($list_name), "` (opening the listing).")]
+                $list_variant,
+            )*
         }
-    }
 
-    /// Whether running the operation again after a failure cannot change its outcome: reads,
-    /// plain writes, `touch` and `clear`. Conditional writes, deletes (whose result says whether the
-    /// entry existed) and `pop` are not: a first attempt that landed before its reply was lost
-    /// would make the retry report the wrong answer.
-    pub fn is_safe_to_retry(self) -> bool {
-        matches!(
-            self,
-            Operation::GetEntry
-                | Operation::Get
-                | Operation::Set
-                | Operation::Scan
-                | Operation::Clear
-                | Operation::Contains
-                | Operation::Expiry
-                | Operation::Touch
-                | Operation::GetStale
-                | Operation::Len
-                | Operation::IsEmpty
-                | Operation::LenIncludingExpired
-                | Operation::Size
-                | Operation::Sorted
-                | Operation::GetMany
-                | Operation::SetMany
-                | Operation::Update
-        )
-    }
+        impl Operation {
+            /// Every operation, in the order of the traits.
+            pub const ALL: &'static [Operation] = &[
+                $(Operation::$variant,)*
+                $(Operation::$list_variant,)*
+            ];
 
-    /// Whether the operation reads values (and so has hits and misses).
-    pub fn is_lookup(self) -> bool {
-        matches!(
-            self,
-            Operation::GetEntry
-                | Operation::Get
-                | Operation::GetStale
-                | Operation::GetMany
-                | Operation::Pop
-        )
-    }
+            /// The operation's name, as in the traits (`get`, `set_if_absent`, …).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => stringify!($name),)*
+                    $(Operation::$list_variant => stringify!($list_name),)*
+                }
+            }
+
+            /// Whether running the operation again after a failure cannot change its outcome:
+            /// reads, listings, plain writes, `touch` and `clear`. Conditional writes, deletes
+            /// (whose result says whether the entry existed), `pop` and `purge_expired` (whose
+            /// count would miss what the first attempt removed) are not: a first attempt that
+            /// landed before its reply was lost would make the retry report the wrong answer.
+            pub fn is_safe_to_retry(self) -> bool {
+                match self {
+                    $(Operation::$variant => $crate::__has_flag!(retry; $($flag)*),)*
+                    $(Operation::$list_variant => true,)*
+                }
+            }
+
+            /// Whether the operation reads values (and so has hits and misses).
+            pub fn is_lookup(self) -> bool {
+                match self {
+                    $(Operation::$variant => $crate::__has_flag!(lookup; $($flag)*),)*
+                    $(Operation::$list_variant => false,)*
+                }
+            }
+        }
+    };
 }
+
+crate::kv_operations!(declare_operations);
 
 /// One call as a layer sees it.
 #[derive(Debug, Clone, Copy)]

@@ -308,6 +308,25 @@ impl<S: KvStorage> KvStorage for Signed<S> {
         }
     }
 
+    /// The store's own `get`, verified: the signature carries the signed expiry, the store
+    /// its own.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.inner.get(key)? {
+            Some(value) => Ok(self.checked(key, value, false)?.map(|(payload, _)| payload)),
+            None => Ok(None),
+        }
+    }
+
+    /// Verifies the value, as `get` does.
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(KvStorage::get(self, key)?.is_some())
+    }
+
+    /// The store's own `keys`: a keys-only listing reads no value to verify.
+    fn keys(&self) -> Result<crate::storage::BoxIter<'_, String>> {
+        self.inner.keys()
+    }
+
     fn len(&self) -> Result<usize> {
         self.inner.len()
     }

@@ -196,6 +196,27 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
         }
     }
 
+    /// See the blocking face's `get`.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.inner().get(key).await? {
+            Some(value) => Ok(self
+                .checked_async(key, value, false)
+                .await?
+                .map(|(payload, _)| payload)),
+            None => Ok(None),
+        }
+    }
+
+    /// Verifies the value, as `get` does.
+    async fn contains(&self, key: &str) -> Result<bool> {
+        Ok(AsyncKvStorage::get(self, key).await?.is_some())
+    }
+
+    /// The store's own `keys`: a keys-only listing reads no value to verify.
+    async fn keys(&self) -> Result<BoxStream<'_, String>> {
+        self.inner().keys().await
+    }
+
     async fn len(&self) -> Result<usize> {
         self.inner().len().await
     }
