@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use storage_core::KvStorage;
+use storage_core::{KvStorage, KvStorageExt};
 use storage_fs::{FsOptions, FsStorage};
 
 use crate::table::Row;

@@ -21,7 +21,7 @@ mod table;
 
 use std::time::Duration;
 
-use storage_core::KvStorage;
+use storage_core::{KvStorage, KvStorageExt};
 use storage_fs::{FsOptions, FsStorage};
 use storage_sqlite::{SqliteOptions, SqliteStorage};
 

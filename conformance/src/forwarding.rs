@@ -26,7 +26,7 @@ use futures_util::TryStreamExt;
 use storage_core::layer::Operation;
 use storage_core::{
     AsyncKvStorage, BoxIter, BoxStream, KvStorage, MemoryStorage, Result, ScanMode, SetEntry,
-    SortBy,
+    SortBy, Store, StoreInfo,
 };
 
 use crate::CheckResult;
@@ -54,6 +54,12 @@ impl SpyStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(operation);
+    }
+}
+
+impl Store for SpyStore {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new("spy").namespace("spy")
     }
 }
 
@@ -155,23 +161,17 @@ macro_rules! spy_and_checks {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         impl KvStorage for SpyStore {
-            fn backend_name(&self) -> &'static str {
-                "spy"
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                Some("spy")
-            }
-
             $(
                 fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     self.record(Operation::$variant);
@@ -189,14 +189,6 @@ macro_rules! spy_and_checks {
 
         #[storage_core::async_trait]
         impl AsyncKvStorage for SpyStore {
-            fn backend_name(&self) -> &'static str {
-                "spy"
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                Some("spy")
-            }
-
             $(
                 async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     self.record(Operation::$variant);

@@ -1,6 +1,6 @@
-//! The suite run on a store written outside the family, implementing only the six required
-//! methods through the public API, and proof that the suite has teeth: each planted bug fails the
-//! check made for it, in every run.
+//! The suite run on a store written outside the family, implementing only `Store::info`, the
+//! seven required methods and `purge_expired` through the public API, and proof that the suite
+//! has teeth: each planted bug fails the check made for it, in every run.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -12,14 +12,15 @@ use conformance::{Backend, Capabilities, ExpiryRemoval};
 use storage_core::limits::{check_entry, check_key};
 use storage_core::pagination::paginate;
 use storage_core::time::expiry_from_ttl;
-use storage_core::{Entry, KvStorage, Record, RecordIter, Result, ScanMode, Timestamp};
+use storage_core::{
+    Entry, KvStorage, Record, RecordIter, Result, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+};
 
 /// A bug to plant in the toy store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bug {
     None,
     LenCountsExpired,
-    IsEmptyCountsExpired,
     ScanListsExpired,
     NamespacePrefixWithoutSeparator,
     NamespaceIgnoresCase,
@@ -28,7 +29,7 @@ enum Bug {
     SetIfAbsentDropsTtl,
     PopDoesNotDelete,
     DeleteManySkipsLast,
-    UpdateDropsTtl,
+    SetEntriesDropsTtl,
     TtlRoundedUpToSeconds,
     TtlRoundedDownToSeconds,
     PurgeRemovesLiveEntries,
@@ -50,7 +51,7 @@ fn race_window() {
 /// Every namespace's entries, in one sorted map keyed by `namespace/key`.
 type Table = Arc<Mutex<BTreeMap<String, Entry>>>;
 
-/// A custom store: one namespace of a shared sorted map in a mutex, the eight required methods
+/// A custom store: one namespace of a shared sorted map in a mutex, `info` and the seven required methods
 /// (plus the overrides a planted bug needs).
 struct ToyStore {
     table: Table,
@@ -110,15 +111,17 @@ impl ToyStore {
     }
 }
 
+impl Store for ToyStore {
+    fn info(&self) -> StoreInfo<'_> {
+        let info = StoreInfo::new("toy").max_value_len(1 << 20);
+        match self.prefix.strip_suffix('/') {
+            Some(namespace) => info.namespace(namespace),
+            None => info,
+        }
+    }
+}
+
 impl KvStorage for ToyStore {
-    fn backend_name(&self) -> &'static str {
-        "toy"
-    }
-
-    fn max_value_len(&self) -> usize {
-        1 << 20
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         let now = Timestamp::now();
@@ -141,10 +144,6 @@ impl KvStorage for ToyStore {
 
     fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         self.compare_and_set(key, None, value, ttl)
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.prefix.strip_suffix('/')
     }
 
     fn compare_and_set(
@@ -239,10 +238,6 @@ impl KvStorage for ToyStore {
         Ok(self.count(self.bug == Bug::LenCountsExpired))
     }
 
-    fn is_empty(&self) -> Result<bool> {
-        Ok(self.count(self.bug == Bug::IsEmptyCountsExpired) == 0)
-    }
-
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         if self.bug == Bug::PopDoesNotDelete {
             return self.get(key);
@@ -269,28 +264,13 @@ impl KvStorage for ToyStore {
         Ok(deleted)
     }
 
-    fn update(&self, other: &dyn KvStorage) -> Result<usize> {
-        if self.bug != Bug::UpdateDropsTtl {
-            let items: Vec<Record> = other.scan(ScanMode::WithValues)?.collect::<Result<_>>()?;
-            let mut copied = 0;
-            for record in items {
-                let Some(ttl) =
-                    storage_core::time::remaining_ttl(record.expires_at, Timestamp::now())
-                else {
-                    continue;
-                };
-                self.set(&record.key, &record.value.unwrap_or_default(), ttl)?;
-                copied += 1;
-            }
-            return Ok(copied);
-        }
-        let mut copied = 0;
-        for item in other.items()? {
-            let (key, value) = item?;
-            self.set(&key, &value, None)?;
-            copied += 1;
-        }
-        Ok(copied)
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        let drop_ttl = self.bug == Bug::SetEntriesDropsTtl;
+        entries.iter().try_for_each(|entry| {
+            let ttl = if drop_ttl { None } else { entry.ttl };
+            self.set(entry.key, entry.value, ttl)
+        })
     }
 
     fn purge_expired(&self) -> Result<usize> {
@@ -388,7 +368,6 @@ macro_rules! planted {
 planted! {
     len_counting_expired_entries: LenCountsExpired => expired_entries_are_not_counted;
     len_counting_expired_entries_in_the_ttl_check: LenCountsExpired => ttl_hides_expired_entries_from_every_read;
-    is_empty_counting_expired_entries: IsEmptyCountsExpired => expired_entries_are_not_counted;
     scans_listing_expired_entries: ScanListsExpired => expired_entries_are_not_counted;
     namespaces_prefixed_without_a_separator: NamespacePrefixWithoutSeparator => namespaces_are_isolated;
     namespaces_differing_in_case_shared: NamespaceIgnoresCase => namespaces_are_isolated;
@@ -399,7 +378,7 @@ planted! {
     pop_not_deleting: PopDoesNotDelete => pop_removes_the_entry;
     delete_many_skipping_a_key: DeleteManySkipsLast => delete_many_removes_every_listed_key;
     delete_many_skipping_a_key_in_bulk: DeleteManySkipsLast => bulk_operations;
-    update_dropping_ttls: UpdateDropsTtl => update_copies_remaining_ttl;
+    bulk_writes_dropping_ttls: SetEntriesDropsTtl => update_copies_remaining_ttl;
     ttl_rounded_up_to_seconds: TtlRoundedUpToSeconds => ttl_is_kept_to_the_millisecond;
     ttl_rounded_down_to_seconds: TtlRoundedDownToSeconds => ttl_is_kept_to_the_millisecond;
     purge_removing_live_entries: PurgeRemovesLiveEntries => purge_expired_removes_only_expired;

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use conformance::backends::{Fs, Memory, Redis, RedisKind, Sqlite};
 use conformance::Backend;
-use storage_core::KvStorage;
+use storage_core::{KvStorage, KvStorageExt};
 
 /// Entries written to each store.
 const ENTRIES: usize = 50_000;

@@ -1,7 +1,7 @@
 //! The facade's modules reach the backend crates (run with `--features sqlite,fs,memo` or
 //! `--all-features`, as the project's test script does).
 
-use kv_storage::{KvStorage, MemoryDatabase};
+use kv_storage::{KvStorage, MemoryDatabase, Store};
 
 #[test]
 fn the_core_is_at_the_root() -> kv_storage::Result<()> {

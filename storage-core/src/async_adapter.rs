@@ -6,11 +6,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::stream;
 
-use crate::async_storage::{AsyncKvStorage, BoxStream};
+use crate::async_storage::BoxStream;
 use crate::entry::SetEntry;
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
-use crate::storage::{BoxIter, KvStorage};
+use crate::storage::BoxIter;
+use crate::traits::{AsyncKvStorage, KvStorage, Store, StoreInfo};
 
 /// Records buffered between a scan's producer thread and the async consumer.
 const SCAN_BUFFER: usize = 64;
@@ -211,33 +212,29 @@ impl<S: KvStorage + ?Sized + 'static> AsyncAdapter<S> {
     }
 }
 
+impl<S: KvStorage + ?Sized> Store for AsyncAdapter<S> {
+    fn info(&self) -> StoreInfo<'_> {
+        self.inner.info()
+    }
+}
+
 /// Implements [`AsyncKvStorage`] for [`AsyncAdapter`] from the list of operations.
 macro_rules! async_adapter {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         #[async_trait]
         impl<S: KvStorage + ?Sized + 'static> AsyncKvStorage for AsyncAdapter<S> {
-            fn backend_name(&self) -> &'static str {
-                self.inner.backend_name()
-            }
-
-            fn max_value_len(&self) -> usize {
-                self.inner.max_value_len()
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                self.inner.namespace_name()
-            }
-
             $(
                 async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     $(owned_arg!($kind $arg);)*

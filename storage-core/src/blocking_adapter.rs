@@ -6,10 +6,11 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
-use crate::async_storage::{AsyncKvStorage, BoxStream};
+use crate::async_storage::BoxStream;
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
-use crate::storage::{BoxIter, KvStorage};
+use crate::storage::BoxIter;
+use crate::traits::{AsyncKvStorage, KvStorage, Store, StoreInfo};
 
 /// Drives an async store's calls to completion on the calling thread.
 ///
@@ -144,32 +145,28 @@ impl<A: AsyncKvStorage + ?Sized + 'static, T> Iterator for BlockingItems<'_, A, 
     }
 }
 
+impl<A: AsyncKvStorage + ?Sized> Store for BlockingAdapter<A> {
+    fn info(&self) -> StoreInfo<'_> {
+        self.inner.info()
+    }
+}
+
 /// Implements [`KvStorage`] for [`BlockingAdapter`] from the list of operations.
 macro_rules! blocking_adapter {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         impl<A: AsyncKvStorage + ?Sized + 'static> KvStorage for BlockingAdapter<A> {
-            fn backend_name(&self) -> &'static str {
-                self.inner.backend_name()
-            }
-
-            fn max_value_len(&self) -> usize {
-                self.inner.max_value_len()
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                self.inner.namespace_name()
-            }
-
             $(
                 fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     self.block_on(self.inner.$name($($arg),*))?

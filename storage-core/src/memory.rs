@@ -11,8 +11,9 @@ use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
 use crate::memory_table::{is_live, Table};
 use crate::pagination::{paginate, DEFAULT_PAGE_SIZE};
-use crate::storage::{Expiry, KvStorage, RecordIter};
+use crate::storage::{Expiry, RecordIter};
 use crate::time::{expiry_from_ttl, Timestamp};
+use crate::traits::{KvStorage, Store, StoreInfo};
 
 /// Writes between two opportunistic sweeps of expired entries.
 const SWEEP_EVERY: u64 = 1024;
@@ -153,19 +154,17 @@ fn new_entry(value: &[u8], ttl: Option<Duration>) -> Result<Entry> {
     })
 }
 
+impl Store for MemoryStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        let info = StoreInfo::new("memory").max_value_len(self.max_value_len);
+        match &self.namespace {
+            Some(namespace) => info.namespace(namespace.as_str()),
+            None => info,
+        }
+    }
+}
+
 impl KvStorage for MemoryStorage {
-    fn backend_name(&self) -> &'static str {
-        "memory"
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.max_value_len
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.namespace.as_ref().map(Namespace::as_str)
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         Ok(self.read().live(key).cloned())
@@ -207,9 +206,6 @@ impl KvStorage for MemoryStorage {
         Ok(())
     }
 
-    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        self.compare_and_set(key, None, value, ttl)
-    }
 
     fn compare_and_set(
         &self,

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::codec::{decode, encode, Postcard, Serializer};
 use crate::error::Result;
-use crate::storage::{BoxIter, Expiry, KvStorage};
+use crate::ext::KvStorageExt;
+use crate::storage::{BoxIter, Expiry};
+use crate::traits::KvStorage;
 
 /// A store of `T` values over the byte store `S`, serialized with `C` (postcard by default).
 ///

@@ -7,10 +7,12 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::async_storage::{AsyncKvStorage, BoxStream};
+use crate::async_storage::BoxStream;
 use crate::codec::{decode, encode, Postcard, Serializer};
 use crate::error::Result;
+use crate::ext::AsyncKvStorageExt;
 use crate::storage::Expiry;
+use crate::traits::AsyncKvStorage;
 
 /// A store of `T` values over the async byte store `S`, serialized with `C` (postcard by
 /// default): the async face of [`Typed`](crate::Typed), with the same bytes, so what one face

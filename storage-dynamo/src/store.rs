@@ -14,7 +14,7 @@ use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Namespace, Record, Result,
-    ScanMode, SetEntry, Timestamp,
+    ScanMode, SetEntry, Store, StoreInfo, Timestamp,
 };
 
 use crate::config::DynamoOptions;
@@ -380,20 +380,16 @@ impl DynamoStorage {
     }
 }
 
+impl Store for DynamoStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(item::max_value_len(&self.namespace))
+            .namespace(&self.namespace)
+    }
+}
+
 #[async_trait]
 impl AsyncKvStorage for DynamoStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        item::max_value_len(&self.namespace)
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(&self.namespace)
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let found = self.get_item(key, true).await?;
         found.map(|found| item::entry_of(key, found)).transpose()
@@ -422,9 +418,6 @@ impl AsyncKvStorage for DynamoStorage {
             .map_err(sdk_error("set"))
     }
 
-    async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        self.compare_and_set(key, None, value, ttl).await
-    }
 
     async fn compare_and_set(
         &self,
@@ -591,7 +584,7 @@ impl AsyncKvStorage for DynamoStorage {
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        AsyncKvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         let now = Timestamp::now();
         // One request per key (DynamoDB refuses duplicates in a batch): the last write wins.
         let mut last: HashMap<&str, &SetEntry<'_>> = HashMap::with_capacity(entries.len());

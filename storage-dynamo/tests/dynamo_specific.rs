@@ -2,10 +2,10 @@
 //! seconds beside the exact expiry, idempotent table creation.
 
 use std::time::Duration;
+use storage_core::{AsyncKvStorage, Error, Store, MAX_KEY_LEN};
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use storage_core::{AsyncKvStorage, Error, MAX_KEY_LEN};
 use storage_dynamo::DynamoOptions;
 use storage_dynamo::DynamoStorage;
 use test_support::TestServer;

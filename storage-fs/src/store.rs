@@ -13,7 +13,7 @@ use storage_core::limits::{check_entry, check_key};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
-    Timestamp,
+    Store, StoreInfo, Timestamp,
 };
 
 use crate::caps::{Directory, FileVersion, FsCaps};
@@ -456,19 +456,15 @@ impl FsStorage {
     }
 }
 
+impl Store for FsStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(self.max_value_len)
+            .namespace(self.namespace.as_str())
+    }
+}
+
 impl KvStorage for FsStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.max_value_len
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         self.live_entry(key)
     }
@@ -498,9 +494,6 @@ impl KvStorage for FsStorage {
         self.count_write(&path, replaced, written)
     }
 
-    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        self.compare_and_set(key, None, value, ttl)
-    }
 
     fn compare_and_set(
         &self,

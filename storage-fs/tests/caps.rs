@@ -2,8 +2,8 @@
 //! within the caps through overwrites and removals, evictions are counted, URLs set the caps.
 
 use std::time::Duration;
+use storage_core::{KvStorage, Store};
 
-use storage_core::KvStorage;
 use storage_fs::{FsOptions, FsStorage};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -1,7 +1,7 @@
 //! `clear()` of a directory larger than one of its sorted batches removes every entry file and
 //! nothing else.
 
-use storage_core::KvStorage;
+use storage_core::{KvStorage, KvStorageExt};
 use storage_fs::{FsOptions, FsStorage};
 
 #[test]

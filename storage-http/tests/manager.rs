@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use http_cache::{CacheManager, HttpResponse, HttpVersion};
 use http_cache_semantics::CachePolicy;
 use storage_core::{
-    AsyncAdapter, AsyncKvStorage, Error, ErrorKind, Json, MemoryStorage, Signed, Signer, SigningKey,
+    AsyncAdapter, AsyncKvStorage, AsyncKvStorageExt, Error, ErrorKind, Json, MemoryStorage, Signed,
+    Signer, SigningKey,
 };
 use storage_http::{store_error, KvCacheManager, ManagerStats};
 

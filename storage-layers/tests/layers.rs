@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use storage_core::{
+    AsyncAdapter, AsyncKvStorage, AsyncKvStorageExt, ErrorKind, KvStorage, KvStorageExt,
+    MemoryStorage, Result,
+};
 
 use storage_core::layer::{Call, Layer, Outcome, WithLayer};
-use storage_core::{AsyncAdapter, AsyncKvStorage, ErrorKind, KvStorage, MemoryStorage, Result};
 use storage_layers::{
     ConcurrencyLimitLayer, DefaultTtlLayer, MetricsLayer, RetryLayer, TimeoutLayer, TracingLayer,
 };
@@ -433,10 +436,10 @@ fn a_default_ttl_fills_in_every_write_without_one() -> Result<()> {
         .map_err(|e| storage_core::Error::Config(e.to_string()))?;
     runtime.block_on(async {
         AsyncKvStorage::set(&async_store, "a", b"v", None).await?;
-        AsyncKvStorage::set_many(&async_store, &[("b", b"v")], None).await?;
+        AsyncKvStorageExt::set_many(&async_store, &[("b", b"v")], None).await?;
         let source = AsyncAdapter::new(MemoryStorage::new());
         AsyncKvStorage::set(&source, "c", b"v", None).await?;
-        AsyncKvStorage::update(&async_store, &source).await?;
+        AsyncKvStorageExt::update(&async_store, &source).await?;
         for key in ["a", "b", "c"] {
             let left = AsyncKvStorage::expiry(&async_store, key)
                 .await?

@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use storage_core::{AsyncAdapter, AsyncKvStorage, Error, KvStorage, MemoryStorage, Signed, Signer};
+use storage_core::{
+    AsyncAdapter, AsyncKvStorage, Error, KvStorage, KvStorageExt, MemoryStorage, Signed, Signer,
+};
 use storage_memo::{AsyncMemo, Memo, MemoError, MemoOptions, MemoStats, Memoized};
 use storage_redis::RedisStorage;
 

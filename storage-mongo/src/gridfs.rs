@@ -15,7 +15,7 @@ use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
-    Result, ScanMode, Timestamp,
+    Result, ScanMode, Store, StoreInfo, Timestamp,
 };
 
 use crate::config::MongoOptions;
@@ -349,20 +349,18 @@ enum Held {
     Expired,
 }
 
+impl Store for GridFsStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        let info = StoreInfo::new("mongodb-gridfs").max_value_len(self.max_value_len);
+        match self.keys.name().strip_suffix(".keys") {
+            Some(namespace) => info.namespace(namespace),
+            None => info,
+        }
+    }
+}
+
 #[async_trait]
 impl AsyncKvStorage for GridFsStorage {
-    fn backend_name(&self) -> &'static str {
-        "mongodb-gridfs"
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.max_value_len
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.keys.name().strip_suffix(".keys")
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         self.read(key, None).await

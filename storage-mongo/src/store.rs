@@ -13,7 +13,7 @@ use storage_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
-    Result, ScanMode, SetEntry, Timestamp,
+    Result, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
 };
 
 use crate::config::MongoOptions;
@@ -175,20 +175,16 @@ impl MongoStorage {
     }
 }
 
+impl Store for MongoStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(MAX_VALUE_LEN)
+            .namespace(self.collection.name())
+    }
+}
+
 #[async_trait]
 impl AsyncKvStorage for MongoStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        MAX_VALUE_LEN
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.collection.name())
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let found = self.find_one(key, true).await?;
         found
@@ -371,7 +367,7 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        AsyncKvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         let now = Timestamp::now();
         let mut batch = Vec::new();
         let mut batch_bytes = 0;

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
     is_entry, readable_record, AsyncKvStorage, BoxIter, BoxStream, Entry, KvStorage, Namespace,
-    Record, RecordIter, Result, ScanMode, SetEntry,
+    Record, RecordIter, Result, ScanMode, SetEntry, Store, StoreInfo,
 };
 
 use crate::config::RedisOptions;
@@ -131,19 +131,15 @@ impl<T> OnceLockExt<T> for OnceLock<T> {
     }
 }
 
+impl Store for RedisHashStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(MAX_VALUE_LEN - HEADER_LEN)
+            .namespace(self.namespace.as_str())
+    }
+}
+
 impl KvStorage for RedisHashStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        MAX_VALUE_LEN - HEADER_LEN
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         HashOps::decode_get(key, self.sync.run("get", self.ops_sync()?.get(key))?)
@@ -158,9 +154,6 @@ impl KvStorage for RedisHashStorage {
         KvStorage::set_entries(self, &[SetEntry::new(key, value, ttl)])
     }
 
-    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        KvStorage::compare_and_set(self, key, None, value, ttl)
-    }
 
     fn compare_and_set(
         &self,
@@ -222,7 +215,7 @@ impl KvStorage for RedisHashStorage {
         entries
             .iter()
             .try_for_each(|e| Self::check(e.key, e.value))?;
-        KvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         self.sync
             .run("set", self.ops_sync()?.set_entries(entries)?)
             .map(drop)
@@ -410,18 +403,6 @@ impl<'a> IndexBatches<'a> {
 
 #[async_trait]
 impl AsyncKvStorage for RedisHashStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        MAX_VALUE_LEN - HEADER_LEN
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         let plan = self.ops_async().await?.get(key);
@@ -438,9 +419,6 @@ impl AsyncKvStorage for RedisHashStorage {
         AsyncKvStorage::set_entries(self, &[SetEntry::new(key, value, ttl)]).await
     }
 
-    async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        AsyncKvStorage::compare_and_set(self, key, None, value, ttl).await
-    }
 
     async fn compare_and_set(
         &self,
@@ -507,7 +485,7 @@ impl AsyncKvStorage for RedisHashStorage {
         entries
             .iter()
             .try_for_each(|e| Self::check(e.key, e.value))?;
-        AsyncKvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         let plan = self.ops_async().await?.set_entries(entries)?;
         self.conn.run("set", plan).await.map(drop)
     }

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use storage_core::limits::{check_entry, check_key};
 use storage_core::{
     AsyncKvStorage, BoxIter, BoxStream, Entry, Expiry, KvStorage, Namespace, Record, RecordIter,
-    Result, ScanMode, SetEntry,
+    Result, ScanMode, SetEntry, Store, StoreInfo,
 };
 
 use crate::config::RedisOptions;
@@ -100,19 +100,15 @@ fn check_keys(keys: &[&str]) -> Result<()> {
     keys.iter().try_for_each(|key| check_key(key))
 }
 
+impl Store for RedisStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(MAX_VALUE_LEN)
+            .namespace(self.namespace.as_str())
+    }
+}
+
 impl KvStorage for RedisStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        MAX_VALUE_LEN
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         KeyOps::decode_entry(self.sync.run("get", self.ops.get_entry(key))?)
@@ -227,7 +223,7 @@ impl KvStorage for RedisStorage {
     }
 
     fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        KvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         self.sync
             .run("set_many", self.ops.set_many(entries)?)
             .map(drop)
@@ -241,18 +237,6 @@ impl KvStorage for RedisStorage {
 
 #[async_trait]
 impl AsyncKvStorage for RedisStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        MAX_VALUE_LEN
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         KeyOps::decode_entry(self.conn.run("get", self.ops.get_entry(key)).await?)
@@ -367,7 +351,7 @@ impl AsyncKvStorage for RedisStorage {
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        AsyncKvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         let plan = self.ops.set_many(entries)?;
         self.conn.run("set_many", plan).await.map(drop)
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 
-use storage_core::{AsyncKvStorage, KvStorage};
+use storage_core::{AsyncKvStorage, KvStorage, KvStorageExt, Store};
 use storage_redis::RedisHashStorage;
 
 fn store(url: &str, label: &str) -> RedisHashStorage {
@@ -91,7 +91,7 @@ fn held(raw: &mut redis::Connection, store: &RedisHashStorage) -> usize {
     redis::cmd("HLEN")
         .arg(format!(
             "kvh:{}",
-            KvStorage::namespace_name(store).unwrap_or_default()
+            Store::namespace_name(store).unwrap_or_default()
         ))
         .query(raw)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -238,7 +238,7 @@ fn len_past_the_due_members_one_script_checks_counts_by_a_scan() {
         .iter()
         .map(|key| (key.as_str(), &b"v"[..]))
         .collect();
-    KvStorage::set_many(&store, &values, Some(short)).unwrap_or_else(|e| panic!("{e}"));
+    KvStorageExt::set_many(&store, &values, Some(short)).unwrap_or_else(|e| panic!("{e}"));
     set(&store, "plain", None);
     assert_eq!(both_lens(&store), (1501, 1501));
     wait_expired(&store, &expiring);
@@ -255,7 +255,7 @@ fn keys_of_a_hash_past_the_fields_one_reply_lists_come_by_pages() {
     for chunk in keys.chunks(4096) {
         let values: Vec<(&str, &[u8])> =
             chunk.iter().map(|key| (key.as_str(), &b"v"[..])).collect();
-        KvStorage::set_many(&store, &values, None).unwrap_or_else(|e| panic!("{e}"));
+        KvStorageExt::set_many(&store, &values, None).unwrap_or_else(|e| panic!("{e}"));
     }
     let expiring: Vec<String> = (0..3).map(|i| format!("short {i}")).collect();
     for key in &expiring {

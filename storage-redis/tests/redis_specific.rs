@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use storage_core::{AsyncKvStorage, Error, ErrorKind, KvStorage};
+use storage_core::{AsyncKvStorage, AsyncKvStorageExt, Error, ErrorKind, KvStorage, KvStorageExt};
 use storage_redis::{RedisHashStorage, RedisOptions, RedisStorage};
 use test_support::start_redis;
 
@@ -186,7 +186,7 @@ fn cluster_scans_cover_every_master() {
     .unwrap_or_else(|e| panic!("{e}"));
     let keys: Vec<String> = (0..300).map(|i| format!("key-{i}")).collect();
     let entries: Vec<(&str, &[u8])> = keys.iter().map(|k| (k.as_str(), &b"v"[..])).collect();
-    KvStorage::set_many(&store, &entries, None).unwrap_or_else(|e| panic!("{e}"));
+    KvStorageExt::set_many(&store, &entries, None).unwrap_or_else(|e| panic!("{e}"));
     let pattern = format!("kv:{namespace}:*");
     let nodes: Vec<String> = redis
         .url()

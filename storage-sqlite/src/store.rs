@@ -12,7 +12,7 @@ use storage_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use storage_core::time::expiry_from_ttl;
 use storage_core::{
     BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
-    ScanMode, SetEntry, SortBy, SortedEntry, Timestamp,
+    ScanMode, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
 };
 
 use crate::batch::SqliteBatch;
@@ -524,19 +524,15 @@ pub(crate) fn delete_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite:
     Ok(live.unwrap_or(false))
 }
 
+impl Store for SqliteStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(self.max_value_len)
+            .namespace(self.namespace.as_str())
+    }
+}
+
 impl KvStorage for SqliteStorage {
-    fn backend_name(&self) -> &'static str {
-        BACKEND
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.max_value_len
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        Some(self.namespace.as_str())
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         check_key(key)?;
         let entry = self.read("get", |conn| read_entry(conn, &self.sql, key))?;

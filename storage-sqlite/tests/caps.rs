@@ -2,8 +2,8 @@
 //! writes, reads through `get_many` count as uses, evictions are counted, URLs set the caps.
 
 use std::time::Duration;
+use storage_core::{KvStorage, KvStorageExt, SetEntry, Store};
 
-use storage_core::{KvStorage, SetEntry};
 use storage_sqlite::{SqliteOptions, SqliteStorage};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

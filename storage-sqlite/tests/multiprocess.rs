@@ -4,8 +4,8 @@
 //! Runs without the test harness: the parent re-executes this binary as the workers.
 
 use std::process::{Command, ExitCode};
+use storage_core::{KvStorage, KvStorageExt};
 
-use storage_core::KvStorage;
 use storage_sqlite::{SqliteOptions, SqliteStorage};
 
 const WORKERS: usize = 4;

@@ -2,8 +2,8 @@
 //! format.
 
 use std::time::Duration;
+use storage_core::{Error, KvStorage, KvStorageExt, Store};
 
-use storage_core::{Error, KvStorage};
 use storage_sqlite::{SqliteOptions, SqliteStorage};
 
 fn open() -> SqliteStorage {

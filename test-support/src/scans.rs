@@ -2,8 +2,7 @@
 //! listed once, as an error naming it, counted once by `len`, and hides none of the others.
 
 use std::collections::BTreeMap;
-
-use storage_core::{Error, KvStorage};
+use storage_core::{Error, KvStorage, KvStorageExt};
 
 /// What one scan yielded: its good items and the errors it reported.
 fn split<T>(

@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+use storage_core::{AsyncKvStorage, AsyncKvStorageExt, BlockingAdapter, Error, Expiry, KvStorage};
 
 use futures_util::TryStreamExt;
-use storage_core::{AsyncKvStorage, BlockingAdapter, Error, Expiry, KvStorage};
 
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
 

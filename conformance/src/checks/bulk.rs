@@ -2,8 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::time::Duration;
-
-use storage_core::Expiry;
+use storage_core::{Expiry, KvStorageExt};
 
 use super::{collect, fresh};
 use crate::{ensure, Backend, CheckResult, Context};

@@ -2,9 +2,9 @@
 //! least recently used ones, and never grows past its caps.
 
 use std::time::Duration;
+use storage_core::{Error, KvStorage, KvStorageExt};
 
 use storage_core::caps::SizeCaps;
-use storage_core::{Error, KvStorage};
 
 use crate::window::Window;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use storage_core::{Expiry, KvStorage};
+use storage_core::{Expiry, KvStorage, KvStorageExt};
 
 use super::fresh;
 use super::race::{

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use storage_core::{
+    Error, Json, KvStorage, KvStorageExt, OnInvalid, Postcard, Signed, Signer, SigningKey, Typed,
+};
 
 use serde::{Deserialize, Serialize};
-use storage_core::{
-    Error, Json, KvStorage, OnInvalid, Postcard, Signed, Signer, SigningKey, Typed,
-};
 
 use super::{collect, fresh};
 use crate::{ensure, Backend, CheckResult, Context};

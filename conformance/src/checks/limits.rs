@@ -2,8 +2,7 @@
 //! with typed errors and write nothing.
 
 use std::collections::BTreeSet;
-
-use storage_core::{Error, ErrorKind, MAX_KEY_LEN};
+use storage_core::{Error, ErrorKind, KvStorageExt, MAX_KEY_LEN};
 
 use super::{collect, fresh};
 use crate::{ensure, nasty_keys, Backend, CheckResult, Context};

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-use storage_core::KvStorage;
+use storage_core::{KvStorage, KvStorageExt};
 
 use super::collect;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};

@@ -1,11 +1,10 @@
 //! What a signature binds besides key and value: the namespace and the expiry.
 
 use std::time::{Duration, Instant};
+use storage_core::{Error, KvStorage, KvStorageExt, Signed};
 
 /// The longest TTL the revival part tries before giving up on a decisive reading.
 const MAX_TTL: Duration = Duration::from_secs(20);
-
-use storage_core::{Error, KvStorage, Signed};
 
 use super::layers::signer;
 use crate::window::Window;

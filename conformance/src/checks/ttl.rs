@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+use storage_core::{Error, Expiry, KvStorage, KvStorageExt};
 
 use storage_core::time::MAX_TTL;
-use storage_core::{Error, Expiry, KvStorage};
 
 use super::{collect, fresh};
 use crate::window::Window;

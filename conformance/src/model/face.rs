@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use storage_core::{AsyncKvStorage, AsyncKvStorageExt, Expiry, KvStorage, KvStorageExt, Result};
 
 use futures_util::TryStreamExt;
-use storage_core::{AsyncKvStorage, Expiry, KvStorage, Result};
 
 use super::state::Ns;
 

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 
 use super::{AsyncRun, Call, Layer, Layered, Operation, Outcome};
-use crate::async_storage::{AsyncKvStorage, BoxStream};
+use crate::async_storage::BoxStream;
 use crate::error::Result;
+use crate::traits::AsyncKvStorage;
 
 impl<S: AsyncKvStorage, L: Layer> Layered<S, L> {
     /// A call of `operation` on the store underneath (its arguments are added by the caller).
@@ -38,34 +39,18 @@ macro_rules! layered_async {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         #[async_trait]
         impl<S: AsyncKvStorage, L: Layer> AsyncKvStorage for Layered<S, L> {
-            fn backend_name(&self) -> &'static str {
-                self.inner.backend_name()
-            }
-
-            fn max_value_len(&self) -> usize {
-                self.inner.max_value_len()
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                self.inner.namespace_name()
-            }
-
-            /// Copies through this store, so every batch passes the layer as `set_entries`
-            /// (and entries without expiry take the layer's write TTL).
-            async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
-                crate::async_storage::copy_entries(self, other).await
-            }
-
             $(
                 async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     $(super::layered_prepare!($kind $arg self.layer);)*

@@ -3,7 +3,8 @@
 
 use super::{Call, Layer, Layered, Operation, Outcome};
 use crate::error::Result;
-use crate::storage::{BoxIter, KvStorage};
+use crate::storage::BoxIter;
+use crate::traits::KvStorage;
 
 impl<S: KvStorage, L: Layer> Layered<S, L> {
     /// A call of `operation` on the store underneath (its arguments are added by the caller).
@@ -31,33 +32,17 @@ macro_rules! layered_sync {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         impl<S: KvStorage, L: Layer> KvStorage for Layered<S, L> {
-            fn backend_name(&self) -> &'static str {
-                self.inner.backend_name()
-            }
-
-            fn max_value_len(&self) -> usize {
-                self.inner.max_value_len()
-            }
-
-            fn namespace_name(&self) -> Option<&str> {
-                self.inner.namespace_name()
-            }
-
-            /// Copies through this store, so every batch passes the layer as `set_entries`
-            /// (and entries without expiry take the layer's write TTL).
-            fn update(&self, other: &dyn KvStorage) -> Result<usize> {
-                crate::storage::copy_entries(self, other)
-            }
-
             $(
                 fn $name(&self, $($arg: $ty),*) -> Result<$out> {
                     $(super::layered_prepare!($kind $arg self.layer);)*

@@ -45,6 +45,7 @@ pub use operation::{Call, Operation, Outcome};
 
 use crate::entry::SetEntry;
 use crate::error::Result;
+use crate::traits::{Store, StoreInfo};
 
 /// The future an async hook runs and returns.
 pub type LayerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -167,6 +168,12 @@ impl<S, L: Layer> Layered<S, L> {
     /// The layer (to read its counters, for instance).
     pub fn layer(&self) -> &L {
         &self.layer
+    }
+}
+
+impl<S: Store, L: Layer> Store for Layered<S, L> {
+    fn info(&self) -> StoreInfo<'_> {
+        self.inner.info()
     }
 }
 

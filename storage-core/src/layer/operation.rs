@@ -9,12 +9,14 @@ macro_rules! declare_operations {
     (
         []
         calls {$(
+            $(#[$doc:meta])*
             $variant:ident $name:ident ($($arg:ident : $ty:ty as $kind:ident),*) -> $out:ty
             [$($flag:ident)*];
         )*}
         listings {$(
+            $(#[$list_doc:meta])*
             $list_variant:ident $list_name:ident ($($list_arg:ident : $list_ty:ty as $list_kind:ident),*)
-            -> $item:ty;
+            -> $item:ty [$($list_flag:ident)*];
         )*}
     ) => {
         /// The operations of the store traits, as layers see them: one per method a wrapper

@@ -6,8 +6,9 @@ use super::signer::Signer;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::check_entry;
-use crate::storage::{KvStorage, RecordIter};
+use crate::storage::RecordIter;
 use crate::time::{expiry_from_ttl, Timestamp};
+use crate::traits::{KvStorage, Store, StoreInfo};
 
 /// What a [`Signed`] store does with an entry that fails verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -185,15 +186,16 @@ impl<S: KvStorage> Signed<S> {
     }
 }
 
+/// The store underneath's info, with the largest payload that still fits its value limit once
+/// signed.
+impl<S: Store> Store for Signed<S> {
+    fn info(&self) -> StoreInfo<'_> {
+        let info = self.inner.info();
+        info.max_value_len(self.payload_limit(info.max_value_len))
+    }
+}
+
 impl<S: KvStorage> KvStorage for Signed<S> {
-    fn backend_name(&self) -> &'static str {
-        self.inner.backend_name()
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.payload_limit(self.inner.max_value_len())
-    }
-
     fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let Some(entry) = self.inner.get_entry(key)? else {
             return Ok(None);
@@ -339,10 +341,6 @@ impl<S: KvStorage> KvStorage for Signed<S> {
         self.inner.size()
     }
 
-    fn is_empty(&self) -> Result<bool> {
-        self.inner.is_empty()
-    }
-
     fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         let values = self.inner.get_many(keys)?;
         keys.iter()
@@ -371,10 +369,6 @@ impl<S: KvStorage> KvStorage for Signed<S> {
 
     fn purge_expired(&self) -> Result<usize> {
         self.inner.purge_expired()
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.inner.namespace_name()
     }
 }
 

@@ -8,18 +8,19 @@ use futures_util::StreamExt;
 
 use super::signed::{earliest, Settled, Signed};
 use super::signer::Signer;
-use crate::async_storage::{AsyncKvStorage, BoxStream};
+use crate::async_storage::BoxStream;
 use crate::entry::{Entry, Record, ScanMode, SetEntry};
 use crate::error::Result;
 use crate::limits::check_entry;
 use crate::time::Timestamp;
+use crate::traits::{AsyncKvStorage, Store};
 
 impl<S: AsyncKvStorage> Signed<S> {
     /// The async face: signs values written to the async store `inner` with `signer`, bound to
     /// `inner`'s namespace; invalid entries are errors. Values are interchangeable with the
     /// blocking face's ([`Signed::new`]) over the same store.
     pub fn new_async(inner: S, signer: Signer) -> Self {
-        let namespace = AsyncKvStorage::namespace_name(&inner).map(str::to_owned);
+        let namespace = Store::namespace_name(&inner).map(str::to_owned);
         Self::bound(inner, signer, namespace)
     }
 
@@ -54,28 +55,16 @@ impl<S: AsyncKvStorage> Signed<S> {
 
     fn check_async(&self, key: &str, value: &[u8]) -> Result<()> {
         check_entry(
-            AsyncKvStorage::backend_name(self),
+            Store::backend_name(self),
             key,
             value,
-            AsyncKvStorage::max_value_len(self),
+            Store::max_value_len(self),
         )
     }
 }
 
 #[async_trait]
 impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
-    fn backend_name(&self) -> &'static str {
-        self.inner().backend_name()
-    }
-
-    fn max_value_len(&self) -> usize {
-        self.payload_limit(self.inner().max_value_len())
-    }
-
-    fn namespace_name(&self) -> Option<&str> {
-        self.inner().namespace_name()
-    }
-
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let Some(entry) = self.inner().get_entry(key).await? else {
             return Ok(None);
@@ -229,10 +218,6 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
         self.inner().size().await
     }
 
-    async fn is_empty(&self) -> Result<bool> {
-        self.inner().is_empty().await
-    }
-
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
         let values = self.inner().get_many(keys).await?;
         let mut payloads = Vec::with_capacity(values.len());
@@ -249,7 +234,7 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
     }
 
     async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
-        AsyncKvStorage::check_entries(self, entries)?;
+        Store::check_entries(self, entries)?;
         let signed = self.sign_entries(entries)?;
         let entries: Vec<SetEntry<'_>> = entries
             .iter()
