@@ -103,7 +103,7 @@ echo "== stated MSRVs (each crate's rust-version against its dependencies')"
 python3 scripts/check-msrv.py
 
 echo "== packaging (every publishable crate's manifest and file list)"
-cargo package --workspace --exclude storage-bench --exclude test-support --no-verify --allow-dirty --quiet
+cargo package --workspace --exclude anykv-bench --exclude anykv-test-support --no-verify --allow-dirty --quiet
 
 echo "== format"
 cargo fmt --all -- --check
@@ -117,9 +117,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --quie
 echo "== tests"
 cargo test --workspace --all-features
 
-# The public suite above runs on all three Redis builds; storage-redis's own tests run on
+# The public suite above runs on all three Redis builds; anykv-redis's own tests run on
 # Debian's there, and here on the two builds that expire hash fields themselves.
 for server in redis8 valkey9; do
-  echo "== storage-redis tests on $server"
-  STORAGE_TEST_REDIS_SERVER=$server cargo test -p storage-redis --all-features
+  echo "== anykv-redis tests on $server"
+  STORAGE_TEST_REDIS_SERVER=$server cargo test -p anykv-redis --all-features
 done

@@ -1,0 +1,54 @@
+//! `kvs`: inspect and manage any anykv store named by a URL.
+//!
+//! ```text
+//! kvs ls sqlite:///var/cache/app.db --long
+//! kvs get redis://127.0.0.1/0?namespace=pages home > home.html
+//! echo hello | kvs set file:///tmp/cache greeting --ttl 5m
+//! kvs copy sqlite:///var/cache/app.db redis://cache.local/0
+//! ```
+//!
+//! Exit codes: 0 success; 1 an error (printed on stderr); 2 a usage error; 3 a key not found
+//! (`get`, `rm`); 4 bad entries found (`verify` without `--delete`, `ls`, `stats`, `copy`).
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything asked for was done.
+    Done,
+    /// A key asked for does not exist.
+    NotFound,
+    /// The store holds entries that cannot be read or do not verify.
+    BadEntries,
+}
+
+impl Outcome {
+    fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Done => ExitCode::SUCCESS,
+            Outcome::NotFound => ExitCode::from(3),
+            Outcome::BadEntries => ExitCode::from(4),
+        }
+    }
+}
+
+/// A failure of a command: its message is printed on stderr.
+pub type Failure = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli.command, cli.json) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(failure) => {
+            eprintln!("kvs: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}

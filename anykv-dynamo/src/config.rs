@@ -1,0 +1,226 @@
+//! [`DynamoOptions`]: which table, where, and how to connect.
+
+use std::time::Duration;
+
+use anykv_core::{Namespace, Result, StoreUrl};
+
+/// Options for [`DynamoStorage`](crate::DynamoStorage).
+///
+/// ```
+/// use anykv_dynamo::DynamoOptions;
+/// let local = DynamoOptions::from_url("dynamodb://kv_cache?endpoint=http://127.0.0.1:8000&region=us-east-1&namespace=pages")?;
+/// assert_eq!(local.table, "kv_cache");
+/// let aws = DynamoOptions::new("kv_cache").region("eu-west-1").namespace("pages");
+/// # Ok::<(), anykv_core::Error>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct DynamoOptions {
+    /// The table that holds every namespace.
+    pub table: String,
+    /// The namespace: the partition key value of this store's items.
+    pub namespace: String,
+    /// The region; `None` takes the standard chain (`AWS_REGION`, profile).
+    pub region: Option<String>,
+    /// An endpoint other than AWS's (DynamoDB Local, dynalite).
+    pub endpoint_url: Option<String>,
+    /// A profile of the AWS configuration files; `None` takes `AWS_PROFILE` or `default`.
+    pub profile: Option<String>,
+    /// Static credentials `(access key id, secret)`; `None` takes the standard chain
+    /// (environment, profile, web identity, ECS, IMDS).
+    pub credentials: Option<(String, String)>,
+    /// Create the table (pay-per-request) if it does not exist, and wait until it is active.
+    pub create_table: bool,
+    /// Timeout of one call (default 10 s).
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for DynamoOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoOptions")
+            .field("table", &self.table)
+            .field("namespace", &self.namespace)
+            .field("region", &self.region)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("profile", &self.profile)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|(id, _)| (id, "<redacted>")),
+            )
+            .field("create_table", &self.create_table)
+            .finish()
+    }
+}
+
+impl DynamoOptions {
+    /// Options for `table` with the standard AWS configuration chain.
+    pub fn new(table: impl Into<String>) -> Self {
+        DynamoOptions {
+            table: table.into(),
+            namespace: Namespace::DEFAULT.to_owned(),
+            region: None,
+            endpoint_url: None,
+            profile: None,
+            credentials: None,
+            create_table: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Options from a URL: `dynamodb://<table>` with the parameters `namespace`, `region`,
+    /// `endpoint` (DynamoDB Local, dynalite: `http://127.0.0.1:8000`), `profile` (a profile of
+    /// the AWS configuration files), `create_table` (bool) and `timeout` (`10s`). Credentials
+    /// come from the standard chain, never from the URL. Another scheme, an unknown parameter
+    /// or a bad value is an error naming it.
+    pub fn from_url(url: &str) -> Result<Self> {
+        StoreUrl::read(url, Self::from_store_url)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
+        if url.scheme() != "dynamodb" {
+            return Err(url.error("not a dynamodb:// URL"));
+        }
+        if url.url().password().is_some() || !url.url().username().is_empty() {
+            return Err(url.error(
+                "credentials do not belong in a dynamodb:// URL: use the AWS environment or a profile",
+            ));
+        }
+        let table = match url.hosts().as_slice() {
+            [table] if matches!(url.url().path(), "" | "/") => table.clone(),
+            [] => return Err(url.error("no table name: dynamodb://TABLE")),
+            _ => return Err(url.error("one table name and nothing else: dynamodb://TABLE")),
+        };
+        let mut options = Self::new(table);
+        if let Some(namespace) = url.take("namespace") {
+            options.namespace = namespace;
+        }
+        options.region = url.take("region");
+        options.endpoint_url = url.take("endpoint");
+        options.profile = url.take("profile");
+        if let Some(create) = url.take_bool("create_table")? {
+            options.create_table = create;
+        }
+        if let Some(timeout) = url.take_duration("timeout")? {
+            options.timeout = timeout;
+        }
+        Ok(options)
+    }
+
+    /// A profile of the AWS configuration files (`~/.aws/config`, `~/.aws/credentials`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// The namespace.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// A custom endpoint.
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Static credentials.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some((access_key_id.into(), secret.into()));
+        self
+    }
+
+    /// Whether to create the table when it is missing.
+    pub fn create_table(mut self, create: bool) -> Self {
+        self.create_table = create;
+        self
+    }
+
+    /// Builds an SDK client from these options.
+    pub(crate) async fn client(&self) -> aws_sdk_dynamodb::Client {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
+            .build();
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(timeouts);
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &self.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some((id, secret)) = &self.credentials {
+            let credentials =
+                aws_sdk_dynamodb::config::Credentials::new(id, secret, None, None, "anykv-dynamo");
+            loader = loader.credentials_provider(credentials);
+        }
+        aws_sdk_dynamodb::Client::new(&loader.load().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() -> Result<()> {
+        let options = DynamoOptions::from_url(
+            "dynamodb://kv_cache?endpoint=http://127.0.0.1:8000&region=us-east-1&namespace=pages&profile=ci&create_table=true&timeout=3s",
+        )?;
+        assert_eq!(options.table, "kv_cache");
+        assert_eq!(options.namespace, "pages");
+        assert_eq!(options.region.as_deref(), Some("us-east-1"));
+        assert_eq!(
+            options.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(options.profile.as_deref(), Some("ci"));
+        assert!(options.create_table);
+        assert_eq!(options.timeout, Duration::from_secs(3));
+        let plain = DynamoOptions::from_url("dynamodb://kv_cache/")?;
+        assert_eq!((plain.table.as_str(), plain.region), ("kv_cache", None));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let error = |url: &str| {
+            DynamoOptions::from_url(url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(error("dynamodb://").contains("no table name"));
+        assert!(error("dynamodb://t/extra").contains("one table name"));
+        assert!(error("redis://t").contains("not a dynamodb:// URL"));
+        assert!(error("dynamodb://t?regoin=x").contains("\"regoin\""));
+        assert!(error("dynamodb://t?create_table=perhaps").contains("create_table"));
+        let secret = error("dynamodb://AKIA:hunter2@t");
+        assert!(
+            secret.contains("credentials") && !secret.contains("hunter2"),
+            "{secret}"
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! DynamoDB-only behaviour: the item-size limit at its worst case, the TTL attribute in epoch
+//! seconds beside the exact expiry, idempotent table creation.
+
+use anykv_core::{AsyncKvStorage, Error, Store, MAX_KEY_LEN};
+use std::time::Duration;
+
+use anykv_dynamo::DynamoOptions;
+use anykv_dynamo::DynamoStorage;
+use anykv_test_support::TestServer;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// Options for `namespace` of the test table at the test endpoint (dynalite, or the one of
+/// `STORAGE_TEST_DYNAMO_ENDPOINT`; `aws` for AWS itself).
+fn options(server: &TestServer, namespace: &str) -> DynamoOptions {
+    let options = DynamoOptions::new("kv_dynamo_specific")
+        .namespace(namespace)
+        .create_table(true);
+    match server.url() {
+        "aws" => options,
+        endpoint => options
+            .endpoint_url(endpoint)
+            .region("us-east-1")
+            .credentials("test", "test"),
+    }
+}
+
+/// The longest key with a TTL and a value of exactly `max_value_len` is accepted by the server:
+/// the size computation (attribute names included) never lets through an item DynamoDB refuses.
+#[test]
+fn the_largest_allowed_item_fits_dynamodb() {
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::runtime().block_on(async {
+        let store = DynamoStorage::connect(options(&server, "dynamo_size"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let key = "k".repeat(MAX_KEY_LEN);
+        let max = store.max_value_len();
+        assert!(max > 400_000 && max < 400 * 1024, "limit {max}");
+        let value = vec![7u8; max];
+        store
+            .set(&key, &value, Some(Duration::from_secs(600)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.get(&key).await.unwrap_or_default().map(|v| v.len()),
+            Some(max)
+        );
+        let error = store.set(&key, &vec![7u8; max + 1], None).await.err();
+        assert!(
+            matches!(error, Some(Error::ValueTooLarge { max: m, .. }) if m == max),
+            "{error:?}"
+        );
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+/// Items carry `ttl` in whole epoch seconds (rounded up, for DynamoDB's TTL) and `e` in ms
+/// (for exact reads); creating an existing table again is fine.
+#[test]
+fn items_carry_ttl_seconds_and_exact_expiry() {
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::runtime().block_on(async {
+        let store = DynamoStorage::connect(options(&server, "dynamo_ttl"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .create_table()
+            .await
+            .unwrap_or_else(|e| panic!("creating an existing table: {e}"));
+        store
+            .set("k", b"v", Some(Duration::from_millis(90_500)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let expiry = store.expiry("k").await.unwrap_or_else(|e| panic!("{e}"));
+        let Some(anykv_core::Expiry::At(at)) = expiry else {
+            panic!("no expiry: {expiry:?}")
+        };
+        let left = at.remaining();
+        assert!(
+            left <= Duration::from_millis(90_500) && left > Duration::from_secs(89),
+            "{left:?}"
+        );
+        let raw = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .key("ns", AttributeValue::S("dynamo_ttl".into()))
+            .key("k", AttributeValue::B(Blob::new(b"k".to_vec())))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let item = raw.item.unwrap_or_default();
+        assert_eq!(
+            item.get("e"),
+            Some(&AttributeValue::N(at.as_millis().to_string())),
+            "exact expiry in ms"
+        );
+        assert_eq!(
+            item.get("ttl"),
+            Some(&AttributeValue::N(at.as_secs_ceil().to_string())),
+            "TTL in epoch seconds"
+        );
+        store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    });
+}
+
+/// An item another client wrote with a string value (not binary) among 600 good ones is
+/// reported once, naming its key, and hides nothing from `keys`, `items` or `len`.
+#[test]
+fn one_bad_item_hides_no_good_one() {
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = anykv_test_support::unique_name("bad_item");
+    let store = DynamoStorage::open_blocking(options(&server, &namespace))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let good =
+        anykv_test_support::write_good_entries(&store, 600).unwrap_or_else(|e| panic!("{e}"));
+    let inner = store.inner();
+    let put = inner
+        .client()
+        .put_item()
+        .table_name(inner.table())
+        .item("ns", AttributeValue::S(namespace.clone()))
+        .item(
+            "k",
+            AttributeValue::B(Blob::new(b"planted by hand".to_vec())),
+        )
+        .item("v", AttributeValue::S("a string, not binary".into()))
+        .send();
+    let put = store.block_on(async { put.await.map(drop).map_err(|e| e.to_string()) });
+    put.unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::assert_bad_entry_reported(&store, &good, "planted by hand")
+        .unwrap_or_else(|e| panic!("{e}"));
+    anykv_core::KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -1,0 +1,176 @@
+//! [`AsyncMemo`]: the async face, background refreshes as tokio tasks.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anykv_core::{AsyncKvStorage, Postcard, Serializer};
+use futures_util::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cache::MemoCache;
+use crate::cached::Lookup;
+use crate::core::{computed, CallKeys, Step};
+use crate::error::MemoError;
+use crate::lock::Lock;
+use crate::options::OnWaitTimeout;
+use crate::stats::Counter;
+
+/// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
+/// [`Memo`](crate::Memo), with background refreshes spawned on the current tokio runtime.
+pub type AsyncMemo<T, C = Postcard> = MemoCache<Arc<dyn AsyncKvStorage>, T, C>;
+
+impl<T, C> AsyncMemo<T, C>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    C: Serializer + 'static,
+{
+    /// Runs `f` without the cache.
+    pub async fn bypass<E, Fut: Future<Output = Result<T, E>>>(
+        &self,
+        f: impl FnOnce() -> Fut,
+    ) -> Result<T, E> {
+        f().await
+    }
+
+    /// Forgets the cached value of `args`.
+    pub async fn invalidate<A: Serialize + ?Sized>(&self, args: &A) -> anykv_core::Result<bool> {
+        let keys = self.core.keys(args)?;
+        self.store.delete(&keys.value).await
+    }
+
+    /// The cached result for `args`; see [`Memo::call`](crate::Memo::call).
+    pub async fn call<A, F, Fut, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
+    where
+        A: Serialize + ?Sized,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        if !self.core.options.enabled {
+            return f().await.map_err(MemoError::Function);
+        }
+        let keys = self.core.keys(args)?;
+        let lookup = self
+            .core
+            .lookup(&keys.value, self.store.get(&keys.value).await?)?;
+        match self.core.step(lookup) {
+            Step::Return(value) => Ok(value),
+            Step::ReturnAndRefresh(value) => {
+                self.refresh_in_background(keys, f).await;
+                Ok(value)
+            }
+            Step::Wait => self.compute_waiting(&keys, f).await,
+            Step::DefaultAndRefresh => {
+                self.refresh_in_background(keys, f).await;
+                self.core.default_value()
+            }
+        }
+    }
+
+    async fn compute<Fut, E>(&self, keys: &CallKeys, future: Fut) -> Result<T, MemoError<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.core.counters.add(Counter::Refresh);
+        let outcome = match computed(AssertUnwindSafe(future).catch_unwind().await) {
+            Ok(value) => self.store_value(keys, value).await,
+            Err(error) => Err(error),
+        };
+        self.core.count(outcome)
+    }
+
+    async fn store_value<E>(&self, keys: &CallKeys, value: T) -> Result<T, MemoError<E>> {
+        let bytes = self.core.encode(&value)?;
+        self.store
+            .set(&keys.value, &bytes, Some(self.core.options.expire))
+            .await?;
+        Ok(value)
+    }
+
+    /// [`compute`](Self::compute) while a heartbeat task keeps `lock` alive.
+    async fn compute_holding<Fut, E>(
+        &self,
+        lock: &Lock,
+        keys: &CallKeys,
+        future: Fut,
+    ) -> Result<T, MemoError<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let _heartbeat = lock.heartbeat_async(&self.store);
+        self.compute(keys, future).await
+    }
+
+    async fn refresh_in_background<F, Fut, E>(&self, keys: CallKeys, f: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        let lock = self.core.lock(&keys);
+        if !matches!(lock.acquire_async(self.store.as_ref()).await, Ok(true)) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.core.counters.add(Counter::Failed);
+            let _ = lock.release_async(self.store.as_ref()).await;
+            return;
+        };
+        let memo = self.clone();
+        drop(runtime.spawn(async move {
+            let current = memo.store.get(&keys.value).await;
+            if let Ok(Lookup::Fresh(_)) = current.and_then(|b| memo.core.lookup(&keys.value, b)) {
+                let _ = lock.release_async(memo.store.as_ref()).await;
+                return;
+            }
+            // A failed refresh keeps the lock (no longer extended): see `Memo`.
+            if memo.compute_holding(&lock, &keys, f()).await.is_ok() {
+                let _ = lock.release_async(memo.store.as_ref()).await;
+            }
+        }));
+    }
+
+    async fn compute_waiting<F, Fut, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let lock = self.core.lock(keys);
+            if lock.acquire_async(self.store.as_ref()).await? {
+                let current = self.store.get(&keys.value).await?;
+                if let Lookup::Fresh(value) | Lookup::Stale(value) =
+                    self.core.lookup(&keys.value, current)?
+                {
+                    lock.release_async(self.store.as_ref()).await?;
+                    return Ok(value);
+                }
+                let outcome = self.compute_holding(&lock, keys, f()).await;
+                lock.release_async(self.store.as_ref()).await?;
+                return outcome;
+            }
+            self.core.counters.add(Counter::Sleep);
+            tokio::time::sleep(self.core.poll_interval(attempt)).await;
+            attempt += 1;
+            let current = self.store.get(&keys.value).await?;
+            if let Lookup::Fresh(value) | Lookup::Stale(value) =
+                self.core.lookup(&keys.value, current)?
+            {
+                return Ok(value);
+            }
+            match self.core.wait_ran_out(started) {
+                None => {}
+                Some(OnWaitTimeout::Fail) => {
+                    return Err(MemoError::WaitTimedOut(started.elapsed()))
+                }
+                Some(_) => return self.compute(keys, f()).await,
+            }
+        }
+    }
+}

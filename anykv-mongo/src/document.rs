@@ -1,0 +1,144 @@
+//! The stored document and the filters shared by both stores.
+//!
+//! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
+
+use anykv_core::pagination::Page;
+use anykv_core::{Entry, Error, Record, Result, Timestamp};
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
+use mongodb::Collection;
+
+use crate::error::mongo_error;
+
+/// BSON's document limit.
+pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
+/// Room kept for the key (at most 1024 bytes), field names, and BSON framing.
+const DOCUMENT_OVERHEAD: usize = 2048;
+/// The largest value a [`MongoStorage`](crate::MongoStorage) document holds.
+pub const MAX_VALUE_LEN: usize = MAX_DOCUMENT - DOCUMENT_OVERHEAD;
+
+/// A value as the BSON binary it is stored as.
+pub(crate) fn binary(value: &[u8]) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: value.to_vec(),
+    }
+}
+
+/// An entry's document.
+pub(crate) fn entry(key: &str, value: &[u8], expires_at: Option<Timestamp>) -> Document {
+    let mut document = doc! { "_id": key, "v": binary(value) };
+    if let Some(at) = expires_at {
+        document.insert("e", DateTime::from_millis(at.as_millis()));
+    }
+    document
+}
+
+/// Matches documents that are live at `now`.
+pub(crate) fn live(now: Timestamp) -> Document {
+    doc! { "$or": [ { "e": { "$exists": false } }, { "e": { "$gt": DateTime::from_millis(now.as_millis()) } } ] }
+}
+
+/// Matches documents that have expired at `now`.
+pub(crate) fn expired(now: Timestamp) -> Document {
+    doc! { "e": { "$lte": DateTime::from_millis(now.as_millis()) } }
+}
+
+/// `filter` restricted to live documents.
+pub(crate) fn and_live(mut filter: Document, now: Timestamp) -> Document {
+    filter.extend(live(now));
+    filter
+}
+
+/// The key of a document.
+pub(crate) fn key(document: &Document) -> Result<String> {
+    match document.get("_id") {
+        Some(Bson::String(key)) => Ok(key.clone()),
+        other => Err(Error::corrupt(
+            &format!("{other:?}"),
+            "document _id is not a string",
+        )),
+    }
+}
+
+/// The expiry of a document.
+pub(crate) fn expiry(document: &Document) -> Option<Timestamp> {
+    match document.get("e") {
+        Some(Bson::DateTime(at)) => Some(Timestamp::from_millis(at.timestamp_millis())),
+        _ => None,
+    }
+}
+
+/// The entry a document holds (expired or not).
+pub(crate) fn entry_of(key: &str, mut document: Document) -> Result<Entry> {
+    Ok(Entry {
+        value: value(key, &mut document)?,
+        expires_at: expiry(&document),
+    })
+}
+
+/// The value of a document.
+pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
+    match document.remove("v") {
+        Some(Bson::Binary(binary)) => Ok(binary.bytes),
+        other => Err(Error::corrupt(
+            key,
+            format!(
+                "document value is not binary: {:?}",
+                other.map(|b| b.element_type())
+            ),
+        )),
+    }
+}
+
+/// A page of scanned documents, each turned into a record by `record` or into the error naming
+/// it; the next page starts after the last string `_id` (documents with another `_id` type sort
+/// before every string, so they are all in the first page).
+pub(crate) fn page(
+    documents: Vec<Document>,
+    mut record: impl FnMut(Document) -> Result<Record>,
+) -> Page {
+    let mut last_key = None;
+    let entries = documents
+        .into_iter()
+        .map(|document| {
+            if let Some(Bson::String(key)) = document.get("_id") {
+                last_key = Some(key.clone());
+            }
+            record(document)
+        })
+        .collect();
+    Page::new(entries, last_key)
+}
+
+/// A scanned document as a record.
+pub(crate) fn record(mut document: Document, with_value: bool) -> Result<Record> {
+    let expires_at = expiry(&document);
+    Record::from_parts(key(&document)?, expires_at, with_value, |key| {
+        value(key, &mut document)
+    })
+}
+
+/// The sum of `expression` over every document of `collection`, in one `$group` aggregation
+/// (0 for an empty collection).
+pub(crate) async fn total(
+    collection: &Collection<Document>,
+    expression: Bson,
+    operation: &'static str,
+) -> Result<u64> {
+    let pipeline = [doc! { "$group": { "_id": null, "total": { "$sum": expression } } }];
+    let mut cursor = collection
+        .aggregate(pipeline)
+        .await
+        .map_err(mongo_error(operation))?;
+    let Some(group) = cursor.try_next().await.map_err(mongo_error(operation))? else {
+        return Ok(0);
+    };
+    let total = match group.get("total") {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    };
+    Ok(u64::try_from(total).unwrap_or(0))
+}

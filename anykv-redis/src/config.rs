@@ -1,0 +1,457 @@
+//! [`RedisOptions`]: how to reach the server or cluster, from a URL, options or the environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anykv_core::{Error, Namespace, Result, StoreUrl};
+
+/// Where and how to connect.
+///
+/// Precedence: an explicit option (a builder call or a URL) wins over the environment
+/// (`REDIS_SERVICE_HOST`, `REDIS_SERVICE_PORT`, `REDIS_SERVICE_DB`, `REDIS_SERVICE_PASSWORD`),
+/// which wins over the default `localhost:6379`, db 0.
+///
+/// ```
+/// use anykv_redis::RedisOptions;
+/// let standalone = RedisOptions::from_url("redis://:secret@127.0.0.1:6380/2")?;
+/// let cluster = RedisOptions::from_url("redis+cluster://10.0.0.1:7000,10.0.0.2:7000")?;
+/// assert!(cluster.cluster && !standalone.cluster);
+/// # Ok::<(), anykv_core::Error>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RedisOptions {
+    /// `host:port` of the server, or of the cluster's seed nodes (the socket path for a Unix
+    /// socket).
+    pub nodes: Vec<String>,
+    /// A Unix socket to connect to instead of TCP.
+    pub unix_socket: Option<PathBuf>,
+    /// Whether `nodes` belong to a Redis Cluster.
+    pub cluster: bool,
+    /// The database number (standalone only).
+    pub db: i64,
+    /// ACL user name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// TLS (`rediss://`), needs the `tls` feature.
+    pub tls: bool,
+    /// The namespace of the store.
+    pub namespace: String,
+    /// How long to wait for a connection (default 2 s).
+    pub connect_timeout: Duration,
+    /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
+    pub response_timeout: Duration,
+    /// The most blocking connections the sync face opens for single-key and bulk calls
+    /// (default 16); callers beyond it wait for one to come back, for up to the connect timeout
+    /// plus the response timeout. (Scans open one more per master while they run.)
+    pub max_sync_connections: usize,
+}
+
+/// The default of [`RedisOptions::max_sync_connections`].
+pub const DEFAULT_MAX_SYNC_CONNECTIONS: usize = 16;
+
+impl std::fmt::Debug for RedisOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisOptions")
+            .field("nodes", &self.nodes)
+            .field("unix_socket", &self.unix_socket)
+            .field("cluster", &self.cluster)
+            .field("db", &self.db)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .field("namespace", &self.namespace)
+            .field("max_sync_connections", &self.max_sync_connections)
+            .finish()
+    }
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self::from_env()
+    }
+}
+
+const DEFAULT_HOST: &str = "localhost";
+const DEFAULT_PORT: u16 = 6379;
+
+impl RedisOptions {
+    /// The environment's `REDIS_SERVICE_*` variables over the defaults.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env) with a custom variable lookup (for tests and embedding).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let host = lookup("REDIS_SERVICE_HOST").unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let port = lookup("REDIS_SERVICE_PORT")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(DEFAULT_PORT);
+        RedisOptions {
+            nodes: vec![format!("{host}:{port}")],
+            unix_socket: None,
+            cluster: false,
+            db: lookup("REDIS_SERVICE_DB")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0),
+            username: None,
+            password: lookup("REDIS_SERVICE_PASSWORD").filter(|p| !p.is_empty()),
+            tls: false,
+            namespace: Namespace::DEFAULT.to_owned(),
+            connect_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(5),
+            max_sync_connections: DEFAULT_MAX_SYNC_CONNECTIONS,
+        }
+    }
+
+    /// Options from a URL:
+    ///
+    /// - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS, feature `tls`);
+    /// - `redis+cluster://[user:password@]host:port,host:port,…` (and `rediss+cluster://`):
+    ///   a cluster through its seed nodes;
+    /// - `redis+unix:///path/to/redis.sock` (or `unix:///…`): a Unix socket, the database in
+    ///   the `db` parameter.
+    ///
+    /// Credentials are percent-decoded. Parameters: `namespace`, `db`, `connect_timeout`,
+    /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`. Another scheme, an unknown
+    /// parameter or a bad value is an error naming it, with the password hidden.
+    pub fn from_url(url: &str) -> Result<Self> {
+        StoreUrl::read(url, Self::from_store_url)
+    }
+
+    /// Like [`from_url`](Self::from_url), taking its parameters from `url` and leaving the
+    /// rest there (for a caller that takes parameters of its own, then calls
+    /// [`StoreUrl::finish`]).
+    pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
+        let (tls, cluster, unix) =
+            match url.scheme() {
+                "redis" => (false, false, false),
+                "rediss" => (true, false, false),
+                "redis+cluster" | "redis-cluster" => (false, true, false),
+                "rediss+cluster" | "rediss-cluster" => (true, true, false),
+                "redis+unix" | "unix" => (false, false, true),
+                _ => return Err(url.error(
+                    "the scheme must be redis, rediss, redis+cluster, rediss+cluster or redis+unix",
+                )),
+            };
+        let mut options = Self::from_lookup(|_| None);
+        options.tls = tls;
+        options.cluster = cluster;
+        options.username = url.username()?;
+        options.password = url.password()?;
+        if unix {
+            let socket = url.file_path()?;
+            options.nodes = vec![socket.display().to_string()];
+            options.unix_socket = Some(socket);
+        } else {
+            options.nodes = url
+                .hosts()
+                .into_iter()
+                .map(|host| match url_port_given(&host) {
+                    true => host,
+                    false => format!("{host}:{DEFAULT_PORT}"),
+                })
+                .collect();
+            if options.nodes.is_empty() {
+                return Err(url.error("no host"));
+            }
+            if !cluster && options.nodes.len() > 1 {
+                return Err(url.error("several hosts need the redis+cluster:// scheme"));
+            }
+            let path = url.url().path().trim_start_matches('/').to_owned();
+            if !path.is_empty() {
+                if cluster {
+                    return Err(url.error("a cluster has no database number: drop the path"));
+                }
+                options.db = path
+                    .parse()
+                    .map_err(|_| url.error("the path must be a database number"))?;
+            }
+        }
+        let db = url.take_parsed("db", "a database number", |db| db.parse().ok())?;
+        if let Some(db) = db {
+            if cluster {
+                return Err(url.error("a cluster has no database number: drop db"));
+            }
+            options.db = db;
+        }
+        if let Some(namespace) = url.take("namespace") {
+            options.namespace = namespace;
+        }
+        if let Some(timeout) = url.take_duration("connect_timeout")? {
+            options.connect_timeout = timeout;
+        }
+        if let Some(timeout) = url.take_duration("response_timeout")? {
+            options.response_timeout = timeout;
+        }
+        if let Some(max) = url.take_usize("max_sync_connections")? {
+            options = options.max_sync_connections(max);
+        }
+        Ok(options)
+    }
+
+    /// The server an existing [`redis::Client`] points at (TCP, TLS or a Unix socket).
+    pub fn from_client(client: &redis::Client) -> Result<Self> {
+        let info = client.get_connection_info();
+        let mut options = Self::from_lookup(|_| None);
+        let (node, tls) = match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port) => (format!("{host}:{port}"), false),
+            redis::ConnectionAddr::TcpTls { host, port, .. } => (format!("{host}:{port}"), true),
+            redis::ConnectionAddr::Unix(path) => {
+                options.unix_socket = Some(path.clone());
+                (path.display().to_string(), false)
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "unsupported redis address {other:?}"
+                )))
+            }
+        };
+        let settings = info.redis_settings();
+        options.nodes = vec![node];
+        options.tls = tls;
+        options.db = settings.db();
+        options.username = settings.username().map(str::to_owned);
+        options.password = settings.password().map(str::to_owned);
+        Ok(options)
+    }
+
+    /// One standalone server.
+    pub fn host(mut self, host: &str, port: u16) -> Self {
+        self.nodes = vec![format!("{host}:{port}")];
+        self.unix_socket = None;
+        self.cluster = false;
+        self
+    }
+
+    /// One standalone server behind a Unix socket.
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.nodes = vec![path.display().to_string()];
+        self.unix_socket = Some(path);
+        self.cluster = false;
+        self
+    }
+
+    /// A cluster reached through these seed nodes (`host:port`).
+    pub fn cluster_nodes(mut self, nodes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.nodes = nodes.into_iter().map(Into::into).collect();
+        self.unix_socket = None;
+        self.cluster = true;
+        self
+    }
+
+    /// The database number.
+    pub fn db(mut self, db: i64) -> Self {
+        self.db = db;
+        self
+    }
+
+    /// The password (and optionally the ACL user).
+    pub fn password(mut self, username: Option<&str>, password: &str) -> Self {
+        self.username = username.map(str::to_owned);
+        self.password = Some(password.to_owned());
+        self
+    }
+
+    /// The namespace of the store.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The most blocking connections the sync face keeps (default 16, at least 1).
+    pub fn max_sync_connections(mut self, max: usize) -> Self {
+        self.max_sync_connections = max.max(1);
+        self
+    }
+
+    /// The connect and response timeouts.
+    pub fn timeouts(mut self, connect: Duration, response: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.response_timeout = response;
+        self
+    }
+
+    /// The URL of one node, with credentials and database, as the driver takes it.
+    pub(crate) fn node_url(&self, node: &str) -> String {
+        if let Some(socket) = &self.unix_socket {
+            return self.unix_url(socket);
+        }
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        let credentials = match (&self.username, &self.password) {
+            (None, None) => String::new(),
+            (user, password) => format!(
+                "{}:{}@",
+                percent_encode(user.as_deref().unwrap_or("")),
+                percent_encode(password.as_deref().unwrap_or(""))
+            ),
+        };
+        let db = if self.cluster {
+            String::new()
+        } else {
+            format!("/{}", self.db)
+        };
+        format!("{scheme}://{credentials}{node}{db}")
+    }
+}
+
+impl RedisOptions {
+    /// The driver's URL of a Unix socket: credentials and database as parameters.
+    fn unix_url(&self, socket: &std::path::Path) -> String {
+        let mut parameters = vec![format!("db={}", self.db)];
+        if let Some(user) = &self.username {
+            parameters.push(format!("user={}", percent_encode(user)));
+        }
+        if let Some(password) = &self.password {
+            parameters.push(format!("pass={}", percent_encode(password)));
+        }
+        let path: String = socket
+            .display()
+            .to_string()
+            .split('/')
+            .map(percent_encode)
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("redis+unix://{path}?{}", parameters.join("&"))
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Whether `host` (`name`, `name:port`, `[v6]` or `[v6]:port`) names its port.
+fn url_port_given(host: &str) -> bool {
+    match host.rfind(']') {
+        Some(bracket) => host[bracket..].contains(':'),
+        None => host.contains(':'),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() -> Result<()> {
+        let o = RedisOptions::from_url("redis://user:p%40ss@h:7/3")?;
+        assert_eq!(
+            (
+                o.nodes.clone(),
+                o.db,
+                o.username.clone(),
+                o.password.clone()
+            ),
+            (
+                vec!["h:7".to_owned()],
+                3,
+                Some("user".to_owned()),
+                Some("p@ss".to_owned())
+            )
+        );
+        assert_eq!(o.node_url("h:7"), "redis://user:p%40ss@h:7/3");
+        let c = RedisOptions::from_url("redis+cluster://a:1,b:2?namespace=pages")?;
+        assert!(c.cluster && c.nodes == ["a:1", "b:2"] && c.namespace == "pages");
+        let defaults = RedisOptions::from_url("redis://cache.local")?;
+        assert_eq!(
+            (defaults.nodes, defaults.db),
+            (vec!["cache.local:6379".to_owned()], 0)
+        );
+        let tuned = RedisOptions::from_url(
+            "redis://[::1]:7000/2?connect_timeout=250ms&response_timeout=3s&max_sync_connections=4",
+        )?;
+        assert_eq!(
+            (
+                tuned.nodes,
+                tuned.db,
+                tuned.connect_timeout,
+                tuned.response_timeout
+            ),
+            (
+                vec!["[::1]:7000".to_owned()],
+                2,
+                Duration::from_millis(250),
+                Duration::from_secs(3)
+            )
+        );
+        assert_eq!(tuned.max_sync_connections, 4);
+        let unix = RedisOptions::from_url("redis+unix:///run/redis%20x/redis.sock?db=5")?;
+        assert_eq!(
+            (unix.unix_socket.clone(), unix.db),
+            (Some(PathBuf::from("/run/redis x/redis.sock")), 5)
+        );
+        assert_eq!(
+            unix.node_url("ignored"),
+            "redis+unix:///run/redis%20x/redis.sock?db=5"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong_without_the_password() {
+        let error = |url: &str| {
+            RedisOptions::from_url(url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(error("http://x").contains("scheme must be"));
+        assert!(error("redis://a:1,b:2").contains("redis+cluster"));
+        assert!(error("redis://h/notanumber").contains("database number"));
+        assert!(error("redis+cluster://a:1,b:2/3").contains("no database number"));
+        let unknown = error("redis://u:hunter2@h/0?pool=3");
+        assert!(unknown.contains("\"pool\"") && unknown.contains("max_sync_connections"));
+        assert!(!unknown.contains("hunter2"), "{unknown}");
+        assert!(error("redis://h?response_timeout=5").contains("response_timeout"));
+    }
+
+    #[test]
+    fn explicit_beats_environment_beats_default() {
+        let env = |name: &str| match name {
+            "REDIS_SERVICE_HOST" => Some("envhost".to_owned()),
+            "REDIS_SERVICE_PORT" => Some("7000".to_owned()),
+            "REDIS_SERVICE_DB" => Some("4".to_owned()),
+            "REDIS_SERVICE_PASSWORD" => Some("envpass".to_owned()),
+            _ => None,
+        };
+        let from_env = RedisOptions::from_lookup(env);
+        assert_eq!(
+            (
+                from_env.nodes.clone(),
+                from_env.db,
+                from_env.password.clone()
+            ),
+            (
+                vec!["envhost:7000".to_owned()],
+                4,
+                Some("envpass".to_owned())
+            )
+        );
+        let explicit = RedisOptions::from_lookup(env).host("explicit", 1).db(0);
+        assert_eq!(
+            (explicit.nodes.clone(), explicit.db),
+            (vec!["explicit:1".to_owned()], 0)
+        );
+        let default = RedisOptions::from_lookup(|_| None);
+        assert_eq!(
+            (default.nodes.clone(), default.db, default.password),
+            (vec!["localhost:6379".to_owned()], 0, None)
+        );
+    }
+
+    #[test]
+    fn passwords_never_show_in_debug_output() {
+        let o = RedisOptions::from_lookup(|_| None).password(None, "hunter2");
+        assert!(!format!("{o:?}").contains("hunter2"));
+    }
+}

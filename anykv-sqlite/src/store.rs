@@ -1,0 +1,843 @@
+//! [`SqliteStorage`]: the [`KvStorage`] implementation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anykv_core::caps::SizeCaps;
+use anykv_core::limits::{check_entry, check_key};
+use anykv_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
+use anykv_core::time::expiry_from_ttl;
+use anykv_core::{
+    BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
+    ScanMode, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
+};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension};
+
+use crate::batch::SqliteBatch;
+use crate::caps::Capped;
+use crate::config::{Location, SqliteOptions};
+use crate::key_listing;
+use crate::pool::Pool;
+use crate::sql::{Sql, MAX_IN_PARAMS};
+
+pub(crate) const BACKEND: &str = "sqlite";
+
+/// Room kept in a row for the key and the expiry column when computing the value limit.
+const ROW_OVERHEAD: usize = anykv_core::MAX_KEY_LEN + 64;
+
+/// Maps a driver error to the family's error: a busy or locked database (the busy timeout
+/// ran out) timed out, a full disk or an oversized row a limit exceeded, a read-only or
+/// inaccessible file permission denied, a corrupt file invalid data.
+pub(crate) fn db_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |error| {
+        let kind = match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => ErrorKind::TimedOut,
+            Some(ErrorCode::DiskFull | ErrorCode::TooBig) => ErrorKind::LimitExceeded,
+            Some(
+                ErrorCode::ReadOnly
+                | ErrorCode::PermissionDenied
+                | ErrorCode::AuthorizationForStatementDenied,
+            ) => ErrorKind::PermissionDenied,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => ErrorKind::InvalidData,
+            Some(ErrorCode::CannotOpen) => ErrorKind::NotFound,
+            Some(ErrorCode::SystemIoFailure) => ErrorKind::Unavailable,
+            _ => ErrorKind::Other,
+        };
+        Error::backend(BACKEND, operation, kind, error)
+    }
+}
+
+/// One database file (or in-memory database) and its connections, shared by its stores.
+struct Database {
+    pool: Pool,
+    path: Option<PathBuf>,
+    hard_max_value: usize,
+    /// Keeps a temporary directory alive as long as a store uses it.
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+/// A [`KvStorage`] in one table of a SQLite database.
+///
+/// Each namespace is a table `kv_<namespace>` with columns `key BLOB PRIMARY KEY`,
+/// `value BLOB`, `expires_at INTEGER` (ms since the Unix epoch) and a partial index on
+/// `expires_at`. Several stores share one file: open them with [`SqliteOptions`] naming the same
+/// path, or call [`namespace`](Self::namespace) on an open store to share its connections.
+///
+/// Every operation is one statement (`get`, `set`, `set_if_absent` as an upsert with a
+/// condition, `compare_and_set` / `compare_and_delete` as an `UPDATE` / `DELETE` whose `WHERE`
+/// compares the value, `delete`/`pop` with `RETURNING`, `len` as `COUNT(*)`); bulk calls run in one
+/// transaction with `IN (…)` lists of up to 500 keys; scans read pages of 256 rows by key.
+/// Statements are prepared once per connection and cached.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    db: Arc<Database>,
+    sql: Arc<Sql>,
+    namespace: Namespace,
+    max_value_len: usize,
+    /// The size caps, when the store has any.
+    capped: Option<Arc<Capped>>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database and the namespace's table.
+    pub fn open(options: SqliteOptions) -> Result<Self> {
+        let namespace = Namespace::new(options.namespace.as_str())?;
+        let (path, temp_dir) = match &options.location {
+            Location::Memory => (None, None),
+            Location::Path(path) => (Some(path.clone()), None),
+            Location::CacheDir(app) => (Some(SqliteOptions::cache_file(app)?), None),
+            Location::TempDir => {
+                let dir = tempfile::tempdir()
+                    .map_err(|e| Error::backend(BACKEND, "open", ErrorKind::of_io(&e), e))?;
+                (Some(dir.path().join("storage.sqlite")), Some(dir))
+            }
+        };
+        if let Some(parent) = path.as_deref().and_then(Path::parent) {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::backend(BACKEND, "open", ErrorKind::of_io(&e), e))?;
+            }
+        }
+        // Every connection to `:memory:` (or a `mode=memory` URI) opens a database of its own:
+        // such a path gets one connection, as `in_memory()` does, never a half-shared store.
+        let in_memory = path.as_deref().is_none_or(is_memory_path);
+        let pool_size = if in_memory { 1 } else { options.pool_size };
+        let open = {
+            let (path, options) = (path.clone(), options.clone());
+            move || connect(path.as_deref(), &options)
+        };
+        let first = open()?;
+        let hard_max_value = first
+            .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
+            .map_err(db_error("open"))
+            .map(usize::try_from)?
+            .unwrap_or(0)
+            .saturating_sub(ROW_OVERHEAD);
+        let db = Arc::new(Database {
+            pool: Pool::new(first, pool_size, Box::new(open)),
+            path,
+            hard_max_value,
+            _temp_dir: temp_dir,
+        });
+        let max_value_len = options
+            .max_value_len
+            .map_or(hard_max_value, |max| max.min(hard_max_value));
+        Self::with_table(db, namespace, max_value_len, options.caps)
+    }
+
+    /// Opens the default namespace of the database file at `path`.
+    pub fn open_path(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::open(SqliteOptions::path(path))
+    }
+
+    fn with_table(
+        db: Arc<Database>,
+        namespace: Namespace,
+        max_value_len: usize,
+        caps: SizeCaps,
+    ) -> Result<Self> {
+        let sql = Arc::new(Sql::new(&namespace));
+        db.pool.with(|conn| {
+            retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
+        })?;
+        let capped = caps
+            .is_set()
+            .then(|| Arc::new(Capped::new(&namespace, caps)));
+        let store = SqliteStorage {
+            db,
+            sql,
+            namespace,
+            max_value_len: caps.max_value_len(max_value_len),
+            capped,
+        };
+        if let Some(capped) = &store.capped {
+            store.write_transaction("install size caps", |tx| {
+                capped.install(tx).map_err(db_error("install size caps"))
+            })?;
+        }
+        Ok(store)
+    }
+
+    /// Another namespace (table) of the same database, sharing this store's connections.
+    pub fn namespace(&self, namespace: &str) -> Result<Self> {
+        Self::with_table(
+            self.db.clone(),
+            Namespace::new(namespace)?,
+            self.max_value_len,
+            self.capped.as_ref().map(|c| c.caps()).unwrap_or_default(),
+        )
+    }
+
+    /// How many entries writes through this store (and its clones) evicted to keep within its
+    /// caps ([`SqliteOptions::max_entries`], [`SqliteOptions::max_bytes`]); expired entries
+    /// removed for it are not counted.
+    pub fn evictions(&self) -> u64 {
+        self.capped.as_ref().map_or(0, |capped| capped.evicted())
+    }
+
+    /// This store's namespace.
+    pub fn namespace_name(&self) -> &str {
+        self.namespace.as_str()
+    }
+
+    /// The database file, `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.db.path.as_deref()
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`): committed if it returns `Ok`,
+    /// rolled back otherwise. Like requests-cache's `bulk_commit`, for many writes at once.
+    ///
+    /// ```
+    /// use anykv_sqlite::{SqliteOptions, SqliteStorage};
+    /// let store = SqliteStorage::open(SqliteOptions::in_memory())?;
+    /// store.batch(|batch| {
+    ///     for i in 0..100 {
+    ///         batch.set(&format!("k{i}"), b"v", None)?;
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), anykv_core::Error>(())
+    /// ```
+    pub fn batch<R>(&self, work: impl FnOnce(&SqliteBatch<'_>) -> Result<R>) -> Result<R> {
+        self.capped_write_transaction("batch", None, |tx| work(&SqliteBatch::new(tx, self)))
+    }
+
+    /// Rebuilds the database file to reclaim free space (`VACUUM`), and truncates the write-ahead
+    /// log before and after, so that the main file and the `-wal` file both shrink. (`clear()`
+    /// deletes rows and leaves their pages free for reuse; the file shrinks only on `vacuum()`.)
+    pub fn vacuum(&self) -> Result<()> {
+        self.db.pool.with(|conn| {
+            conn.execute_batch(
+                "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .map_err(db_error("vacuum"))
+        })
+    }
+
+    pub(crate) fn sql(&self) -> &Sql {
+        &self.sql
+    }
+
+    pub(crate) fn check_write(&self, key: &str, value: &[u8]) -> Result<()> {
+        check_entry(BACKEND, key, value, self.max_value_len)
+    }
+
+    fn write_transaction<R>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.db.pool.with(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_error(operation))?;
+            let result = work(&tx)?;
+            tx.commit().map_err(db_error(operation))?;
+            Ok(result)
+        })
+    }
+
+    /// Runs a write: as it is without caps; with caps, in a write transaction that first stamps
+    /// the pending reads and then brings the table within its caps, sparing `keep`.
+    fn write<R>(
+        &self,
+        operation: &'static str,
+        keep: Option<&str>,
+        work: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
+        match self.capped {
+            None => self.db.pool.with(|conn| work(conn)),
+            Some(_) => self.capped_write_transaction(operation, keep, |tx| work(tx)),
+        }
+    }
+
+    /// [`write_transaction`](Self::write_transaction), stamping pending reads first and
+    /// enforcing the caps last when the store has any.
+    fn capped_write_transaction<R>(
+        &self,
+        operation: &'static str,
+        keep: Option<&str>,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.write_transaction(operation, |tx| {
+            if let Some(capped) = &self.capped {
+                capped.stamp_reads(tx)?;
+            }
+            let result = work(tx)?;
+            if let Some(capped) = &self.capped {
+                capped.enforce(tx, &self.sql.purge, keep)?;
+            }
+            Ok(result)
+        })
+    }
+
+    /// Records that `key` was read, for the caps' recency (no-op without caps).
+    fn used(&self, key: &str) -> Result<()> {
+        match &self.capped {
+            Some(capped) if capped.record_read(key) => {
+                self.write_transaction("stamp reads", |tx| capped.stamp_reads(tx))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn read<R>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R> {
+        self.db
+            .pool
+            .with(|conn| work(conn).map_err(db_error(operation)))
+    }
+
+    fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Page> {
+        let now = Timestamp::now().as_millis();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let with_values = usize::from(mode.values());
+        // Read as SQLite stored them: a row written by other tools (a TEXT key or value) is
+        // reported as a bad entry in its place, never a failed page.
+        let rows = self.read("scan", |conn| {
+            let mut rows = Vec::new();
+            let mut push = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+                rows.push((
+                    row.get::<_, SqlValue>(0)?,
+                    row.get::<_, SqlValue>(1)?,
+                    row.get::<_, SqlValue>(2)?,
+                ));
+                Ok(())
+            };
+            match after {
+                None => {
+                    let mut stmt = conn.prepare_cached(&self.sql.first_page[with_values])?;
+                    let mut cursor = stmt.query(params![now, limit])?;
+                    while let Some(row) = cursor.next()? {
+                        push(row)?;
+                    }
+                }
+                Some(after) => {
+                    let mut stmt = conn.prepare_cached(&self.sql.next_page[with_values])?;
+                    let mut cursor = stmt.query(params![now, limit, after.as_bytes()])?;
+                    while let Some(row) = cursor.next()? {
+                        push(row)?;
+                    }
+                }
+            }
+            Ok(rows)
+        })?;
+        // The cursor is the last key as stored, copied once per page.
+        let last_key = rows.last().map(|(key, _, _)| scanned_key(key.clone()).0);
+        let entries = rows
+            .into_iter()
+            .map(|(key, value, expires_at)| {
+                let (key, bad_key) = scanned_key(key);
+                record_from_row(key, bad_key, value, expires_at, mode.values())
+            })
+            .collect();
+        Ok(Page::new(entries, last_key))
+    }
+}
+
+/// A scanned key as text, and why it is bad if it is: keys are stored as BLOBs of UTF-8, and a
+/// row with any other key (a TEXT key, as the `sqlite3` shell writes) cannot be reached by
+/// `get`.
+fn scanned_key(key: SqlValue) -> (String, Option<&'static str>) {
+    match key {
+        SqlValue::Blob(bytes) => match String::from_utf8(bytes) {
+            Ok(key) => (key, None),
+            Err(e) => (
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Some("stored key is not UTF-8"),
+            ),
+        },
+        SqlValue::Text(key) => (
+            key,
+            Some("key stored as TEXT, not BLOB: get cannot reach it"),
+        ),
+        SqlValue::Integer(n) => (n.to_string(), Some("key stored as INTEGER, not BLOB")),
+        SqlValue::Real(n) => (n.to_string(), Some("key stored as REAL, not BLOB")),
+        SqlValue::Null => (String::new(), Some("NULL key")),
+    }
+}
+
+/// One scanned row as a record, or the error naming its entry.
+fn record_from_row(
+    key: String,
+    bad_key: Option<&'static str>,
+    value: SqlValue,
+    expires_at: SqlValue,
+    with_value: bool,
+) -> Result<Record> {
+    if let Some(reason) = bad_key {
+        return Err(Error::corrupt(&key, reason));
+    }
+    let expires_at = match expires_at {
+        SqlValue::Null => None,
+        SqlValue::Integer(at) => Some(Timestamp::from_millis(at)),
+        _ => return Err(Error::corrupt(&key, "expires_at is not an INTEGER")),
+    };
+    let value = match (with_value, value) {
+        (false, _) => None,
+        (true, SqlValue::Blob(value)) => Some(value),
+        (true, _) => return Err(Error::corrupt(&key, "value is not a BLOB")),
+    };
+    Ok(Record {
+        key,
+        value,
+        expires_at,
+    })
+}
+
+/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a `file:` URI
+/// with `:memory:` or `mode=memory`.
+fn is_memory_path(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:"
+        || (text.starts_with("file:")
+            && (text.contains(":memory:") || text.contains("mode=memory")))
+}
+
+/// Opens and configures one connection.
+fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
+    let conn = match path {
+        Some(path) => Connection::open(path),
+        None => Connection::open_in_memory(),
+    }
+    .map_err(db_error("open"))?;
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(db_error("open"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    let journal = if options.wal && !path.is_none_or(is_memory_path) {
+        "WAL"
+    } else {
+        "DELETE"
+    };
+    let synchronous = match (options.fast_save, options.wal) {
+        (true, _) => "OFF",
+        (false, true) => "NORMAL",
+        (false, false) => "FULL",
+    };
+    retry_busy(|| {
+        conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
+        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
+    })
+    .map_err(db_error("open"))?;
+    Ok(conn)
+}
+
+/// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not
+/// always call the busy handler for them.
+fn retry_busy<R>(mut work: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result<R> {
+    let mut attempt = 0;
+    loop {
+        match work() {
+            Err(error)
+                if attempt < 200
+                    && matches!(
+                        error.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    ) =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Writes one entry with the `set` or `set_if_absent` statement; returns whether a row changed.
+pub(crate) fn write_entry(
+    conn: &Connection,
+    sql: &str,
+    key: &str,
+    value: &[u8],
+    ttl: Option<Duration>,
+    conditional: bool,
+) -> Result<bool> {
+    let operation = if conditional { "set_if_absent" } else { "set" };
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error(operation))?;
+    execute_write(&mut stmt, key, value, ttl, Timestamp::now(), conditional)
+}
+
+/// Runs a prepared `set` or `set_if_absent` statement for one entry written at `now`.
+fn execute_write(
+    stmt: &mut rusqlite::Statement<'_>,
+    key: &str,
+    value: &[u8],
+    ttl: Option<Duration>,
+    now: Timestamp,
+    conditional: bool,
+) -> Result<bool> {
+    let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+    let operation = if conditional { "set_if_absent" } else { "set" };
+    let changed = if conditional {
+        stmt.execute(params![key.as_bytes(), value, expires_at, now.as_millis()])
+    } else {
+        stmt.execute(params![key.as_bytes(), value, expires_at])
+    }
+    .map_err(db_error(operation))?;
+    Ok(changed > 0)
+}
+
+/// Reads one live entry.
+pub(crate) fn read_entry(
+    conn: &Connection,
+    sql: &Sql,
+    key: &str,
+) -> rusqlite::Result<Option<Entry>> {
+    let mut stmt = conn.prepare_cached(&sql.get)?;
+    stmt.query_row(
+        params![key.as_bytes(), Timestamp::now().as_millis()],
+        entry_of_row,
+    )
+    .optional()
+}
+
+/// Reads one entry, live or expired (until purged).
+fn read_held_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<Option<Entry>> {
+    let mut stmt = conn.prepare_cached(&sql.get_stale)?;
+    stmt.query_row(params![key.as_bytes()], entry_of_row)
+        .optional()
+}
+
+/// The entry of a row of `value, expires_at`.
+fn entry_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        value: row.get(0)?,
+        expires_at: row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis),
+    })
+}
+
+/// Deletes one entry; returns whether it was live.
+pub(crate) fn delete_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(&sql.delete)?;
+    let live = stmt
+        .query_row(
+            params![key.as_bytes(), Timestamp::now().as_millis()],
+            |row| row.get::<_, bool>(0),
+        )
+        .optional()?;
+    Ok(live.unwrap_or(false))
+}
+
+impl Store for SqliteStorage {
+    fn info(&self) -> StoreInfo<'_> {
+        StoreInfo::new(BACKEND)
+            .max_value_len(self.max_value_len)
+            .namespace(self.namespace.as_str())
+    }
+}
+
+impl KvStorage for SqliteStorage {
+    fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        let entry = self.read("get", |conn| read_entry(conn, &self.sql, key))?;
+        if entry.is_some() {
+            self.used(key)?;
+        }
+        Ok(entry)
+    }
+
+    fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
+        check_key(key)?;
+        let entry = self.read("get_stale", |conn| read_held_entry(conn, &self.sql, key))?;
+        if entry.is_some() {
+            self.used(key)?;
+        }
+        Ok(entry)
+    }
+
+    fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
+        self.check_write(key, value)?;
+        self.write("set", Some(key), |conn| {
+            write_entry(conn, &self.sql.set, key, value, ttl, false).map(drop)
+        })
+    }
+
+    fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
+        self.check_write(key, value)?;
+        self.write("set_if_absent", Some(key), |conn| {
+            write_entry(conn, &self.sql.set_if_absent, key, value, ttl, true)
+        })
+    }
+
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let Some(expected) = expected else {
+            return self.set_if_absent(key, value, ttl);
+        };
+        self.check_write(key, value)?;
+        let now = Timestamp::now();
+        let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+        let changed = self.write("compare_and_set", Some(key), |conn| {
+            conn.prepare_cached(&self.sql.set_if_value)
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        key.as_bytes(),
+                        value,
+                        expires_at,
+                        now.as_millis(),
+                        expected
+                    ])
+                })
+                .map_err(db_error("compare_and_set"))
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        let changed = self.read("compare_and_delete", |conn| {
+            conn.prepare_cached(&self.sql.delete_if_value)?
+                .execute(params![
+                    key.as_bytes(),
+                    expected,
+                    Timestamp::now().as_millis()
+                ])
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        check_key(key)?;
+        self.read("delete", |conn| delete_entry(conn, &self.sql, key))
+    }
+
+    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+        Ok(paginate_pages(DEFAULT_PAGE_SIZE, move |after, limit| {
+            self.page(mode, after, limit)
+        }))
+    }
+
+    fn keys(&self) -> Result<BoxIter<'_, String>> {
+        let sql = &self.sql.key_listing;
+        let expired = self.read("keys", |conn| {
+            key_listing::expired_held(conn, sql, Timestamp::now())
+        })?;
+        // Too many expired entries held to remember: the scan filters them in SQL.
+        let Some(expired) = expired else {
+            let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
+            return Ok(Box::new(records.map(|record| record.map(|r| r.key))));
+        };
+        let fetch = move |after: Option<&SqlValue>| {
+            self.read("keys", |conn| key_listing::key_page(conn, sql, after))
+        };
+        Ok(key_listing::listing(expired, fetch, scanned_key))
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.read("clear", |conn| conn.execute(&self.sql.clear, []).map(drop))
+    }
+
+    fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
+        check_key(key)?;
+        let found = self.read("expiry", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.expiry)?;
+            stmt.query_row(
+                params![key.as_bytes(), Timestamp::now().as_millis()],
+                |row| row.get::<_, Option<i64>>(0),
+            )
+            .optional()
+        })?;
+        if found.is_some() {
+            self.used(key)?;
+        }
+        Ok(found.map(|at| Expiry::from_option(at.map(Timestamp::from_millis))))
+    }
+
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.expiry(key)?.is_some())
+    }
+
+    fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
+        check_key(key)?;
+        let now = Timestamp::now();
+        let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
+        let changed = self.read("touch", |conn| {
+            conn.prepare_cached(&self.sql.touch)?.execute(params![
+                key.as_bytes(),
+                expires_at,
+                now.as_millis()
+            ])
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        let popped = self.read("pop", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.pop)?;
+            stmt.query_row(
+                params![key.as_bytes(), Timestamp::now().as_millis()],
+                |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?)),
+            )
+            .optional()
+        })?;
+        Ok(popped.and_then(|(value, live)| live.then_some(value)))
+    }
+
+    fn len(&self) -> Result<usize> {
+        let count = self.read("len", |conn| {
+            let mut stmt = conn.prepare_cached(&self.sql.count)?;
+            stmt.query_row(params![Timestamp::now().as_millis()], |row| {
+                row.get::<_, i64>(0)
+            })
+        })?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// One `ORDER BY … LIMIT` query (SQLite keeps only the best `limit` rows while it sorts).
+    fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
+        let sql = match by {
+            SortBy::Size => &self.sql.sorted_by_size,
+            SortBy::Expiry => &self.sql.sorted_by_expiry,
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = Timestamp::now().as_millis();
+        let rows = self.read("sorted", |conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![now, limit], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0).ok(),
+                    row.get::<_, Option<i64>>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        // Keys that are not UTF-8 (written by other tools) are left out, as scans report them.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, expires_at, len)| {
+                let key = String::from_utf8(key?).ok()?;
+                Some(SortedEntry::new(
+                    key,
+                    expires_at.map(Timestamp::from_millis),
+                    usize::try_from(len).ok(),
+                ))
+            })
+            .collect())
+    }
+
+    fn len_including_expired(&self) -> Result<usize> {
+        if let Some(capped) = &self.capped {
+            let usage = self.read("len_including_expired", |conn| capped.usage(conn))?;
+            return Ok(usize::try_from(usage.entries).unwrap_or(usize::MAX));
+        }
+        let count = self.read("len_including_expired", |conn| {
+            conn.prepare_cached(&self.sql.count_held)?
+                .query_row([], |row| row.get::<_, i64>(0))
+        })?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// Bytes of the keys and values the table holds (one pass over it, or the usage row of a
+    /// capped table); the database file is larger by its pages' overhead and free pages.
+    fn size(&self) -> Result<Option<u64>> {
+        if let Some(capped) = &self.capped {
+            let usage = self.read("size", |conn| capped.usage(conn))?;
+            return Ok(Some(usage.bytes));
+        }
+        let bytes = self.read("size", |conn| {
+            conn.prepare_cached(&self.sql.bytes)?
+                .query_row([], |row| row.get::<_, i64>(0))
+        })?;
+        Ok(Some(u64::try_from(bytes).unwrap_or(0)))
+    }
+
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let now = Timestamp::now().as_millis();
+        let found = self.read("get_many", |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let mut found = std::collections::HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(MAX_IN_PARAMS) {
+                let mut stmt = tx.prepare_cached(&self.sql.get_in(chunk.len()))?;
+                let params = chunk
+                    .iter()
+                    .map(|key| rusqlite::types::Value::Blob(key.as_bytes().to_vec()))
+                    .chain(std::iter::once(rusqlite::types::Value::Integer(now)));
+                let mut rows = stmt.query(params_from_iter(params))?;
+                while let Some(row) = rows.next()? {
+                    found.insert(row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?);
+                }
+            }
+            tx.commit()?;
+            Ok(found)
+        })?;
+        if self.capped.is_some() {
+            for key in keys.iter().filter(|key| found.contains_key(key.as_bytes())) {
+                self.used(key)?;
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|key| found.get(key.as_bytes()).cloned())
+            .collect())
+    }
+
+    fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.check_entries(entries)?;
+        self.capped_write_transaction("set_many", None, |tx| {
+            let mut stmt = tx
+                .prepare_cached(&self.sql.set)
+                .map_err(db_error("set_many"))?;
+            let now = Timestamp::now();
+            entries.iter().try_for_each(|e| {
+                execute_write(&mut stmt, e.key, e.value, e.ttl, now, false).map(drop)
+            })
+        })
+    }
+
+    fn delete_many(&self, keys: &[&str]) -> Result<usize> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let now = Timestamp::now().as_millis();
+        self.write_transaction("delete_many", |tx| {
+            let mut deleted = 0;
+            for chunk in keys.chunks(MAX_IN_PARAMS) {
+                let mut stmt = tx
+                    .prepare_cached(&self.sql.delete_in(chunk.len()))
+                    .map_err(db_error("delete_many"))?;
+                let params = chunk
+                    .iter()
+                    .map(|key| rusqlite::types::Value::Blob(key.as_bytes().to_vec()))
+                    .chain(std::iter::once(rusqlite::types::Value::Integer(now)));
+                let mut rows = stmt
+                    .query(params_from_iter(params))
+                    .map_err(db_error("delete_many"))?;
+                while let Some(row) = rows.next().map_err(db_error("delete_many"))? {
+                    deleted += usize::from(row.get::<_, bool>(0).map_err(db_error("delete_many"))?);
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn purge_expired(&self) -> Result<usize> {
+        self.read("purge_expired", |conn| {
+            conn.prepare_cached(&self.sql.purge)?
+                .execute(params![Timestamp::now().as_millis()])
+        })
+    }
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.db.path)
+            .field("namespace", &self.namespace.as_str())
+            .field("max_value_len", &self.max_value_len)
+            .field("hard_max_value_len", &self.db.hard_max_value)
+            .field("caps", &self.capped.as_ref().map(|c| c.caps()))
+            .finish()
+    }
+}

@@ -1,0 +1,155 @@
+//! What a URL names, before anything connects: the backend and its options, every parameter
+//! checked. [`open`](crate::open) and [`open_async`](crate::open_async) then open it on their
+//! face, so a mistake in a URL never costs a connection attempt.
+
+use anykv_core::{Error, Result, StoreUrl};
+
+/// The schemes the facade knows: the feature each needs, and whether this build has it.
+const SCHEMES: &[(&str, &str, bool)] = &[
+    ("memory", "memory", cfg!(feature = "memory")),
+    ("sqlite", "sqlite", cfg!(feature = "sqlite")),
+    ("file", "fs", cfg!(feature = "fs")),
+    ("redis", "redis", cfg!(feature = "redis")),
+    ("rediss", "redis-tls", cfg!(feature = "redis-tls")),
+    ("redis+cluster", "redis", cfg!(feature = "redis")),
+    ("rediss+cluster", "redis-tls", cfg!(feature = "redis-tls")),
+    ("redis+unix", "redis", cfg!(feature = "redis")),
+    ("mongodb", "mongo", cfg!(feature = "mongo")),
+    ("mongodb+srv", "mongo-srv", cfg!(feature = "mongo-srv")),
+    ("dynamodb", "dynamo", cfg!(feature = "dynamo")),
+];
+
+/// A store named by a URL, not opened yet.
+pub(crate) enum Target {
+    /// `memory://NAME`.
+    Memory {
+        /// The store's name in the process-wide database.
+        name: String,
+        /// The value limit, if any.
+        max_value_len: Option<usize>,
+        /// The size caps (none by default).
+        caps: anykv_core::caps::SizeCaps,
+    },
+    /// `sqlite://…`.
+    #[cfg(feature = "sqlite")]
+    Sqlite(anykv_sqlite::SqliteOptions),
+    /// `file://…`.
+    #[cfg(feature = "fs")]
+    Fs(anykv_fs::FsOptions),
+    /// `redis://…` and friends; `hash` picks [`anykv_redis::RedisHashStorage`].
+    #[cfg(feature = "redis")]
+    Redis {
+        /// Where and how to connect.
+        options: anykv_redis::RedisOptions,
+        /// One hash per namespace instead of a key per entry.
+        hash: bool,
+    },
+    /// `mongodb://…`; `gridfs` picks [`anykv_mongo::GridFsStorage`].
+    #[cfg(feature = "mongo")]
+    Mongo {
+        /// Where and how to connect.
+        options: anykv_mongo::MongoOptions,
+        /// Values in a GridFS bucket instead of documents.
+        gridfs: bool,
+    },
+    /// `dynamodb://TABLE`.
+    #[cfg(feature = "dynamo")]
+    Dynamo(anykv_dynamo::DynamoOptions),
+}
+
+impl Target {
+    /// Reads `url`: its scheme, options and parameters. An unknown scheme, a scheme whose
+    /// feature this build leaves out, an unknown parameter or a bad value is an error naming
+    /// it, with the password hidden.
+    pub(crate) fn parse(url: &str) -> Result<Target> {
+        let mut url = StoreUrl::parse(url)?;
+        if let Some(error) = missing_feature(&url, SCHEMES) {
+            return Err(error);
+        }
+        let target = match url.scheme() {
+            "memory" => memory(&mut url)?,
+            #[cfg(feature = "sqlite")]
+            "sqlite" => Target::Sqlite(anykv_sqlite::SqliteOptions::from_store_url(&mut url)?),
+            #[cfg(feature = "fs")]
+            "file" => Target::Fs(anykv_fs::FsOptions::from_store_url(&mut url)?),
+            #[cfg(feature = "redis")]
+            "redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix" => {
+                let hash = url.take_bool("hash")?.unwrap_or(false);
+                let options = anykv_redis::RedisOptions::from_store_url(&mut url)?;
+                Target::Redis { options, hash }
+            }
+            #[cfg(feature = "mongo")]
+            "mongodb" | "mongodb+srv" => {
+                let gridfs = url.take_bool("gridfs")?.unwrap_or(false);
+                let options = anykv_mongo::MongoOptions::from_store_url(&mut url)?;
+                Target::Mongo { options, gridfs }
+            }
+            #[cfg(feature = "dynamo")]
+            "dynamodb" => Target::Dynamo(anykv_dynamo::DynamoOptions::from_store_url(&mut url)?),
+            scheme => return Err(unknown_scheme(&url, scheme)),
+        };
+        url.finish()?;
+        Ok(target)
+    }
+}
+
+/// The error for a URL whose scheme needs a feature that `schemes` (scheme, feature, built)
+/// says this build leaves out; `None` when the scheme is built or unknown.
+fn missing_feature(url: &StoreUrl, schemes: &[(&str, &str, bool)]) -> Option<Error> {
+    let (scheme, feature, _) = schemes
+        .iter()
+        .find(|(scheme, _, built)| *scheme == url.scheme() && !built)?;
+    Some(url.error(format!(
+        "{scheme}:// needs the anykv feature {feature:?}, which this build leaves out"
+    )))
+}
+
+/// `memory://[NAME][?max_value_len=N&max_entries=N&max_bytes=N]`.
+fn memory(url: &mut StoreUrl) -> Result<Target> {
+    let name = match url.url().host_str() {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => anykv_core::Namespace::DEFAULT.to_owned(),
+    };
+    if !matches!(url.url().path(), "" | "/") {
+        return Err(url.error("memory://NAME takes no path"));
+    }
+    let max_value_len = url.take_usize("max_value_len")?;
+    let caps = anykv_core::caps::SizeCaps::from_store_url(url)?;
+    Ok(Target::Memory {
+        name,
+        max_value_len,
+        caps,
+    })
+}
+
+fn unknown_scheme(url: &StoreUrl, scheme: &str) -> Error {
+    url.error(format!(
+        "unknown scheme {scheme:?} (known: {})",
+        SCHEMES
+            .iter()
+            .map(|(scheme, _, _)| *scheme)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever features this test build has, a scheme marked as left out is refused naming
+    /// its feature, and a built or unknown one is not refused for that reason.
+    #[test]
+    fn a_scheme_without_its_feature_names_the_feature() -> Result<()> {
+        let table = [("redis", "redis", false), ("sqlite", "sqlite", true)];
+        let url = StoreUrl::parse("redis://user:hunter2@cache.local/0")?;
+        let message = missing_feature(&url, &table)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("feature \"redis\""), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(missing_feature(&StoreUrl::parse("sqlite::memory:")?, &table).is_none());
+        assert!(missing_feature(&StoreUrl::parse("postgres://db/x")?, &table).is_none());
+        Ok(())
+    }
+}
