@@ -95,31 +95,43 @@ if [ "$install_only" = yes ]; then
   exit 0
 fi
 
+# Each step says how long it took, so a slow one is easy to find.
+started=$SECONDS
+step_started=$SECONDS
+step() {
+  echo "   ($((SECONDS - step_started)) s)"
+  step_started=$SECONDS
+  echo "== $1"
+}
+
 echo "== toolchain"
 cargo --version
 rustup component list --installed 2>/dev/null | grep -E '^(rustfmt|clippy)' || true
 
-echo "== stated MSRVs (each crate's rust-version against its dependencies')"
+step "stated MSRVs (each crate's rust-version against its dependencies')"
 python3 scripts/check-msrv.py
 
-echo "== packaging (every publishable crate's manifest and file list)"
+step "packaging (every publishable crate's manifest and file list)"
 cargo package --workspace --exclude anykv-bench --exclude anykv-test-support --no-verify --allow-dirty --quiet
 
-echo "== format"
+step "format"
 cargo fmt --all -- --check
 
-echo "== clippy"
+step "clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-echo "== docs (broken links are errors)"
+step "docs (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --quiet
 
-echo "== tests"
+step "tests"
 cargo test --workspace --all-features
 
 # The public suite above runs on all three Redis builds; anykv-redis's own tests run on
 # Debian's there, and here on the two builds that expire hash fields themselves.
 for server in redis8 valkey9; do
-  echo "== anykv-redis tests on $server"
+  step "anykv-redis tests on $server"
   STORAGE_TEST_REDIS_SERVER=$server cargo test -p anykv-redis --all-features
 done
+
+echo "   ($((SECONDS - step_started)) s)"
+echo "== all checks and tests passed in $((SECONDS - started)) s"

@@ -1,15 +1,4 @@
-//! `kvs`: inspect and manage any anykv store named by a URL.
-//!
-//! ```text
-//! kvs ls sqlite:///var/cache/app.db --long
-//! kvs get redis://127.0.0.1/0?namespace=pages home > home.html
-//! echo hello | kvs set file:///tmp/cache greeting --ttl 5m
-//! kvs copy sqlite:///var/cache/app.db redis://cache.local/0
-//! ```
-//!
-//! Exit codes: 0 success; 1 an error (printed on stderr); 2 a usage error; 3 a key not found
-//! (`get`, `rm`); 4 bad entries found (`verify` without `--delete`, `ls`, `stats`, `copy`).
-
+#![doc = include_str!("../README.md")]
 mod cli;
 mod commands;
 mod output;

@@ -1,26 +1,4 @@
-//! The core of a family of key-value storage crates: one trait, many backends.
-//!
-//! - [`KvStorage`]: a byte-level dict (Python's `MutableMapping`) with per-key TTL, bulk
-//!   operations and streamed iteration; [`AsyncKvStorage`] is its async twin, and
-//!   [`AsyncAdapter`] / [`BlockingAdapter`] bridge the two faces.
-//! - [`Typed`]: typed values through a [`Serializer`] ([`Postcard`] by default, [`Json`], or your
-//!   own), behind a versioned header.
-//! - [`Signed`]: HMAC-SHA256 signed values with a salt and key rotation, a layer over any store.
-//! - [`MemoryStorage`]: the in-process backend.
-//! - [`Error`]: one error type for the whole family.
-//!
-//! Layers compose; here typed, signed values with a TTL:
-//!
-//! ```
-//! use std::time::Duration;
-//! use anykv_core::{MemoryStorage, Signed, Signer, Typed};
-//!
-//! let signer = Signer::single("sessions", "a long random secret")?;
-//! let sessions: Typed<_, Vec<String>> = Typed::new(Signed::new(MemoryStorage::new(), signer));
-//! sessions.set("user:1", &vec!["admin".to_owned()], Some(Duration::from_secs(60)))?;
-//! assert_eq!(sessions.get("user:1")?, Some(vec!["admin".to_owned()]));
-//! # Ok::<(), anykv_core::Error>(())
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod async_adapter;

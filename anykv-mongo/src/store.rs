@@ -30,13 +30,9 @@ const BULK_BYTES: usize = 8 * 1024 * 1024;
 ///
 /// The store creates a TTL index on `e` (`expireAfterSeconds: 0`), so the server deletes
 /// expired documents by itself (about once a minute); every read also filters on `e`, so expiry
-/// is exact to the millisecond. Costs: `get` / `contains` / `expiry` one `find`; `set` one
-/// upserting `update`; `set_if_absent` one upsert conditioned on the old entry having expired
-/// (the unique `_id` makes it atomic); `compare_and_set` / `compare_and_delete` one `update` /
-/// `delete` filtered on the key, the value and liveness; `delete` / `pop` one `findAndModify`; `get_many` one
-/// `find` with `$in` per 1000 keys; `set_many` one `update` command per 8 MB of values;
-/// `delete_many` one `find` and one `delete` with `$in` per 1000 keys; `len` one `count`; scans page by `_id`,
-/// 256 documents per `find`. Values over 16 MB minus 2 KB are refused before anything is sent;
+/// is exact to the millisecond. What each operation costs on the server is listed once, in the
+/// [crate docs](crate#details-and-costs). Values over 16 MB minus 2 KB are refused before
+/// anything is sent;
 /// use [`GridFsStorage`](crate::GridFsStorage) for them.
 ///
 /// The sync face is [`BlockingAdapter`]: see [`MongoStorage::open_blocking`].

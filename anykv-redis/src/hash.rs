@@ -37,18 +37,9 @@ type IndexedScript<T> = (
 /// the server has hash-field expiry (Redis 7.4+, Valkey 9+: `HPEXPIRE`) it is set too, so the
 /// server removes expired fields itself; elsewhere [`purge_expired`](KvStorage::purge_expired)
 /// does.
-/// Costs: `get` / `contains` `HGET`; `set` / `set_many` one `HSET` without TTL, one Lua
-/// script (`HSET` + `ZADD` per field) with one; `set_if_absent`, `compare_and_set`, `touch` and
-/// `compare_and_delete` one Lua script each; `delete` / `pop` / `delete_many` one script
-/// (`HMGET` + `HDEL`); `get_many` one `HMGET`; `clear` one script (`DEL`); `keys` / `values` /
-/// `items` `HSCAN` in batches; `len` one script: `HLEN` less the expired fields still held,
-/// found in the expiry index `{kvh:<namespace>}:exp` (a sorted set of the fields written with
-/// a TTL, kept by the writes themselves; it costs one member per such field). Past 1000 fields
-/// expired and not yet purged, `len` counts by `HSCAN`; the first `len` of a hash written
-/// before the index existed builds it by one `HSCAN`. `purge_expired` deletes the expired
-/// fields among the index's due members, one script per 500 (no scan of the hash).
-/// Writers of an older version of this crate do not keep the index: do not mix them on one
-/// namespace.
+/// What each operation costs on the server, and how `len`, `keys` and `purge_expired` use the
+/// expiry index, is listed once, in the [crate docs](crate#details-and-costs). Writers of an
+/// older version of this crate do not keep the index: do not mix them on one namespace.
 ///
 /// On a server that expires fields itself, a field past its TTL is hidden from every read but
 /// may still be counted by `HLEN` until the server's expiry cycle reaches it (Valkey 9 keeps it

@@ -26,13 +26,8 @@ const CLEAR_BATCH: usize = 500;
 
 /// A [`KvStorage`] and [`AsyncKvStorage`] with one Redis key per entry, `kv:<namespace>:<key>`.
 ///
-/// TTLs are native (`SET … PX`, millisecond precision). Costs: `get`, `set`, `set_if_absent`
-/// (`SET NX`), `delete` (`DEL`), `pop` (`GETDEL`), `contains` and `expiry` (`PEXPIRETIME`,
-/// whose answer tells a missing key from a live one) are one command; `get_entry` is one Lua
-/// script (`GET` + `PEXPIRETIME`), and so are `compare_and_set` and `compare_and_delete` (`GET`,
-/// compare, `SET` / `DEL`: one key, so they run on a cluster too); bulk calls are one pipeline (on a cluster,
-/// one pipeline per hash slot, sent concurrently); `keys` / `values` / `items` / `len` / `clear`
-/// SCAN every master in batches of 500 (never `KEYS`) plus one pipeline per batch.
+/// TTLs are native (`SET … PX`, millisecond precision). What each operation costs on the
+/// server is listed once, in the [crate docs](crate#details-and-costs).
 ///
 /// The sync face uses pooled blocking connections, the async face one multiplexed connection
 /// that reconnects by itself; both are created on first use, so a store outlives server restarts.

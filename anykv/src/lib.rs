@@ -1,40 +1,9 @@
-//! One key-value trait, many real backends. This facade re-exports the core
-//! ([`KvStorage`], [`AsyncKvStorage`], [`Typed`], [`Signed`], [`MemoryStorage`], the errors)
-//! at its root and each backend crate behind a cargo feature, so an application depends on one
-//! crate and builds only the drivers it names:
-//!
-//! ```toml
-//! [dependencies]
-//! anykv = { version = "0.1", features = ["sqlite"] }
-//! ```
-//!
-//! | feature | module | stores |
-//! |---|---|---|
-//! | `memory` (default) | the root | [`MemoryStorage`], [`MemoryDatabase`] |
-//! | `sqlite` | `sqlite` | `SqliteStorage` |
-//! | `fs` | `fs` | `FsStorage` |
-//! | `redis` (`redis-tls` for `rediss://`) | `redis` | `RedisStorage`, `RedisHashStorage` |
-//! | `mongo` (`mongo-srv` for `mongodb+srv://`) | `mongo` | `MongoStorage`, `GridFsStorage` |
-//! | `dynamo` | `dynamo` | `DynamoStorage` |
-//! | `memo` | `memo` | `Memo`, `AsyncMemo`, `memoize!` |
-//! | `layers`, `tracing`, `metrics`, `retry` | `layers` | `TimeoutLayer`, `ConcurrencyLimitLayer`, `TracingLayer`, `MetricsLayer`, `RetryLayer` (over any store, with [`layer::WithLayer`]) |
-//! | `all` | every module | every store |
-//!
-//! The backend crates stay usable on their own. [`open`] and [`open_async`] open a store named
-//! by a URL (`memory://cache`, `sqlite:///var/cache/app.db?namespace=http`,
-//! `redis+cluster://h1:7000,h2:7000?namespace=pages`, `mongodb://db/app?gridfs=true`,
-//! `dynamodb://kv_cache?region=eu-west-1`; the table at [`open`] lists them all);
-//! [`open_default`] reads the URL from `ANYKV_URL`.
-//!
-//! ```
-//! use anykv::{KvStorage, MemoryStorage, Typed};
-//!
-//! let store = MemoryStorage::new();
-//! let typed: Typed<_, Vec<u32>> = Typed::new(store);
-//! typed.set("primes", &vec![2, 3, 5], None)?;
-//! assert_eq!(typed.get("primes")?, Some(vec![2, 3, 5]));
-//! # Ok::<(), anykv::Error>(())
-//! ```
+#![cfg_attr(feature = "sqlite", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "sqlite"),
+    doc = "One key-value trait, many real backends: the facade (its README, with the quickstart \
+           on SQLite, is these docs when the `sqlite` feature is on)."
+)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
