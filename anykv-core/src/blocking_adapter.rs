@@ -76,16 +76,23 @@ impl<A: AsyncKvStorage + 'static> BlockingAdapter<A> {
     }
 
     /// Builds the store on the adapter's own runtime (so its connections live there) and wraps it.
+    ///
+    /// Called from async code it behaves as every call of the adapter does: on a multi-thread
+    /// runtime it moves the blocking off the worker, on a current-thread runtime it returns
+    /// [`Error::BlockingInAsyncContext`] (open the async store there instead); it never panics.
     pub fn open<F, Fut>(open: F) -> Result<Self>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<A>>,
     {
         let runtime = adapter_runtime()?;
-        let store = runtime.block_on(open())?;
         let handle = runtime.handle().clone();
+        // In its slot from here on: dropped on any path, it shuts down in the background, which
+        // never panics inside another runtime.
+        let runtime = Arc::new(RuntimeSlot::Owned(Some(runtime), handle));
+        let store = block_on_handle(runtime.handle(), open())??;
         Ok(BlockingAdapter {
-            runtime: Arc::new(RuntimeSlot::Owned(Some(runtime), handle)),
+            runtime,
             inner: Arc::new(store),
         })
     }
@@ -117,14 +124,21 @@ impl<A: AsyncKvStorage + ?Sized + 'static> BlockingAdapter<A> {
 
     /// Runs `future` to completion on this thread.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
-        let handle = self.runtime.handle();
-        match Handle::try_current() {
-            Err(_) => Ok(handle.block_on(future)),
-            Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                Ok(tokio::task::block_in_place(|| handle.block_on(future)))
-            }
-            Ok(_) => Err(Error::BlockingInAsyncContext),
+        block_on_handle(self.runtime.handle(), future)
+    }
+}
+
+/// Runs `future` to completion on this thread with `handle`'s drivers: directly on a plain
+/// thread, through `block_in_place` on a worker of a multi-thread runtime, and not at all on a
+/// current-thread runtime, whose only thread it would block
+/// ([`Error::BlockingInAsyncContext`]).
+fn block_on_handle<F: Future>(handle: &Handle, future: F) -> Result<F::Output> {
+    match Handle::try_current() {
+        Err(_) => Ok(handle.block_on(future)),
+        Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            Ok(tokio::task::block_in_place(|| handle.block_on(future)))
         }
+        Ok(_) => Err(Error::BlockingInAsyncContext),
     }
 }
 

@@ -100,7 +100,8 @@ pub enum Error {
     /// A blocking call was made on a thread that is driving an async runtime.
     #[error(
         "blocking storage call from inside an async runtime: use the async face \
-         (AsyncKvStorage) there, or call from a plain thread / spawn_blocking"
+         (AsyncKvStorage, e.g. anykv::open_async) there, or call from a plain thread or \
+         spawn_blocking"
     )]
     BlockingInAsyncContext,
     /// The backend (driver, server, file system) failed.

@@ -28,9 +28,10 @@ pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
     let store: Box<dyn KvStorage> = match Target::parse(url)? {
         Target::Memory {
             name,
+            namespace,
             max_value_len,
             caps,
-        } => Box::new(open_memory(&name, max_value_len, caps)?),
+        } => Box::new(open_memory(&name, &namespace, max_value_len, caps)?),
         #[cfg(feature = "sqlite")]
         Target::Sqlite(options) => Box::new(anykv_sqlite::SqliteStorage::open(options)?),
         #[cfg(feature = "fs")]
@@ -58,9 +59,15 @@ pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
     let store: Box<dyn AsyncKvStorage> = match Target::parse(url)? {
         Target::Memory {
             name,
+            namespace,
             max_value_len,
             caps,
-        } => Box::new(AsyncAdapter::new(open_memory(&name, max_value_len, caps)?)),
+        } => Box::new(AsyncAdapter::new(open_memory(
+            &name,
+            &namespace,
+            max_value_len,
+            caps,
+        )?)),
         #[cfg(feature = "sqlite")]
         Target::Sqlite(options) => Box::new(AsyncAdapter::new(anykv_sqlite::SqliteStorage::open(
             options,
@@ -103,19 +110,27 @@ fn default_url() -> Result<String> {
 
 /// The process-wide in-memory database behind `memory://` URLs: the same name opens the same
 /// store everywhere in the process.
-fn memory_database() -> &'static MemoryDatabase {
-    static DATABASE: std::sync::OnceLock<MemoryDatabase> = std::sync::OnceLock::new();
-    DATABASE.get_or_init(MemoryDatabase::new)
+/// The process-wide memory database `name` (created on first use).
+fn memory_database(name: &str) -> MemoryDatabase {
+    static DATABASES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, MemoryDatabase>>,
+    > = std::sync::OnceLock::new();
+    let databases = DATABASES.get_or_init(Default::default);
+    let mut databases = databases
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    databases.entry(name.to_owned()).or_default().clone()
 }
 
 /// Opens `memory://NAME`; caps given in the URL apply to the named store, for every handle
 /// (`SizeCaps::default()` leaves the store's caps as they are).
 fn open_memory(
     name: &str,
+    namespace: &str,
     max_value_len: Option<usize>,
     caps: anykv_core::caps::SizeCaps,
 ) -> Result<anykv_core::MemoryStorage> {
-    let mut store = memory_database().open(name)?;
+    let mut store = memory_database(name).open(namespace)?;
     if let Some(max) = max_value_len {
         store = store.with_max_value_len(max);
     }

@@ -23,8 +23,10 @@ const SCHEMES: &[(&str, &str, bool)] = &[
 pub(crate) enum Target {
     /// `memory://NAME`.
     Memory {
-        /// The store's name in the process-wide database.
+        /// The name of the process-wide database.
         name: String,
+        /// The namespace in it (the database's name unless the URL gives one).
+        namespace: String,
         /// The value limit, if any.
         max_value_len: Option<usize>,
         /// The size caps (none by default).
@@ -104,7 +106,7 @@ fn missing_feature(url: &StoreUrl, schemes: &[(&str, &str, bool)]) -> Option<Err
     )))
 }
 
-/// `memory://[NAME][?max_value_len=N&max_entries=N&max_bytes=N]`.
+/// `memory://[NAME][?namespace=NS&max_value_len=N&max_entries=N&max_bytes=N]`.
 fn memory(url: &mut StoreUrl) -> Result<Target> {
     let name = match url.url().host_str() {
         Some(name) if !name.is_empty() => name.to_owned(),
@@ -113,10 +115,12 @@ fn memory(url: &mut StoreUrl) -> Result<Target> {
     if !matches!(url.url().path(), "" | "/") {
         return Err(url.error("memory://NAME takes no path"));
     }
+    let namespace = url.take("namespace").unwrap_or_else(|| name.clone());
     let max_value_len = url.take_usize("max_value_len")?;
     let caps = anykv_core::caps::SizeCaps::from_store_url(url)?;
     Ok(Target::Memory {
         name,
+        namespace,
         max_value_len,
         caps,
     })
