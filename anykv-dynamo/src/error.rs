@@ -2,15 +2,25 @@
 
 use anykv_core::{BoxError, Error, ErrorKind};
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 pub(crate) const BACKEND: &str = "dynamodb";
 
-/// An SDK error with its full context in the message and the SDK error as the source.
-#[derive(Debug)]
+/// The longest message an SDK error gets: a chain of causes, never a request or its body.
+const MAX_MESSAGE_LEN: usize = 400;
+
+/// An SDK error: a bounded message of its causes, and the SDK error as the source (to
+/// downcast). Its `Debug` is the message alone: the SDK's own shows the request and its body,
+/// which holds the value.
 struct SdkFailure {
     message: String,
     source: BoxError,
+}
+
+impl std::fmt::Debug for SdkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SdkFailure").field(&self.message).finish()
+    }
 }
 
 impl std::fmt::Display for SdkFailure {
@@ -83,7 +93,7 @@ where
 {
     move |error| {
         let kind = kind_of(&error);
-        let message = DisplayErrorContext(&error).to_string();
+        let message = message_of(&error);
         Error::backend(
             BACKEND,
             operation,
@@ -94,6 +104,46 @@ where
             },
         )
     }
+}
+
+/// What an SDK error says, for a message: the service's code and message, or the chain of
+/// causes, each by its `Display` (the SDK's `Debug` and `DisplayErrorContext` show the request,
+/// whose body holds the value), cut at [`MAX_MESSAGE_LEN`] characters.
+fn message_of<E>(error: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut message = match (error.code(), error.message()) {
+        (Some(code), Some(text)) => format!("{code}: {text}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let mut causes = vec![without_request(&error.to_string())];
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                causes.push(without_request(&cause.to_string()));
+                source = cause.source();
+            }
+            causes.dedup();
+            causes.join(": ")
+        }
+    };
+    if message.chars().count() > MAX_MESSAGE_LEN {
+        message = message.chars().take(MAX_MESSAGE_LEN).collect::<String>() + "…";
+    }
+    message
+}
+
+/// Where the SDK's texts start to show a request (its `Debug`, with the body).
+const REQUEST_MARKERS: [&str; 3] = ["`Request {", "Request {", "SdkBody"];
+
+/// `text` up to the first place it shows a request, trimmed.
+fn without_request(text: &str) -> String {
+    let end = REQUEST_MARKERS
+        .iter()
+        .filter_map(|marker| text.find(marker))
+        .min()
+        .unwrap_or(text.len());
+    text[..end].trim_end_matches([' ', '`', ':']).to_owned()
 }
 
 /// A request that could not be built (a programming error in this crate, reported not panicked).

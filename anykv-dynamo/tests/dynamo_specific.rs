@@ -1,7 +1,7 @@
 //! DynamoDB-only behaviour: the item-size limit at its worst case, the TTL attribute in epoch
 //! seconds beside the exact expiry, idempotent table creation.
 
-use anykv_core::{AsyncKvStorage, Error, Store, MAX_KEY_LEN};
+use anykv_core::{AsyncKvStorage, Error, KvStorage, Store, MAX_KEY_LEN};
 use std::time::Duration;
 
 use anykv_dynamo::DynamoOptions;
@@ -133,4 +133,36 @@ fn one_bad_item_hides_no_good_one() {
     anykv_test_support::assert_bad_entry_reported(&store, &good, "planted by hand")
         .unwrap_or_else(|e| panic!("{e}"));
     anykv_core::KvStorage::clear(&store).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A failing call's error, whatever failed, shows neither the value it carried (raw or base64)
+/// nor the SDK's request, in its message or its `Debug`, and stays short. No server: the
+/// endpoint is not a URL, so the request cannot even be sent.
+#[test]
+fn errors_never_show_the_value_or_the_request() {
+    let value = b"the-value-no-error-may-show-0123456789";
+    let base64 = "dGhlLXZhbHVlLW5vLWVycm9yLW1heS1zaG93LTAxMjM0NTY3ODk=";
+    let options =
+        DynamoOptions::from_url("dynamodb://kv_errors?endpoint=not-a-url&region=us-east-1")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .credentials("test", "test");
+    let store = DynamoStorage::open_blocking(options).unwrap_or_else(|e| panic!("{e}"));
+    let Err(error) = KvStorage::set(&store, "k", value, None) else {
+        panic!("a write to an endpoint that is not a URL succeeded");
+    };
+    for shown in [error.to_string(), format!("{error:?}")] {
+        assert!(
+            !shown.contains("the-value-no-error") && !shown.contains(&base64[..24]),
+            "the error shows the value: {shown}"
+        );
+        assert!(
+            !shown.contains("SdkBody"),
+            "the error shows the request: {shown}"
+        );
+        assert!(
+            shown.len() < 1000,
+            "an error of {} bytes: {shown}",
+            shown.len()
+        );
+    }
 }
