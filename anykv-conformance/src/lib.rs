@@ -13,11 +13,13 @@ pub mod checks;
 pub mod forwarding;
 mod keys;
 mod model;
+mod slot;
 mod window;
 
 pub use checks::{run_all, Check, Verdict, CHECKS};
 pub use keys::nasty_keys;
 pub use model::{run_model, FaceKind, ModelRun};
+pub use slot::{BackendSlot, IntoBackend};
 
 /// What a check returns: `Err` holds a report of what differed.
 pub type CheckResult = Result<(), String>;
@@ -187,8 +189,10 @@ macro_rules! ensure {
 }
 
 /// Generates one `#[test]` per check of the suite for `backend` (an expression building a
-/// [`Backend`], evaluated once per test binary), in a module named `name`. The tests are the
-/// entries of [`CHECKS`], from the same list.
+/// [`Backend`], or a `Result<Backend, String>` whose error says what is missing; evaluated once
+/// per test binary), in a module named `name`. The tests are the entries of [`CHECKS`], from
+/// the same list. When the backend cannot be built, one check says why in full and the others
+/// fail at once with one line.
 #[macro_export]
 macro_rules! conformance_tests {
     ($name:ident, $backend:expr) => {
@@ -201,9 +205,8 @@ macro_rules! conformance_tests {
             use super::*;
 
             fn backend() -> &'static dyn $crate::Backend {
-                static BACKEND: std::sync::OnceLock<Box<dyn $crate::Backend>> =
-                    std::sync::OnceLock::new();
-                BACKEND.get_or_init(|| Box::new($backend)).as_ref()
+                static BACKEND: $crate::BackendSlot = $crate::BackendSlot::new();
+                BACKEND.get(stringify!($name), || $backend)
             }
 
             $(

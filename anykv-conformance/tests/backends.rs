@@ -19,12 +19,12 @@ anykv_conformance::conformance_tests!(fs, anykv_conformance::backends::Fs::new()
 fn redis(
     start: impl FnOnce() -> Result<anykv_test_support::TestServer, String>,
     kind: anykv_conformance::backends::RedisKind,
-) -> Guarded<anykv_conformance::backends::Redis> {
-    let server = start().unwrap_or_else(|e| panic!("{e}"));
-    Guarded::new(
+) -> Result<Guarded<anykv_conformance::backends::Redis>, String> {
+    let server = start()?;
+    Ok(Guarded::new(
         anykv_conformance::backends::Redis::new(server.url(), kind),
         server,
-    )
+    ))
 }
 
 /// The suite on both Redis stores, standalone and on a cluster, of each server build: the
@@ -65,11 +65,10 @@ redis_suites! {
 #[cfg(feature = "mongo")]
 fn mongo(
     kind: anykv_conformance::backends::MongoKind,
-) -> Guarded<anykv_conformance::backends::Mongo> {
-    let server = anykv_test_support::mongo().unwrap_or_else(|e| panic!("{e}"));
-    let backend = anykv_conformance::backends::Mongo::new(server.url(), kind)
-        .unwrap_or_else(|e| panic!("{e}"));
-    Guarded::new(backend, server)
+) -> Result<Guarded<anykv_conformance::backends::Mongo>, String> {
+    let server = anykv_test_support::mongo()?;
+    let backend = anykv_conformance::backends::Mongo::new(server.url(), kind)?;
+    Ok(Guarded::new(backend, server))
 }
 
 #[cfg(feature = "mongo")]
@@ -86,8 +85,8 @@ anykv_conformance::conformance_tests!(
 
 #[cfg(feature = "dynamo")]
 anykv_conformance::conformance_tests!(dynamo, {
-    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
-    let backend =
-        anykv_conformance::backends::Dynamo::new(server.url()).unwrap_or_else(|e| panic!("{e}"));
-    Guarded::new(backend, server)
+    anykv_test_support::dynamo().and_then(|server| {
+        let backend = anykv_conformance::backends::Dynamo::new(server.url())?;
+        Ok(Guarded::new(backend, server))
+    })
 });
