@@ -26,7 +26,9 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anykv_core::caps::{SizeCaps, Usage};
-use anykv_core::{Error, ErrorKind, Result};
+use anykv_core::Result;
+
+use crate::error::io_error;
 
 /// The caps of one store (and its clones), its view of the usage, its evictions.
 pub(crate) struct FsCaps {
@@ -195,12 +197,7 @@ fn metadata(path: &Path) -> Result<Option<Metadata>> {
         Ok(meta) => Ok(Some(meta)),
         // Removed since it was listed.
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(Error::backend(
-            "fs",
-            "evict",
-            ErrorKind::of_io(&error),
-            error,
-        )),
+        Err(error) => Err(io_error("evict")(error)),
     }
 }
 

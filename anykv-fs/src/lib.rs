@@ -3,6 +3,7 @@
 
 mod caps;
 mod config;
+mod error;
 mod format;
 mod keys;
 mod staged;

@@ -12,28 +12,24 @@ use anykv_core::caps::SizeCaps;
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode,
-    Store, StoreInfo, Timestamp,
+    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Store,
+    StoreInfo, Timestamp,
 };
 
 use crate::caps::{Directory, FileVersion, FsCaps};
 use crate::config::{FsOptions, Root};
+use crate::error::{io_error, BACKEND};
 use crate::format::{encode, read_header, Header, FIXED_HEADER_LEN};
 use crate::keys::{file_name, is_entry_file};
 use crate::staged::{temp_file_age, Staged};
 use crate::sys::{self, DirRemover};
 
-const BACKEND: &str = "fs";
 /// Prefix of temporary files; never an entry name.
 const TEMP_PREFIX: &str = ".tmp.";
 /// How old a temporary file must be before `purge_expired` takes it for the leftover of a
 /// writer that died between writing it and renaming it into place. No live write takes this
 /// long (a write of the largest value is one `write` call and a rename).
 pub const ABANDONED_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
-
-fn io_error(operation: &'static str) -> impl Fn(io::Error) -> Error {
-    move |error| Error::backend(BACKEND, operation, ErrorKind::of_io(&error), error)
-}
 
 /// A [`KvStorage`] with one file per key under `<root>/<namespace>/`.
 ///

@@ -6,7 +6,8 @@ use anykv_core::limits::check_key;
 use anykv_core::Result;
 use rusqlite::Transaction;
 
-use crate::store::{db_error, delete_entry, read_entry, write_entry, SqliteStorage};
+use crate::error::db_error;
+use crate::store::{delete_entry, read_entry, write_entry, SqliteStorage};
 
 /// The operations available inside [`SqliteStorage::batch`]; all of them run in one transaction.
 pub struct SqliteBatch<'a> {

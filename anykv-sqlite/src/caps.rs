@@ -27,7 +27,7 @@ use anykv_core::caps::{SizeCaps, Usage};
 use anykv_core::{Namespace, Result, Timestamp};
 use rusqlite::{params, Connection};
 
-use crate::store::db_error;
+use crate::error::db_error;
 
 /// Distinct keys read since the last write kept in memory; at this many they are stamped at once.
 pub(crate) const MAX_PENDING_READS: usize = 4096;

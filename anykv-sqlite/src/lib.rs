@@ -4,6 +4,7 @@
 mod batch;
 mod caps;
 mod config;
+mod error;
 mod key_listing;
 mod pool;
 mod sql;

@@ -18,36 +18,13 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtensio
 use crate::batch::SqliteBatch;
 use crate::caps::Capped;
 use crate::config::{Location, SqliteOptions};
+use crate::error::{db_error, BACKEND};
 use crate::key_listing;
 use crate::pool::Pool;
 use crate::sql::{Sql, MAX_IN_PARAMS};
 
-pub(crate) const BACKEND: &str = "sqlite";
-
 /// Room kept in a row for the key and the expiry column when computing the value limit.
 const ROW_OVERHEAD: usize = anykv_core::MAX_KEY_LEN + 64;
-
-/// Maps a driver error to the family's error: a busy or locked database (the busy timeout
-/// ran out) timed out, a full disk or an oversized row a limit exceeded, a read-only or
-/// inaccessible file permission denied, a corrupt file invalid data.
-pub(crate) fn db_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
-    move |error| {
-        let kind = match error.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => ErrorKind::TimedOut,
-            Some(ErrorCode::DiskFull | ErrorCode::TooBig) => ErrorKind::LimitExceeded,
-            Some(
-                ErrorCode::ReadOnly
-                | ErrorCode::PermissionDenied
-                | ErrorCode::AuthorizationForStatementDenied,
-            ) => ErrorKind::PermissionDenied,
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => ErrorKind::InvalidData,
-            Some(ErrorCode::CannotOpen) => ErrorKind::NotFound,
-            Some(ErrorCode::SystemIoFailure) => ErrorKind::Unavailable,
-            _ => ErrorKind::Other,
-        };
-        Error::backend(BACKEND, operation, kind, error)
-    }
-}
 
 /// One database file (or in-memory database) and its connections, shared by its stores.
 struct Database {
