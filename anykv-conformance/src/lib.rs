@@ -212,7 +212,11 @@ macro_rules! conformance_tests {
             $(
                 #[test]
                 fn $check() {
-                    if let Err(report) = $crate::checks::run_named(backend(), stringify!($check)) {
+                    if let Err(report) = $crate::checks::run_named_within(
+                        backend(),
+                        stringify!($check),
+                        $crate::checks::check_time_bound(),
+                    ) {
                         panic!("{report}");
                     }
                 }

@@ -7,7 +7,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anykv_conformance::checks::run_named;
+use anykv_conformance::checks::{run_named, run_named_within};
 use anykv_conformance::{Backend, Capabilities, ExpiryRemoval};
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::paginate;
@@ -37,6 +37,10 @@ enum Bug {
     CompareMatchesPrefix,
     CompareSeesExpired,
     CompareAndSetDropsTtl,
+    /// `compare_and_set` with an expected value never succeeds (a broken conditional write).
+    CompareAndSetNeverWins,
+    /// `pop` never returns (a store that hangs).
+    PopHangs,
 }
 
 /// The gap between the comparison and the write of the planted non-atomic conditional writes:
@@ -154,6 +158,9 @@ impl KvStorage for ToyStore {
         ttl: Option<Duration>,
     ) -> Result<bool> {
         check_entry("toy", key, value, self.max_value_len())?;
+        if expected.is_some() && self.bug == Bug::CompareAndSetNeverWins {
+            return Ok(false);
+        }
         let drops_ttl = match expected {
             None => self.bug == Bug::SetIfAbsentDropsTtl,
             Some(_) => self.bug == Bug::CompareAndSetDropsTtl,
@@ -241,6 +248,11 @@ impl KvStorage for ToyStore {
     fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         if self.bug == Bug::PopDoesNotDelete {
             return self.get(key);
+        }
+        if self.bug == Bug::PopHangs {
+            loop {
+                std::thread::park();
+            }
         }
         check_key(key)?;
         let now = Timestamp::now();
@@ -388,6 +400,32 @@ planted! {
     comparisons_matching_a_prefix: CompareMatchesPrefix => compare_and_swap_semantics;
     comparisons_seeing_expired_values: CompareSeesExpired => compare_and_swap_semantics;
     compare_and_set_dropping_the_ttl: CompareAndSetDropsTtl => compare_and_swap_semantics;
+}
+
+/// A store whose conditional write never succeeds fails the counter check (it hung before).
+#[test]
+fn a_compare_and_set_that_never_wins_fails_instead_of_hanging() {
+    let report = run_named(
+        &ToyBackend::with_bug(Bug::CompareAndSetNeverWins),
+        "compare_and_set_counts_exactly",
+    )
+    .err()
+    .unwrap_or_else(|| panic!("compare_and_set_counts_exactly passed a store that never wins"));
+    assert!(report.contains("lost 100 times in a row"), "{report}");
+}
+
+/// A check whose store never answers fails at its time bound, naming the check and the bound.
+#[test]
+fn a_hung_check_fails_at_its_time_bound() {
+    let backend: &'static ToyBackend = Box::leak(Box::new(ToyBackend::with_bug(Bug::PopHangs)));
+    let bound = Duration::from_secs(2);
+    let report = run_named_within(backend, "pop_removes_the_entry", bound)
+        .err()
+        .unwrap_or_else(|| panic!("a check whose pop never returns passed"));
+    assert!(
+        report.contains("pop_removes_the_entry") && report.contains("did not end within 2s"),
+        "{report}"
+    );
 }
 
 /// The model-based test finds bugs on its own too, and reports a seed that replays them. The

@@ -102,7 +102,8 @@ fn missing_feature(url: &StoreUrl, schemes: &[(&str, &str, bool)]) -> Option<Err
         .iter()
         .find(|(scheme, _, built)| *scheme == url.scheme() && !built)?;
     Some(url.error(format!(
-        "{scheme}:// needs the anykv feature {feature:?}, which this build leaves out"
+        "{scheme}:// needs the feature {feature:?} (of anykv, or of anykv-cli for kvs), \
+         which this build leaves out"
     )))
 }
 

@@ -2,6 +2,7 @@
 //! many contenders expecting the same value exactly one wins, on both faces.
 
 use anykv_core::{Expiry, KvStorage, KvStorageExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -285,6 +286,9 @@ pub fn conditional_writes_have_one_winner_async(backend: &dyn Backend) -> CheckR
 /// and more, up to the second, while [`COUNTER_BUDGET`] lasts (an in-process store's race
 /// window is narrow and needs many increments; a network store's is wide).
 const INCREMENTS: (usize, usize) = (12, 2000);
+/// Losses in a row, while no contender wins, after which a contender gives up: a store whose
+/// `compare_and_set` never succeeds fails the check instead of hanging it.
+const MOST_LOSSES_WITHOUT_A_WIN: usize = 100;
 /// How long the contenders go on incrementing after the minimum.
 const COUNTER_BUDGET: Duration = Duration::from_secs(3);
 
@@ -298,8 +302,13 @@ pub fn compare_and_set_counts_exactly(backend: &dyn Backend) -> CheckResult {
     let more = |done: usize| {
         done < INCREMENTS.0 || (done < INCREMENTS.1 && started.elapsed() < COUNTER_BUDGET)
     };
+    let wins = AtomicUsize::new(0);
     let increment = |store: &dyn KvStorage| -> Result<Vec<u64>, String> {
         let mut won_from = Vec::new();
+        // Losses in a row while no contender won: a linearizable store lets a contender lose
+        // only to a win, and each other contender has at most one win not yet counted.
+        let mut stalled = 0;
+        let mut wins_seen = wins.load(Ordering::SeqCst);
         while more(won_from.len()) {
             let read = store.get("counter").ctx("get")?.unwrap_or_default();
             let current: u64 = std::str::from_utf8(&read)
@@ -312,7 +321,23 @@ pub fn compare_and_set_counts_exactly(backend: &dyn Backend) -> CheckResult {
                 .ctx("compare_and_set")?
             {
                 won_from.push(current);
+                wins_seen = wins.fetch_add(1, Ordering::SeqCst) + 1;
+                stalled = 0;
+                continue;
             }
+            let wins_now = wins.load(Ordering::SeqCst);
+            if wins_now != wins_seen {
+                (wins_seen, stalled) = (wins_now, 0);
+                continue;
+            }
+            stalled += 1;
+            ensure!(
+                stalled < MOST_LOSSES_WITHOUT_A_WIN,
+                "compare_and_set from the value just read ({read:?}) lost {stalled} times in a \
+                 row while no contender won: a conditional write must succeed when the value \
+                 is still the one expected ({} increments had won)",
+                wins_now
+            );
         }
         Ok(won_from)
     };

@@ -56,6 +56,7 @@ pub use ttl::{
 };
 
 use crate::{Backend, Capabilities, CheckResult};
+use std::time::Duration;
 
 /// The one list of the suite's checks, each with the capability it needs. [`CHECKS`] and the
 /// tests of [`conformance_tests!`](crate::conformance_tests) are both made from it.
@@ -190,6 +191,52 @@ pub fn run_named(backend: &dyn Backend, name: &str) -> Result<Verdict, String> {
         .find(|check| check.name == name)
         .ok_or_else(|| format!("no check is called {name}"))?
         .run_on(backend)
+}
+
+/// How long one check of [`conformance_tests!`](crate::conformance_tests) may run before it
+/// fails as hung: `ANYKV_CHECK_TIMEOUT_SECS` seconds if set, else 15 minutes (the slowest check
+/// on a loaded 2-core machine takes about a minute; the bound only catches a store that never
+/// answers).
+pub fn check_time_bound() -> Duration {
+    std::env::var("ANYKV_CHECK_TIMEOUT_SECS")
+        .ok()
+        .and_then(|secs| secs.trim().parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(15 * 60))
+}
+
+/// [`run_named`] bounded in time: a check that has not ended after `bound` fails with a report
+/// naming it (its thread is left behind, blocked in the store). A panic in the check is its
+/// report too.
+pub fn run_named_within(
+    backend: &'static dyn Backend,
+    name: &str,
+    bound: Duration,
+) -> Result<Verdict, String> {
+    let (done, outcome) = std::sync::mpsc::channel();
+    let check = name.to_owned();
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_named(backend, &check)
+            }));
+            let _ = done.send(ran.unwrap_or_else(|panic| {
+                Err(format!(
+                    "{} panicked in {check}: {}",
+                    backend.name(),
+                    crate::slot::panic_message(panic.as_ref())
+                ))
+            }));
+        })
+        .map_err(|e| format!("cannot start a thread for {name}: {e}"))?;
+    outcome.recv_timeout(bound).unwrap_or_else(|_| {
+        Err(format!(
+            "{}: {name} did not end within {bound:?}: the store never answered one of its calls \
+             (a hang, or a wait without a deadline; the bound is ANYKV_CHECK_TIMEOUT_SECS)",
+            backend.name()
+        ))
+    })
 }
 
 /// Runs every check against `backend`; `Err` lists each failed check with its report. Skipped
