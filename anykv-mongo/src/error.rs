@@ -62,3 +62,53 @@ pub(crate) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
 pub(crate) fn mongo_error(operation: &'static str) -> impl Fn(mongodb::error::Error) -> Error {
     move |error| Error::backend(BACKEND, operation, kind_of(&error), error)
 }
+
+/// Maps an error of a GridFS upload or download stream for `operation`. The stream wraps the
+/// driver's error in an I/O error: that error is classed by its cause as any other driver error
+/// (a server's refusal is not retryable); a plain I/O error by its I/O kind.
+pub(crate) fn stream_error(operation: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |error| {
+        let kind = ErrorKind::of_io(&error);
+        if error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<mongodb::error::Error>())
+        {
+            if let Some(Ok(driver)) = error
+                .into_inner()
+                .map(|inner| inner.downcast::<mongodb::error::Error>())
+            {
+                return mongo_error(operation)(*driver);
+            }
+            return Error::backend(BACKEND, operation, kind, "the GridFS stream failed");
+        }
+        Error::backend(BACKEND, operation, kind, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A driver error carried by a stream's I/O error keeps its own kind; a bare I/O error gets
+    /// the kind of its I/O kind.
+    #[test]
+    fn stream_errors_are_classed_by_their_cause() {
+        let Err(bson_error) = mongodb::bson::from_slice::<mongodb::bson::Document>(b"\x05\0")
+        else {
+            panic!("five bytes of garbage parsed as a document");
+        };
+        let driver = mongodb::error::Error::from(bson_error);
+        let carried = std::io::Error::other(driver);
+        let mapped = stream_error("upload")(carried);
+        assert_eq!(mapped.kind(), ErrorKind::InvalidData, "{mapped}");
+        assert!(!mapped.is_retryable(), "{mapped}");
+
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let mapped = stream_error("download")(timed_out);
+        assert_eq!(mapped.kind(), ErrorKind::TimedOut, "{mapped}");
+
+        let refused = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let mapped = stream_error("download")(refused);
+        assert_eq!(mapped.kind(), ErrorKind::PermissionDenied, "{mapped}");
+    }
+}

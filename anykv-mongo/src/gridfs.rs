@@ -20,7 +20,7 @@ use mongodb::{Client, Collection};
 
 use crate::config::MongoOptions;
 use crate::document::{self, and_live};
-use crate::error::{is_duplicate_key, mongo_error, BACKEND};
+use crate::error::{is_duplicate_key, mongo_error, stream_error, BACKEND};
 
 /// The default largest value: values are read back whole into memory, so they are bounded.
 pub const DEFAULT_MAX_GRIDFS_VALUE: usize = 4 * 1024 * 1024 * 1024;
@@ -148,12 +148,7 @@ impl GridFsStorage {
         .await;
         if let Err(error) = written {
             let _ = stream.abort().await;
-            return Err(Error::backend(
-                BACKEND,
-                "upload",
-                ErrorKind::Unavailable,
-                error,
-            ));
+            return Err(stream_error("upload")(error));
         }
         Ok(id)
     }
@@ -168,7 +163,7 @@ impl GridFsStorage {
         stream
             .read_to_end(&mut value)
             .await
-            .map_err(|e| Error::backend(BACKEND, "download", ErrorKind::Unavailable, e))?;
+            .map_err(stream_error("download"))?;
         Ok(value)
     }
 
