@@ -117,6 +117,11 @@ pub enum Command {
         /// Keep entries DST already has instead of overwriting them.
         #[arg(long)]
         skip_existing: bool,
+        /// Copy signed entries into another namespace too (they are refused otherwise: their
+        /// signatures bind the source's namespace, so they would not verify there unless the
+        /// application binds another context).
+        #[arg(long)]
+        force: bool,
     },
     /// Measure set and get latency on the store (writes and then removes its own keys).
     Bench {

@@ -50,30 +50,42 @@ pub fn json(value: &Value) -> std::io::Result<()> {
 }
 
 /// A streamed JSON array on stdout, one element at a time, so a long listing needs no memory.
+/// Nothing is written before the first element or the end, so a listing that fails before its
+/// first element leaves stdout empty; one that fails later still leaves a valid (shorter) array,
+/// closed when the array is dropped, and the error goes to stderr.
 pub struct JsonArray {
-    first: bool,
+    /// Whether the opening `[` is out (and the array must be closed).
+    opened: bool,
 }
 
 impl JsonArray {
-    /// Opens the array.
+    /// A new array; writes nothing yet.
     pub fn start() -> std::io::Result<Self> {
-        write!(std::io::stdout().lock(), "[")?;
-        Ok(JsonArray { first: true })
+        Ok(JsonArray { opened: false })
     }
 
     /// Writes one element.
     pub fn push(&mut self, value: &Value) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
-        if !self.first {
-            write!(out, ",")?;
-        }
-        self.first = false;
-        write!(out, "\n  {value}")
+        let separator = if self.opened { "," } else { "[" };
+        self.opened = true;
+        write!(out, "{separator}\n  {value}")
     }
 
-    /// Closes the array.
-    pub fn finish(self) -> std::io::Result<()> {
-        writeln!(std::io::stdout().lock(), "\n]")
+    /// Closes the array (`[]` when it is empty).
+    pub fn finish(mut self) -> std::io::Result<()> {
+        let closing = if self.opened { "\n]" } else { "[]" };
+        self.opened = false;
+        writeln!(std::io::stdout().lock(), "{closing}")
+    }
+}
+
+impl Drop for JsonArray {
+    /// An array left by an error is closed, so stdout still holds valid JSON.
+    fn drop(&mut self) {
+        if self.opened {
+            let _ = writeln!(std::io::stdout().lock(), "\n]");
+        }
     }
 }
 

@@ -295,3 +295,51 @@ fn memory_urls_work_within_one_run() -> anykv::Result<()> {
     assert_eq!(json(&copied)["copied"], 2);
     Ok(())
 }
+
+/// `--json ls` on a store that cannot be reached leaves stdout empty (no lone `[`) and says
+/// why on stderr; a listing of an empty store is `[]`.
+#[test]
+fn json_listing_is_valid_json_or_nothing() {
+    let dead = kvs(&["--json", "ls", "redis://127.0.0.1:1/0"], b"", &[]);
+    expect(&dead, 1);
+    assert!(dead.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&dead.stdout));
+    assert!(
+        String::from_utf8_lossy(&dead.stderr).contains("kvs: "),
+        "{}",
+        String::from_utf8_lossy(&dead.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = format!("sqlite://{}/empty.db", dir.path().display());
+    let listed = kvs(&["--json", "ls", &empty], b"", &[]);
+    expect(&listed, 0);
+    assert_eq!(json(&listed), serde_json::json!([]));
+}
+
+/// A signed entry is not copied into another namespace (its signature binds the namespace)
+/// unless `--force`; into the same namespace of another store it is, and still verifies.
+#[test]
+fn copy_refuses_signed_entries_bound_for_another_namespace() -> anykv::Result<()> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = format!("sqlite://{}/a.db?namespace=app", dir.path().display());
+    let other_namespace = format!("sqlite://{}/a.db?namespace=elsewhere", dir.path().display());
+    let same_namespace = format!("file://{}/copy?namespace=app", dir.path().display());
+    let signer = || Signer::new("salt", [SigningKey::new("k1", "secret")?]);
+    Signed::new(anykv::open(&source)?, signer()?).set("token", b"payload", None)?;
+
+    let refused = kvs(&["copy", &source, &other_namespace], b"", &[]);
+    expect(&refused, 1);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("\"token\", a signed entry") && said.contains("--force"),
+        "{said}"
+    );
+    assert_eq!(anykv::open(&other_namespace)?.len()?, 0, "refused, yet written");
+
+    expect(&kvs(&["copy", &source, &same_namespace], b"", &[]), 0);
+    let copied = Signed::new(anykv::open(&same_namespace)?, signer()?);
+    assert_eq!(copied.get("token")?, Some(b"payload".to_vec()));
+
+    expect(&kvs(&["copy", &source, &other_namespace, "--force"], b"", &[]), 0);
+    assert_eq!(anykv::open(&other_namespace)?.len()?, 1);
+    Ok(())
+}

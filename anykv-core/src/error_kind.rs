@@ -74,6 +74,24 @@ impl ErrorKind {
         }
     }
 
+    /// The kind as a metric label or log field value, in snake case (`unavailable`,
+    /// `timed_out`, `permission_denied`, …), as the Prometheus conventions want label values.
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::TimedOut => "timed_out",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidData => "invalid_data",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::LimitExceeded => "limit_exceeded",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Config => "config",
+            ErrorKind::Other => "other",
+        }
+    }
+
     /// A short lowercase name (`unavailable`, `timed out`, …), as shown in messages.
     pub fn as_str(self) -> &'static str {
         match self {

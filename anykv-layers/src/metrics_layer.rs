@@ -12,7 +12,7 @@ use metrics::{counter, histogram};
 /// | metric | kind | what |
 /// |---|---|---|
 /// | `kv_storage_operations_total` | counter | operations run (label `outcome`: `ok`, `error`) |
-/// | `kv_storage_errors_total` | counter | failed operations (label `kind`: `unavailable`, `timed out`, …) |
+/// | `kv_storage_errors_total` | counter | failed operations (label `kind`: `unavailable`, `timed_out`, …: [`ErrorKind::label`](anykv_core::ErrorKind::label)) |
 /// | `kv_storage_operation_duration_seconds` | histogram | latency |
 /// | `kv_storage_bytes_written_total` | counter | value bytes written |
 /// | `kv_storage_bytes_read_total` | counter | value bytes read |
@@ -58,7 +58,7 @@ fn record<T: Outcome>(call: &Call<'_>, result: &Result<T>, started: Instant) {
         Err(error) => {
             counter!("kv_storage_operations_total", "backend" => backend, "operation" => operation, "outcome" => "error")
                 .increment(1);
-            counter!("kv_storage_errors_total", "backend" => backend, "operation" => operation, "kind" => error.kind().as_str())
+            counter!("kv_storage_errors_total", "backend" => backend, "operation" => operation, "kind" => error.kind().label())
                 .increment(1);
         }
     }

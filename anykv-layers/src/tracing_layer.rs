@@ -57,7 +57,7 @@ fn record<T: Outcome>(span: &Span, result: &Result<T>, started: Instant) {
         }
         Err(error) => {
             span.record("outcome", "error");
-            span.record("error_kind", error.kind().as_str());
+            span.record("error_kind", error.kind().label());
             span.record("error", display(error));
         }
     }

@@ -263,7 +263,7 @@ fn spans_describe_each_operation() {
     );
     assert_eq!(
         (field(3, "outcome"), field(3, "error_kind")),
-        ("error".into(), "limit exceeded".into())
+        ("error".into(), "limit_exceeded".into())
     );
     assert!(field(0, "duration_us").parse::<u64>().is_ok(), "{spans:?}");
     assert!(
@@ -318,7 +318,7 @@ fn metrics_count_operations_errors_bytes_and_hits() {
         "{counters:?}"
     );
     assert_eq!(
-        count("kv_storage_errors_total{backend=memory,kind=limit exceeded,operation=set}"),
+        count("kv_storage_errors_total{backend=memory,kind=limit_exceeded,operation=set}"),
         1,
         "{counters:?}"
     );

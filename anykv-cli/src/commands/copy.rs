@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use anykv::{open, KvStorage, ScanMode, SetEntry};
+use anykv::{open, KvStorage, ScanMode, SetEntry, Signer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -21,13 +21,24 @@ struct Tally {
     unreadable: u64,
 }
 
+/// How a copy treats what `dst` holds and signed entries.
+pub struct Options {
+    /// Keys `dst` already holds are left alone.
+    pub skip_existing: bool,
+    /// Signed entries are copied into another namespace too.
+    pub force: bool,
+}
+
 /// Copies `src` into `dst`. Entries keep their remaining TTL (one that expires during the copy
 /// is skipped); unreadable entries are counted and skipped. Running it again converges to the
 /// same result, so an interrupted copy is resumed by repeating it; with `skip_existing`, keys
-/// `dst` already holds are left alone.
-pub fn copy(src: &str, dst: &str, skip_existing: bool, json: bool) -> Result<Outcome, Failure> {
+/// `dst` already holds are left alone. A signed entry bound for another namespace stops the
+/// copy before it is written, unless `force`.
+pub fn copy(src: &str, dst: &str, options: Options, json: bool) -> Result<Outcome, Failure> {
     let source = open(src)?;
     let target = open(dst)?;
+    let skip_existing = options.skip_existing;
+    let rebinds = !options.force && source.namespace_name() != target.namespace_name();
     let progress = progress_bar(source.as_ref(), json);
     let mut tally = Tally::default();
     let mut batch: Vec<(String, Vec<u8>, Option<std::time::Duration>)> = Vec::with_capacity(BATCH);
@@ -40,6 +51,16 @@ pub fn copy(src: &str, dst: &str, skip_existing: bool, json: bool) -> Result<Out
                 progress.suspend(|| eprintln!("kvs: skipped an unreadable entry: {error}"));
             }
             Some(Scanned::Live(record, ttl)) => {
+                if rebinds && record.value.as_deref().is_some_and(Signer::looks_signed) {
+                    write(target.as_ref(), &mut batch, skip_existing, &mut tally)?;
+                    progress.finish_and_clear();
+                    return Err(signed_into_another_namespace(
+                        &record.key,
+                        source.as_ref(),
+                        target.as_ref(),
+                        tally.copied,
+                    ));
+                }
                 batch.push((record.key, record.value.unwrap_or_default(), ttl));
                 if batch.len() == BATCH {
                     write(target.as_ref(), &mut batch, skip_existing, &mut tally)?;
@@ -111,4 +132,26 @@ fn progress_bar(source: &dyn KvStorage, json: bool) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// The refusal to copy the signed entry `key` from `source` into the other namespace of
+/// `target`, after `copied` entries went over.
+fn signed_into_another_namespace(
+    key: &str,
+    source: &dyn KvStorage,
+    target: &dyn KvStorage,
+    copied: u64,
+) -> Failure {
+    let name = |store: &dyn KvStorage| store.namespace_name().unwrap_or("(none)").to_owned();
+    format!(
+        "stopped before {key:?}, a signed entry: its signature binds namespace {:?}, so in \
+         namespace {:?} it would not verify (the application would see a bad signature). Copy \
+         into the same namespace (add ?namespace={} to the destination URL), or pass --force if \
+         the application binds its signatures to another context; {copied} entries were copied \
+         before it, and running the copy again resumes it",
+        name(source),
+        name(target),
+        name(source),
+    )
+    .into()
 }

@@ -37,7 +37,8 @@ pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
             src,
             dst,
             skip_existing,
-        } => copy::copy(&src, &dst, skip_existing, json),
+            force,
+        } => copy::copy(&src, &dst, copy::Options { skip_existing, force }, json),
         Command::Bench { url, ops, size } => bench::bench(&url, ops, size, json),
     }
 }

@@ -124,6 +124,13 @@ fn parse(signed: &[u8]) -> Option<Parts<'_>> {
 }
 
 impl Signer {
+    /// Whether `value` has the layout of a signed value (magic byte, version, key id, tag,
+    /// expiry), whatever key signed it; no signature is checked. Tools use it to spot signed
+    /// entries, e.g. before copying them where their binding no longer holds.
+    pub fn looks_signed(value: &[u8]) -> bool {
+        parse(value).is_some()
+    }
+
     /// A signer for `salt` with `keys`, newest first: the first signs, all verify.
     pub fn new(salt: impl AsRef<[u8]>, keys: impl IntoIterator<Item = SigningKey>) -> Result<Self> {
         let mut derived: Vec<(String, HmacSha256)> = Vec::new();
