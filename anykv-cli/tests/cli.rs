@@ -302,7 +302,11 @@ fn memory_urls_work_within_one_run() -> anykv::Result<()> {
 fn json_listing_is_valid_json_or_nothing() {
     let dead = kvs(&["--json", "ls", "redis://127.0.0.1:1/0"], b"", &[]);
     expect(&dead, 1);
-    assert!(dead.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&dead.stdout));
+    assert!(
+        dead.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&dead.stdout)
+    );
     assert!(
         String::from_utf8_lossy(&dead.stderr).contains("kvs: "),
         "{}",
@@ -333,13 +337,20 @@ fn copy_refuses_signed_entries_bound_for_another_namespace() -> anykv::Result<()
         said.contains("\"token\", a signed entry") && said.contains("--force"),
         "{said}"
     );
-    assert_eq!(anykv::open(&other_namespace)?.len()?, 0, "refused, yet written");
+    assert_eq!(
+        anykv::open(&other_namespace)?.len()?,
+        0,
+        "refused, yet written"
+    );
 
     expect(&kvs(&["copy", &source, &same_namespace], b"", &[]), 0);
     let copied = Signed::new(anykv::open(&same_namespace)?, signer()?);
     assert_eq!(copied.get("token")?, Some(b"payload".to_vec()));
 
-    expect(&kvs(&["copy", &source, &other_namespace, "--force"], b"", &[]), 0);
+    expect(
+        &kvs(&["copy", &source, &other_namespace, "--force"], b"", &[]),
+        0,
+    );
     assert_eq!(anykv::open(&other_namespace)?.len()?, 1);
     Ok(())
 }

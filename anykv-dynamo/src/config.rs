@@ -20,14 +20,18 @@ pub struct DynamoOptions {
     pub table: String,
     /// The namespace: the partition key value of this store's items.
     pub namespace: String,
-    /// The region; `None` takes the standard chain (`AWS_REGION`, profile).
+    /// The region; `None` takes the standard chain (`AWS_REGION`, the profile's `region`; and
+    /// the instance metadata, unless the endpoint is local). None found is an error at open.
     pub region: Option<String>,
-    /// An endpoint other than AWS's (DynamoDB Local, dynalite).
+    /// An endpoint other than AWS's (DynamoDB Local, dynalite): an `http://` or `https://` URL.
+    /// A local one (`localhost`, a loopback address) never makes the store ask the cloud's
+    /// instance metadata for credentials or a region.
     pub endpoint_url: Option<String>,
     /// A profile of the AWS configuration files; `None` takes `AWS_PROFILE` or `default`.
     pub profile: Option<String>,
     /// Static credentials `(access key id, secret)`; `None` takes the standard chain
-    /// (environment, profile, web identity, ECS, IMDS).
+    /// (environment, profile, web identity, ECS, IMDS; environment and profile only for a local
+    /// endpoint). Open resolves them once: none found is a configuration error then.
     pub credentials: Option<(String, String)>,
     /// Create the table (pay-per-request) if it does not exist, and wait until it is active.
     pub create_table: bool,
@@ -99,6 +103,9 @@ impl DynamoOptions {
         }
         options.region = url.take("region");
         options.endpoint_url = url.take("endpoint");
+        if let Some(endpoint) = &options.endpoint_url {
+            crate::client::check_endpoint(endpoint).map_err(|why| url.error(why))?;
+        }
         options.profile = url.take("profile");
         if let Some(create) = url.take_bool("create_table")? {
             options.create_table = create;
@@ -148,36 +155,6 @@ impl DynamoOptions {
         self.create_table = create;
         self
     }
-
-    /// Builds an SDK client from these options.
-    pub(crate) async fn client(&self) -> aws_sdk_dynamodb::Client {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .operation_timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
-            .build();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .timeout_config(timeouts);
-        if let Some(region) = &self.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &self.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(endpoint) = &self.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some((id, secret)) = &self.credentials {
-            let credentials =
-                aws_sdk_dynamodb::config::Credentials::new(id, secret, None, None, "anykv-dynamo");
-            loader = loader.credentials_provider(credentials);
-        }
-        aws_sdk_dynamodb::Client::new(&loader.load().await)
-    }
 }
 
 #[cfg(test)]
@@ -217,6 +194,10 @@ mod tests {
         assert!(error("redis://t").contains("not a dynamodb:// URL"));
         assert!(error("dynamodb://t?regoin=x").contains("\"regoin\""));
         assert!(error("dynamodb://t?create_table=perhaps").contains("create_table"));
+        for endpoint in ["not-a-url", "ftp://h/", "http://", "127.0.0.1:8000"] {
+            let said = error(&format!("dynamodb://t?endpoint={endpoint}"));
+            assert!(said.contains("endpoint"), "{endpoint}: {said}");
+        }
         let secret = error("dynamodb://AKIA:hunter2@t");
         assert!(
             secret.contains("credentials") && !secret.contains("hunter2"),

@@ -113,22 +113,31 @@ fn message_of<E>(error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let mut message = match (error.code(), error.message()) {
+    let message = match (error.code(), error.message()) {
         (Some(code), Some(text)) => format!("{code}: {text}"),
         (Some(code), None) => code.to_owned(),
-        _ => {
-            let mut causes = vec![without_request(&error.to_string())];
-            let mut source = std::error::Error::source(error);
-            while let Some(cause) = source {
-                causes.push(without_request(&cause.to_string()));
-                source = cause.source();
-            }
-            causes.dedup();
-            causes.join(": ")
-        }
+        _ => return causes_of(error),
     };
+    bounded(message)
+}
+
+/// An error and its causes, each by its `Display` cut where it starts to show a request,
+/// joined, at most [`MAX_MESSAGE_LEN`] characters.
+pub(crate) fn causes_of(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut causes = vec![without_request(&error.to_string())];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        causes.push(without_request(&cause.to_string()));
+        source = cause.source();
+    }
+    causes.dedup();
+    bounded(causes.join(": "))
+}
+
+/// `message` cut at [`MAX_MESSAGE_LEN`] characters.
+fn bounded(message: String) -> String {
     if message.chars().count() > MAX_MESSAGE_LEN {
-        message = message.chars().take(MAX_MESSAGE_LEN).collect::<String>() + "…";
+        return message.chars().take(MAX_MESSAGE_LEN).collect::<String>() + "…";
     }
     message
 }

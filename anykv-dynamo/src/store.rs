@@ -131,7 +131,7 @@ pub struct DynamoStorage {
 impl DynamoStorage {
     /// Connects with `options`, creating the table first if `options.create_table`.
     pub async fn connect(options: DynamoOptions) -> Result<Self> {
-        let client = options.client().await;
+        let client = crate::client::client(&options).await?;
         if options.create_table {
             ensure_table(&client, &options.table).await?;
         }

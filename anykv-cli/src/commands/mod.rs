@@ -38,7 +38,15 @@ pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
             dst,
             skip_existing,
             force,
-        } => copy::copy(&src, &dst, copy::Options { skip_existing, force }, json),
+        } => copy::copy(
+            &src,
+            &dst,
+            copy::Options {
+                skip_existing,
+                force,
+            },
+            json,
+        ),
         Command::Bench { url, ops, size } => bench::bench(&url, ops, size, json),
     }
 }
