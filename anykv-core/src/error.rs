@@ -7,6 +7,85 @@ use crate::error_kind::ErrorKind;
 /// A boxed error from a driver or the operating system, kept as the source of [`Error::Backend`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// An error of a driver or of the system with the place it is about (a file's path, a
+/// server's `host:port`), shown as `place: error`. Backends wrap the errors of opening and
+/// connecting in it so a message says where; never put a password or a value in `place`.
+#[derive(Debug)]
+pub struct At {
+    place: String,
+    error: BoxError,
+}
+
+impl At {
+    /// `error`, about `place`.
+    pub fn new(place: impl Into<String>, error: impl Into<BoxError>) -> Self {
+        At {
+            place: place.into(),
+            error: error.into(),
+        }
+    }
+
+    /// The place the error is about.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// The error itself (to downcast or inspect).
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.error.as_ref()
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place, self.error)
+    }
+}
+
+impl std::error::Error for At {
+    /// The error's own source: this wrapper only adds the place to its text.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// A driver's error shown by a message the backend wrote for it: one readable line where the
+/// driver's own text is a dump (a request with its body, a topology). The driver's error stays
+/// the source, to downcast; `Debug` shows the message only, since a driver's `Debug` may hold a
+/// value.
+pub struct Described {
+    message: String,
+    source: BoxError,
+}
+
+impl Described {
+    /// `source`, shown as `message`.
+    pub fn new(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Described {
+            message: message.into(),
+            source: source.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Described").field(&self.message).finish()
+    }
+}
+
+impl fmt::Display for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Described {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
 /// Result alias used by every store.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -166,6 +245,30 @@ impl Error {
             namespace: None,
             key: None,
             source: source.into(),
+        }
+    }
+
+    /// Names `place` (a file's path, a server's `host:port`) in a backend error's text: its
+    /// source becomes [`At`]`(place, source)`, once. Other errors are returned as they are
+    /// (they name what they are about already).
+    pub fn at(self, place: impl Into<String>) -> Self {
+        match self {
+            Error::Backend {
+                backend,
+                operation,
+                kind,
+                namespace,
+                key,
+                source,
+            } if !source.is::<At>() => Error::Backend {
+                backend,
+                operation,
+                kind,
+                namespace,
+                key,
+                source: Box::new(At::new(place, source)),
+            },
+            other => other,
         }
     }
 

@@ -68,7 +68,10 @@ impl ErrorKind {
             | io::ErrorKind::FileTooLarge
             | io::ErrorKind::OutOfMemory => ErrorKind::LimitExceeded,
             io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => ErrorKind::InvalidData,
-            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidFilename => ErrorKind::InvalidInput,
+            io::ErrorKind::InvalidInput
+            | io::ErrorKind::InvalidFilename
+            | io::ErrorKind::NotADirectory
+            | io::ErrorKind::IsADirectory => ErrorKind::InvalidInput,
             io::ErrorKind::Unsupported => ErrorKind::Unsupported,
             _ => ErrorKind::Other,
         }

@@ -1,6 +1,6 @@
 //! SDK errors mapped to the family's error.
 
-use anykv_core::{BoxError, Error, ErrorKind};
+use anykv_core::{Described, Error, ErrorKind};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
@@ -8,32 +8,6 @@ pub(crate) const BACKEND: &str = "dynamodb";
 
 /// The longest message an SDK error gets: a chain of causes, never a request or its body.
 const MAX_MESSAGE_LEN: usize = 400;
-
-/// An SDK error: a bounded message of its causes, and the SDK error as the source (to
-/// downcast). Its `Debug` is the message alone: the SDK's own shows the request and its body,
-/// which holds the value.
-struct SdkFailure {
-    message: String,
-    source: BoxError,
-}
-
-impl std::fmt::Debug for SdkFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SdkFailure").field(&self.message).finish()
-    }
-}
-
-impl std::fmt::Display for SdkFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SdkFailure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.source.as_ref())
-    }
-}
 
 /// DynamoDB's error codes and their kinds; throttling counts as unavailable (retryable).
 const CODE_KINDS: &[(&str, ErrorKind)] = &[
@@ -94,15 +68,7 @@ where
     move |error| {
         let kind = kind_of(&error);
         let message = message_of(&error);
-        Error::backend(
-            BACKEND,
-            operation,
-            kind,
-            SdkFailure {
-                message,
-                source: Box::new(error),
-            },
-        )
+        Error::backend(BACKEND, operation, kind, Described::new(message, error))
     }
 }
 

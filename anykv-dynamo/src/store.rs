@@ -11,6 +11,8 @@ use anykv_core::{
     ScanMode, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, Select, WriteRequest,
@@ -126,25 +128,58 @@ pub struct DynamoStorage {
     client: Client,
     table: String,
     namespace: String,
+    /// What errors of reaching the service name: the endpoint, or the region's service.
+    place: std::sync::Arc<str>,
 }
 
 impl DynamoStorage {
     /// Connects with `options`, creating the table first if `options.create_table`.
     pub async fn connect(options: DynamoOptions) -> Result<Self> {
         let client = crate::client::client(&options).await?;
-        if options.create_table {
-            ensure_table(&client, &options.table).await?;
+        let mut store = Self::with_client(client, &options.table, &options.namespace)?;
+        if let Some(endpoint) = &options.endpoint_url {
+            store.place = endpoint.as_str().into();
         }
-        Self::with_client(client, &options.table, &options.namespace)
+        if options.create_table {
+            ensure_table(&store.client, &options.table)
+                .await
+                .map_err(|error| store.name_place(error))?;
+        }
+        Ok(store)
     }
 
     /// A store for `namespace` in `table` with an existing client.
     pub fn with_client(client: Client, table: &str, namespace: &str) -> Result<Self> {
+        let place = match client.config().region() {
+            Some(region) => format!("DynamoDB in {region}"),
+            None => "DynamoDB".to_owned(),
+        };
         Ok(DynamoStorage {
             client,
             table: table.to_owned(),
             namespace: Namespace::new(namespace)?.as_str().to_owned(),
+            place: place.into(),
         })
+    }
+
+    /// Maps an SDK error for `operation`, naming where the store was going when it could not
+    /// get there.
+    fn sdk_error<E>(
+        &self,
+        operation: &'static str,
+    ) -> impl Fn(SdkError<E, HttpResponse>) -> Error + '_
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        move |error| self.name_place(sdk_error(operation)(error))
+    }
+
+    /// `error`, naming the endpoint when it is about reaching it.
+    fn name_place(&self, error: Error) -> Error {
+        match error.kind() {
+            ErrorKind::Unavailable | ErrorKind::TimedOut => error.at(&*self.place),
+            _ => error,
+        }
     }
 
     /// The sync face: the store built on, and driven by, a runtime of its own.
@@ -198,7 +233,7 @@ impl DynamoStorage {
                 .projection_expression(KEYS_AND_EXPIRY)
                 .set_expression_attribute_names(Some(names(&[KEYS_AND_EXPIRY])));
         }
-        let output = request.send().await.map_err(sdk_error("get"))?;
+        let output = request.send().await.map_err(self.sdk_error("get"))?;
         Ok(output.item)
     }
 
@@ -212,7 +247,7 @@ impl DynamoStorage {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
-            .map_err(sdk_error(operation))?;
+            .map_err(self.sdk_error(operation))?;
         let now = Timestamp::now();
         Ok(output.attributes.filter(|item| item::is_live(item, now)))
     }
@@ -252,7 +287,7 @@ impl DynamoStorage {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(sdk_error("get_many"))?;
+                    .map_err(self.sdk_error("get_many"))?;
                 if let Some(mut responses) = output.responses {
                     found.extend(responses.remove(&self.table).unwrap_or_default());
                 }
@@ -289,7 +324,7 @@ impl DynamoStorage {
                     .request_items(&self.table, std::mem::take(&mut pending))
                     .send()
                     .await
-                    .map_err(sdk_error(operation))?;
+                    .map_err(self.sdk_error(operation))?;
                 pending = output
                     .unprocessed_items
                     .and_then(|mut left| left.remove(&self.table))
@@ -342,7 +377,7 @@ impl DynamoStorage {
         if count_only {
             request = request.select(Select::Count);
         }
-        let output = request.send().await.map_err(sdk_error("query"))?;
+        let output = request.send().await.map_err(self.sdk_error("query"))?;
         Ok((
             output.items.unwrap_or_default(),
             output.count,
@@ -415,7 +450,7 @@ impl AsyncKvStorage for DynamoStorage {
             .send()
             .await
             .map(drop)
-            .map_err(sdk_error("set"))
+            .map_err(self.sdk_error("set"))
     }
 
     async fn compare_and_set(
@@ -445,7 +480,7 @@ impl AsyncKvStorage for DynamoStorage {
         match put {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(sdk_error(operation)(error)),
+            Err(error) => Err(self.sdk_error(operation)(error)),
         }
     }
 
@@ -483,7 +518,7 @@ impl AsyncKvStorage for DynamoStorage {
         match updated {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(sdk_error("touch")(error)),
+            Err(error) => Err(self.sdk_error("touch")(error)),
         }
     }
 
@@ -503,7 +538,7 @@ impl AsyncKvStorage for DynamoStorage {
         match deleted {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(sdk_error("compare_and_delete")(error)),
+            Err(error) => Err(self.sdk_error("compare_and_delete")(error)),
         }
     }
 
@@ -650,7 +685,7 @@ impl AsyncKvStorage for DynamoStorage {
                 match deleted {
                     Ok(_) => purged += 1,
                     Err(error) if is_condition_failed(&error) => {}
-                    Err(error) => return Err(sdk_error("purge_expired")(error)),
+                    Err(error) => return Err(self.sdk_error("purge_expired")(error)),
                 }
             }
             match next {

@@ -197,7 +197,7 @@ fn metadata(path: &Path) -> Result<Option<Metadata>> {
         Ok(meta) => Ok(Some(meta)),
         // Removed since it was listed.
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error("evict")(error)),
+        Err(error) => Err(io_error("evict", path)(error)),
     }
 }
 

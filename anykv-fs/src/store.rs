@@ -136,18 +136,18 @@ impl FsStorage {
             Root::Dir(dir) => (dir.clone(), None),
             Root::CacheDir(app) => (FsOptions::cache_root(app)?, None),
             Root::TempDir => {
-                let dir = tempfile::tempdir().map_err(io_error("open"))?;
+                let dir = tempfile::tempdir().map_err(io_error("open", &std::env::temp_dir()))?;
                 (dir.path().to_path_buf(), Some(Arc::new(dir)))
             }
         };
         let dir = root.join(directory_name(&namespace));
-        fs::create_dir_all(&dir).map_err(io_error("open"))?;
+        fs::create_dir_all(&dir).map_err(io_error("open", &dir))?;
         let claim = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(dir.join(CLAIM_LOCK))
-            .map_err(io_error("open"))?;
+            .map_err(io_error("open", &dir))?;
         Ok(FsStorage {
             namespace,
             dir,
@@ -228,7 +228,7 @@ impl FsStorage {
             }),
             Err(error) => {
                 let _ = fs::remove_file(&temp);
-                Err(io_error("set")(error))
+                Err(io_error("set", &self.dir)(error))
             }
         }
     }
@@ -237,7 +237,7 @@ impl FsStorage {
         if self.fsync {
             File::open(&self.dir)
                 .and_then(|dir| dir.sync_all())
-                .map_err(io_error("sync directory"))?;
+                .map_err(io_error("sync directory", &self.dir))?;
         }
         Ok(())
     }
@@ -261,12 +261,13 @@ impl FsStorage {
         let mut file = match open_entry(path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error("read")(error)),
+            Err(error) => return Err(io_error("read", &self.dir)(error)),
         };
         let (header, value) = if values {
             let len = file.metadata().map_or(0, |meta| meta.len());
             let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            file.read_to_end(&mut bytes).map_err(io_error("read"))?;
+            file.read_to_end(&mut bytes)
+                .map_err(io_error("read", &self.dir))?;
             let mut rest = &bytes[..];
             let header = read_header(&mut rest, key, &name())?;
             let header_len = bytes.len() - rest.len();
@@ -366,10 +367,10 @@ impl FsStorage {
         match renamed {
             Ok(()) => self.count_removal(held),
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error(operation)(error)),
+            Err(error) => return Err(io_error(operation, &self.dir)(error)),
         }
         let read = self.read_file(&taken, Some(key), true, Access::Inspect);
-        fs::remove_file(&taken).map_err(io_error(operation))?;
+        fs::remove_file(&taken).map_err(io_error(operation, &self.dir))?;
         let now = Timestamp::now();
         Ok(read?
             .filter(|(header, _)| !header.expires_at.is_some_and(|at| at.is_expired_at(now)))
@@ -378,9 +379,9 @@ impl FsStorage {
 
     /// Removes temporary files older than [`ABANDONED_TEMP_AGE`].
     fn remove_abandoned_temp_files(&self) -> Result<()> {
-        let listing = fs::read_dir(&self.dir).map_err(io_error("purge_expired"))?;
+        let listing = fs::read_dir(&self.dir).map_err(io_error("purge_expired", &self.dir))?;
         for item in listing {
-            let item = item.map_err(io_error("purge_expired"))?;
+            let item = item.map_err(io_error("purge_expired", &self.dir))?;
             let abandoned = item
                 .file_name()
                 .to_str()
@@ -404,7 +405,7 @@ impl FsStorage {
         decide: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
         let file = self.claim.lock().unwrap_or_else(|e| e.into_inner());
-        file.lock().map_err(io_error(operation))?;
+        file.lock().map_err(io_error(operation, &self.dir))?;
         let held = ClaimHeld(&file);
         let outcome = decide();
         drop(held);
@@ -440,9 +441,9 @@ impl FsStorage {
     fn entry_names_with_inodes(
         &self,
     ) -> Result<impl Iterator<Item = Result<(u64, OsString)>> + '_> {
-        let listing = fs::read_dir(&self.dir).map_err(io_error("scan"))?;
+        let listing = fs::read_dir(&self.dir).map_err(io_error("scan", &self.dir))?;
         Ok(listing.filter_map(move |item| match item {
-            Err(error) => Some(Err(io_error("scan")(error))),
+            Err(error) => Some(Err(io_error("scan", &self.dir)(error))),
             Ok(item) => {
                 let name = item.file_name();
                 let entry = is_entry_file(name.to_str()?, self.extension.as_deref());
@@ -477,7 +478,8 @@ impl KvStorage for FsStorage {
             let replaced = self.held_len(&path);
             Ok(fs::rename(&staged.path, &path).map(|()| replaced))
         });
-        let replaced = match renamed.and_then(|renamed| renamed.map_err(io_error("set"))) {
+        let replaced = match renamed.and_then(|renamed| renamed.map_err(io_error("set", &self.dir)))
+        {
             Ok(replaced) => replaced,
             Err(error) => {
                 let _ = fs::remove_file(&staged.path);
@@ -512,7 +514,7 @@ impl KvStorage for FsStorage {
             let replaced = self.held_len(&path);
             fs::rename(&staged.path, &path)
                 .map(|()| Some(replaced))
-                .map_err(io_error(operation))
+                .map_err(io_error(operation, &self.dir))
         });
         match outcome {
             Ok(Some(replaced)) => {
@@ -538,7 +540,7 @@ impl KvStorage for FsStorage {
             let held = self.held_len(&path);
             fs::remove_file(&path)
                 .map(|()| Some(held))
-                .map_err(io_error("compare_and_delete"))
+                .map_err(io_error("compare_and_delete", &self.dir))
         })?;
         let Some(held) = deleted else {
             return Ok(false);
@@ -567,7 +569,7 @@ impl KvStorage for FsStorage {
         let path = self.path_for(key)?;
         match fs::metadata(&path) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(error) => return Err(io_error("contains")(error)),
+            Err(error) => return Err(io_error("contains", &self.dir)(error)),
             // The file's mtime is never later than its entry's expiry (see `Staged`): a
             // modification time still ahead means a live entry, without opening the file.
             Ok(meta) if meta.modified().is_ok_and(|at| at > SystemTime::now()) => {
@@ -626,7 +628,7 @@ impl KvStorage for FsStorage {
         // As `rm -rf` does: by name in the open directory (no path to resolve per file), in
         // batches sorted by inode number (the inode table is then walked in order, not at the
         // random order of a hashed directory).
-        let dir = DirRemover::open(&self.dir).map_err(io_error("clear"))?;
+        let dir = DirRemover::open(&self.dir).map_err(io_error("clear", &self.dir))?;
         let mut names = self.entry_names_with_inodes()?.peekable();
         while names.peek().is_some() {
             let mut batch = names
@@ -638,7 +640,7 @@ impl KvStorage for FsStorage {
                 match dir.remove(&name) {
                     Ok(()) => {}
                     Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(error) => return Err(io_error("clear")(error)),
+                    Err(error) => return Err(io_error("clear", &self.dir)(error)),
                 }
             }
         }
@@ -662,7 +664,7 @@ impl KvStorage for FsStorage {
                 Ok(meta) => bytes += meta.len(),
                 // Deleted since it was listed.
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                Err(error) => return Err(io_error("size")(error)),
+                Err(error) => return Err(io_error("size", &self.dir)(error)),
             }
         }
         Ok(Some(bytes))
@@ -717,7 +719,7 @@ impl Directory for FsStorage {
             Ok(meta) if FileVersion::of(&meta) == *version => match fs::remove_file(path) {
                 Ok(()) => Ok(Some(meta.len())),
                 Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(error) => Err(io_error("evict")(error)),
+                Err(error) => Err(io_error("evict", &self.dir)(error)),
             },
             _ => Ok(None),
         })

@@ -1,7 +1,7 @@
 //! Driver errors mapped to the family's error.
 
-use anykv_core::{Error, ErrorKind};
-use mongodb::error::{ErrorKind as DriverKind, WriteFailure};
+use anykv_core::{Described, Error, ErrorKind};
+use mongodb::error::{ErrorKind as DriverKind, GridFsErrorKind, WriteFailure};
 
 pub(crate) const BACKEND: &str = "mongodb";
 
@@ -58,9 +58,59 @@ pub(crate) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
     }
 }
 
-/// Maps a driver error for `operation`.
+/// Maps a driver error for `operation`. A failed server selection, whose text is a dump of
+/// the topology, reads as one line: each server's address and why it was not usable.
 pub(crate) fn mongo_error(operation: &'static str) -> impl Fn(mongodb::error::Error) -> Error {
-    move |error| Error::backend(BACKEND, operation, kind_of(&error), error)
+    move |error| {
+        // An upload aborted by an error is that error (the abort only cleans up after it).
+        if let DriverKind::GridFs(GridFsErrorKind::AbortError {
+            original_error: Some(original),
+            ..
+        }) = &*error.kind
+        {
+            return mongo_error(operation)(original.clone());
+        }
+        let kind = kind_of(&error);
+        if let DriverKind::ServerSelection { message, .. } = &*error.kind {
+            let message = server_selection_summary(message);
+            return Error::backend(BACKEND, operation, kind, Described::new(message, error));
+        }
+        Error::backend(BACKEND, operation, kind, error)
+    }
+}
+
+/// `Server selection timeout: No available servers. Topology: { Type: Unknown, Servers: [ {
+/// Address: h:1, Type: Unknown, Error: Kind: I/O error: refused, labels: {} } ] }` as
+/// `server selection timed out: no available server (h:1: I/O error: refused)`; a text of
+/// another shape is cut before its topology.
+fn server_selection_summary(message: &str) -> String {
+    let (head, topology) = message.split_once(" Topology:").unwrap_or((message, ""));
+    let servers: Vec<String> = topology
+        .split("Address: ")
+        .skip(1)
+        .map(|server| {
+            let address = server.split([',', ' ']).next().unwrap_or_default();
+            let why = server
+                .split_once("Error: ")
+                .map(|(_, error)| {
+                    let end = [", labels", " }"]
+                        .iter()
+                        .filter_map(|marker| error.find(marker))
+                        .min()
+                        .unwrap_or(error.len());
+                    error[..end].trim_start_matches("Kind: ").to_owned()
+                })
+                .unwrap_or_else(|| "not reached yet".to_owned());
+            format!("{address}: {why}")
+        })
+        .collect();
+    let head = head.trim_end_matches('.');
+    let summary = if servers.is_empty() {
+        head.to_owned()
+    } else {
+        format!("{head} ({})", servers.join("; "))
+    };
+    summary.chars().take(600).collect()
 }
 
 /// Maps an error of a GridFS upload or download stream for `operation`. The stream wraps the
@@ -88,6 +138,23 @@ pub(crate) fn stream_error(operation: &'static str) -> impl Fn(std::io::Error) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_selection_reads_as_one_line_naming_each_server() {
+        let dump = "Server selection timeout: No available servers. Topology: { Type: Unknown, \
+                    Servers: [ { Address: 127.0.0.1:1, Type: Unknown, Error: Kind: I/O error: \
+                    Connection refused (os error 111), labels: {} }, { Address: db2:27017, Type: \
+                    Unknown } ] }";
+        assert_eq!(
+            server_selection_summary(dump),
+            "Server selection timeout: No available servers (127.0.0.1:1: I/O error: \
+             Connection refused (os error 111); db2:27017: not reached yet)"
+        );
+        assert_eq!(
+            server_selection_summary("something else."),
+            "something else"
+        );
+    }
 
     /// A driver error carried by a stream's I/O error keeps its own kind; a bare I/O error gets
     /// the kind of its I/O kind.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anykv_core::{Error, Namespace, Result, StoreUrl};
+use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 
 /// Where and how to connect.
 ///
@@ -274,60 +275,72 @@ impl RedisOptions {
         self
     }
 
-    /// The URL of one node, with credentials and database, as the driver takes it.
-    pub(crate) fn node_url(&self, node: &str) -> String {
-        if let Some(socket) = &self.unix_socket {
-            return self.unix_url(socket);
+    /// The driver's connection settings for one node (`host:port`, ignored for a Unix socket):
+    /// address, TLS, credentials and database, without writing a URL.
+    pub(crate) fn connection_info(&self, node: &str) -> Result<ConnectionInfo> {
+        let addr = match &self.unix_socket {
+            Some(socket) => ConnectionAddr::Unix(socket.clone()),
+            None => {
+                let (host, port) = split_node(node).ok_or_else(|| {
+                    Error::Config(format!("redis node {node:?} is not host:port"))
+                })?;
+                if self.tls {
+                    ConnectionAddr::TcpTls {
+                        host,
+                        port,
+                        insecure: false,
+                        tls_params: None,
+                    }
+                } else {
+                    ConnectionAddr::Tcp(host, port)
+                }
+            }
+        };
+        let mut settings = RedisConnectionInfo::default();
+        if !self.cluster {
+            settings = settings.set_db(self.db);
         }
-        let scheme = if self.tls { "rediss" } else { "redis" };
-        let credentials = match (&self.username, &self.password) {
-            (None, None) => String::new(),
-            (user, password) => format!(
-                "{}:{}@",
-                percent_encode(user.as_deref().unwrap_or("")),
-                percent_encode(password.as_deref().unwrap_or(""))
-            ),
-        };
-        let db = if self.cluster {
-            String::new()
-        } else {
-            format!("/{}", self.db)
-        };
-        format!("{scheme}://{credentials}{node}{db}")
-    }
-}
-
-impl RedisOptions {
-    /// The driver's URL of a Unix socket: credentials and database as parameters.
-    fn unix_url(&self, socket: &std::path::Path) -> String {
-        let mut parameters = vec![format!("db={}", self.db)];
-        if let Some(user) = &self.username {
-            parameters.push(format!("user={}", percent_encode(user)));
+        if let Some(username) = &self.username {
+            settings = settings.set_username(username);
         }
         if let Some(password) = &self.password {
-            parameters.push(format!("pass={}", percent_encode(password)));
+            settings = settings.set_password(password);
         }
-        let path: String = socket
-            .display()
-            .to_string()
-            .split('/')
-            .map(percent_encode)
-            .collect::<Vec<_>>()
-            .join("/");
-        format!("redis+unix://{path}?{}", parameters.join("&"))
+        let info = addr
+            .into_connection_info()
+            .map_err(crate::error::redis_error("connect"))?;
+        Ok(info.set_redis_settings(settings))
+    }
+
+    /// What connection errors name: the server (`host:port` or the socket's path), or the
+    /// cluster's seed nodes. Never a password.
+    pub(crate) fn target(&self) -> String {
+        match (&self.unix_socket, self.cluster) {
+            (Some(socket), _) => socket.display().to_string(),
+            (None, true) => format!("cluster {}", self.nodes.join(",")),
+            (None, false) => self.nodes.join(","),
+        }
     }
 }
 
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// `host:port`, `[v6]:port`, `host` or `[v6]` as the host (without brackets) and the port
+/// (6379 when none is given).
+fn split_node(node: &str) -> Option<(String, u16)> {
+    let (host, port) = match node.rfind(']') {
+        Some(bracket) => {
+            let host = node.get(1..bracket).filter(|_| node.starts_with('['))?;
+            (host, node[bracket + 1..].strip_prefix(':'))
+        }
+        None => match node.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (node, None),
+        },
+    };
+    let port = match port {
+        Some(port) => port.parse().ok()?,
+        None => DEFAULT_PORT,
+    };
+    (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
 /// Whether `host` (`name`, `name:port`, `[v6]` or `[v6]:port`) names its port.
@@ -359,7 +372,13 @@ mod tests {
                 Some("p@ss".to_owned())
             )
         );
-        assert_eq!(o.node_url("h:7"), "redis://user:p%40ss@h:7/3");
+        let info = o.connection_info("h:7")?;
+        assert_eq!(info.addr(), &ConnectionAddr::Tcp("h".into(), 7));
+        let settings = info.redis_settings();
+        assert_eq!(
+            (settings.db(), settings.username(), settings.password()),
+            (3, Some("user"), Some("p@ss"))
+        );
         let c = RedisOptions::from_url("redis+cluster://a:1,b:2?namespace=pages")?;
         assert!(c.cluster && c.nodes == ["a:1", "b:2"] && c.namespace == "pages");
         let defaults = RedisOptions::from_url("redis://cache.local")?;
@@ -390,10 +409,17 @@ mod tests {
             (unix.unix_socket.clone(), unix.db),
             (Some(PathBuf::from("/run/redis x/redis.sock")), 5)
         );
+        let info = unix.connection_info("ignored")?;
         assert_eq!(
-            unix.node_url("ignored"),
-            "redis+unix:///run/redis%20x/redis.sock?db=5"
+            (info.addr(), info.redis_settings().db()),
+            (&ConnectionAddr::Unix("/run/redis x/redis.sock".into()), 5)
         );
+        let v6 = o.connection_info("[::1]:7000")?;
+        assert_eq!(v6.addr(), &ConnectionAddr::Tcp("::1".into(), 7000));
+        assert_eq!(split_node("h"), Some(("h".into(), DEFAULT_PORT)));
+        assert_eq!(split_node("[::1]"), Some(("::1".into(), DEFAULT_PORT)));
+        assert_eq!(split_node("h:x"), None);
+        assert_eq!(split_node(":1"), None);
         Ok(())
     }
 

@@ -5,16 +5,16 @@
 //! replies; only running it differs between the sync and the async connection.
 
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex};
 
-use anykv_core::{Error, ErrorKind, Result};
+use anykv_core::pool::Pool;
+use anykv_core::{Error, Result};
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::{Cmd, Value};
 
 use crate::config::RedisOptions;
-use crate::error::{redis_error, timed_out, unexpected};
+use crate::error::{redis_error, redis_error_at, timed_out_at, unexpected};
 use crate::keys::slot;
 
 /// Commands to run in one go, each with the server key it touches (for cluster routing).
@@ -104,139 +104,109 @@ fn masters_from_cluster_slots(reply: &Value) -> Result<Vec<String>> {
 }
 
 fn cluster_client(options: &RedisOptions) -> Result<ClusterClient> {
-    let urls: Vec<String> = options.nodes.iter().map(|n| options.node_url(n)).collect();
-    ClusterClientBuilder::new(urls)
+    let nodes = options
+        .nodes
+        .iter()
+        .map(|node| options.connection_info(node))
+        .collect::<Result<Vec<_>>>()?;
+    ClusterClientBuilder::new(nodes)
         .connection_timeout(options.connect_timeout)
         .response_timeout(options.response_timeout)
         .retries(2)
         .build()
-        .map_err(redis_error("connect"))
+        .map_err(redis_error_at("connect", &options.target()))
+}
+
+/// The server of a standalone store.
+fn first_node(options: &RedisOptions) -> Result<&str> {
+    options
+        .nodes
+        .first()
+        .map(String::as_str)
+        .ok_or_else(|| Error::Config("redis options name no server".into()))
 }
 
 fn client(options: &RedisOptions, node: &str) -> Result<redis::Client> {
-    redis::Client::open(options.node_url(node)).map_err(redis_error("connect"))
+    redis::Client::open(options.connection_info(node)?).map_err(redis_error_at("connect", node))
 }
 
 // ----------------------------------------------------------------------------------------------
 // Sync
 
-enum SyncLink {
-    Single(redis::Connection),
-    Cluster(Box<ClusterConnection>),
-}
-
-/// Pooled blocking connections, at most `max_sync_connections`; a connection that failed is
-/// dropped (freeing its place), the next call reconnects.
-pub(crate) struct SyncConn {
+/// Makes the blocking connections of a store.
+struct Connector {
     options: RedisOptions,
-    pool: Mutex<SyncPool>,
-    returned: Condvar,
+    /// What connection errors name (see [`RedisOptions::target`]).
+    target: String,
 }
 
-struct SyncPool {
-    idle: Vec<SyncLink>,
-    /// Connections open, idle or checked out.
-    open: usize,
-    /// Callers waiting in `checkout`: a check-in wakes one only when there is one (a
-    /// `notify_one` costs a system call even with nobody waiting).
-    waiting: usize,
-}
-
-impl SyncConn {
-    pub(crate) fn new(options: RedisOptions) -> Self {
-        SyncConn {
-            options,
-            pool: Mutex::new(SyncPool {
-                idle: Vec::new(),
-                open: 0,
-                waiting: 0,
-            }),
-            returned: Condvar::new(),
-        }
-    }
-
+impl Connector {
     fn connect_node(&self, node: &str) -> Result<redis::Connection> {
+        let target = self.node_target(node);
         let conn = client(&self.options, node)?
             .get_connection_with_timeout(self.options.connect_timeout)
-            .map_err(redis_error("connect"))?;
+            .map_err(redis_error_at("connect", target))?;
         conn.set_read_timeout(Some(self.options.response_timeout))
             .and_then(|()| conn.set_write_timeout(Some(self.options.response_timeout)))
-            .map_err(redis_error("connect"))?;
+            .map_err(redis_error_at("connect", target))?;
         Ok(conn)
+    }
+
+    /// What errors on `node` name: the node, or the socket's path.
+    fn node_target<'a>(&'a self, node: &'a str) -> &'a str {
+        match self.options.unix_socket {
+            Some(_) => &self.target,
+            None => node,
+        }
     }
 
     fn connect(&self) -> Result<SyncLink> {
         if self.options.cluster {
             let conn = cluster_client(&self.options)?
                 .get_connection()
-                .map_err(redis_error("connect"))?;
+                .map_err(redis_error_at("connect", &self.target))?;
             conn.set_read_timeout(Some(self.options.response_timeout))
-                .map_err(redis_error("connect"))?;
+                .map_err(redis_error_at("connect", &self.target))?;
             Ok(SyncLink::Cluster(Box::new(conn)))
         } else {
-            Ok(SyncLink::Single(self.connect_node(&self.options.nodes[0])?))
+            Ok(SyncLink::Single(
+                self.connect_node(first_node(&self.options)?)?,
+            ))
         }
     }
+}
 
-    /// An idle connection, a new one while fewer than the maximum are open, or else the next one
-    /// returned (for up to the connect plus the response timeout).
-    fn checkout(&self, operation: &'static str) -> Result<SyncLink> {
-        let patience = self.options.connect_timeout + self.options.response_timeout;
-        let deadline = std::time::Instant::now() + patience;
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(link) = pool.idle.pop() {
-                return Ok(link);
-            }
-            if pool.open < self.options.max_sync_connections.max(1) {
-                pool.open += 1;
-                drop(pool);
-                let link = self.connect();
-                if link.is_err() {
-                    self.forget_one();
-                }
-                return link;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Err(Error::backend(
-                    crate::error::BACKEND,
-                    operation,
-                    ErrorKind::TimedOut,
-                    format!(
-                        "all {} sync connections stayed busy for {patience:?}",
-                        self.options.max_sync_connections
-                    ),
-                ));
-            }
-            pool.waiting += 1;
-            pool = self
-                .returned
-                .wait_timeout(pool, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-            pool.waiting -= 1;
-        }
-    }
+enum SyncLink {
+    Single(redis::Connection),
+    Cluster(Box<ClusterConnection>),
+}
 
-    fn checkin(&self, link: SyncLink) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        pool.idle.push(link);
-        let wake = pool.waiting > 0;
-        drop(pool);
-        if wake {
-            self.returned.notify_one();
-        }
-    }
+/// Pooled blocking connections, at most `max_sync_connections` (the shared [`Pool`]); a caller
+/// waits for one at most the connect plus the response timeout. A connection that failed is
+/// dropped (freeing its place), the next call reconnects.
+pub(crate) struct SyncConn {
+    options: RedisOptions,
+    /// What connection errors name (see [`RedisOptions::target`]).
+    target: String,
+    pool: Pool<SyncLink>,
+}
 
-    /// A checked-out connection was dropped: its place is free.
-    fn forget_one(&self) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        pool.open = pool.open.saturating_sub(1);
-        let wake = pool.waiting > 0;
-        drop(pool);
-        if wake {
-            self.returned.notify_one();
+impl SyncConn {
+    pub(crate) fn new(options: RedisOptions) -> Self {
+        let connector = Connector {
+            options: options.clone(),
+            target: options.target(),
+        };
+        let patience = options.connect_timeout + options.response_timeout;
+        SyncConn {
+            pool: Pool::new(
+                crate::error::BACKEND,
+                options.max_sync_connections,
+                patience,
+                move || connector.connect(),
+            ),
+            target: options.target(),
+            options,
         }
     }
 
@@ -245,8 +215,8 @@ impl SyncConn {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
-        let mut link = self.checkout(operation)?;
-        let replies = match &mut link {
+        let mut link = self.pool.lease(operation)?;
+        let replies = match &mut *link {
             SyncLink::Single(conn) => match plan.into_single() {
                 Ok(cmd) => cmd.query::<Value>(conn).map(|reply| vec![reply]),
                 Err(plan) => plan.into_pipeline().query::<Vec<Value>>(conn),
@@ -259,21 +229,10 @@ impl SyncConn {
                 pipe.query::<Vec<Value>>(conn.as_mut())
             }
         };
-        match replies {
-            Ok(replies) => {
-                self.checkin(link);
-                Ok(replies)
-            }
-            Err(error) => {
-                if crate::error::is_retryable(&error) {
-                    drop(link);
-                    self.forget_one();
-                } else {
-                    self.checkin(link);
-                }
-                Err(redis_error(operation)(error))
-            }
+        if replies.as_ref().is_err_and(crate::error::is_retryable) {
+            link.discard();
         }
+        replies.map_err(redis_error_at(operation, &self.target))
     }
 
     /// The masters to SCAN one by one on a cluster; `None` on a single server, whose keys the
@@ -289,7 +248,11 @@ impl SyncConn {
 
     /// A direct connection to one node, for SCAN.
     pub(crate) fn node(&self, node: &str) -> Result<NodeConn> {
-        Ok(NodeConn(self.connect_node(node)?))
+        let connector = Connector {
+            options: self.options.clone(),
+            target: self.target.clone(),
+        };
+        Ok(NodeConn(connector.connect_node(node)?))
     }
 }
 
@@ -315,6 +278,8 @@ enum AsyncLink {
 /// A multiplexed async connection that reconnects by itself, created on first use.
 pub(crate) struct AsyncConn {
     options: RedisOptions,
+    /// What connection errors name (see [`RedisOptions::target`]).
+    target: String,
     link: tokio::sync::OnceCell<AsyncLink>,
     /// The link bounds every request by the response timeout itself (the connection manager
     /// this store configures), so a call needs no timer of its own: one timer fewer per call.
@@ -326,6 +291,7 @@ impl AsyncConn {
     pub(crate) fn new(options: RedisOptions) -> Self {
         AsyncConn {
             link_times_out: !options.cluster,
+            target: options.target(),
             options,
             link: tokio::sync::OnceCell::new(),
         }
@@ -334,6 +300,7 @@ impl AsyncConn {
     /// Uses an existing connection manager instead of making one.
     pub(crate) fn with_manager(options: RedisOptions, manager: ConnectionManager) -> Self {
         AsyncConn {
+            target: options.target(),
             options,
             link: tokio::sync::OnceCell::new_with(Some(AsyncLink::Single(manager))),
             link_times_out: false,
@@ -357,24 +324,24 @@ impl AsyncConn {
                 let conn = cluster_client(options)?
                     .get_async_connection()
                     .await
-                    .map_err(redis_error("connect"))?;
+                    .map_err(redis_error_at("connect", &self.target))?;
                 Ok::<_, Error>(AsyncLink::Cluster(conn))
             } else {
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(options.connect_timeout))
                     .set_response_timeout(Some(options.response_timeout))
                     .set_number_of_retries(1);
-                let conn = client(options, &options.nodes[0])?
+                let conn = client(options, first_node(options)?)?
                     .get_connection_manager_with_config(config)
                     .await
-                    .map_err(redis_error("connect"))?;
+                    .map_err(redis_error_at("connect", &self.target))?;
                 Ok(AsyncLink::Single(conn))
             }
         };
         let deadline = options.connect_timeout + options.response_timeout;
         let link = tokio::time::timeout(deadline, self.link.get_or_try_init(|| connect))
             .await
-            .map_err(|_| timed_out("connect"))??;
+            .map_err(|_| timed_out_at("connect", &self.target))??;
         Ok(link.clone())
     }
 
@@ -397,8 +364,10 @@ impl AsyncConn {
                             .await
                     }
                 }
-                .map_err(redis_error(operation)),
-                AsyncLink::Cluster(conn) => run_by_slot(operation, plan, conn).await,
+                .map_err(redis_error_at(operation, &self.target)),
+                AsyncLink::Cluster(conn) => run_by_slot(plan, conn)
+                    .await
+                    .map_err(redis_error_at(operation, &self.target)),
             }
         };
         if self.link_times_out {
@@ -406,7 +375,7 @@ impl AsyncConn {
         }
         tokio::time::timeout(self.options.response_timeout, work)
             .await
-            .map_err(|_| timed_out(operation))?
+            .map_err(|_| timed_out_at(operation, &self.target))?
     }
 
     /// See [`SyncConn::scan_nodes`].
@@ -427,17 +396,16 @@ impl AsyncConn {
         let conn = client(&self.options, node)?
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(redis_error("connect"))?;
+            .map_err(redis_error_at("connect", node))?;
         Ok(AsyncNodeConn(conn))
     }
 }
 
 /// Runs a plan on a cluster: one pipeline per hash slot, all sent concurrently.
 async fn run_by_slot(
-    operation: &'static str,
     plan: Plan,
     conn: redis::cluster_async::ClusterConnection,
-) -> Result<Vec<Value>> {
+) -> redis::RedisResult<Vec<Value>> {
     let count = plan.cmds.len();
     let mut all_indexes = Vec::new();
     let sends: Vec<_> = plan
@@ -451,14 +419,14 @@ async fn run_by_slot(
             async move { pipe.query_async::<Vec<Value>>(&mut conn).await }
         })
         .collect();
-    let replies = try_join_all(sends).await.map_err(redis_error(operation))?;
+    let replies = try_join_all(sends).await?;
     let mut ordered = vec![Value::Nil; count];
     for (indexes, replies) in all_indexes.iter().zip(replies) {
         if replies.len() != indexes.len() {
-            return Err(unexpected(
-                operation,
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::UnexpectedReturnType,
                 "reply count differs from command count",
-            ));
+            )));
         }
         for (&index, reply) in indexes.iter().zip(replies) {
             ordered[index] = reply;

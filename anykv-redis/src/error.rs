@@ -1,6 +1,6 @@
 //! Driver errors mapped to the family's error.
 
-use anykv_core::{Error, ErrorKind};
+use anykv_core::{At, Error, ErrorKind};
 use redis::{RedisError, ServerErrorKind};
 
 pub(crate) const BACKEND: &str = "redis";
@@ -31,12 +31,37 @@ pub(crate) fn kind_of(error: &RedisError) -> ErrorKind {
         redis::ErrorKind::Server(ServerErrorKind::NoPerm)
         | redis::ErrorKind::AuthenticationFailed => ErrorKind::PermissionDenied,
         redis::ErrorKind::InvalidClientConfig => ErrorKind::Config,
+        // `SELECT n` beyond the server's `databases`, sent while connecting.
+        _ if error.to_string().contains("DB index is out of range") => ErrorKind::Config,
         redis::ErrorKind::Server(ServerErrorKind::ExecAbort) => ErrorKind::Conflict,
         _ => match error.code() {
             Some("OOM") => ErrorKind::LimitExceeded,
             Some("NOAUTH" | "WRONGPASS") => ErrorKind::PermissionDenied,
             _ => ErrorKind::Other,
         },
+    }
+}
+
+/// Maps a driver error for `operation` on the connection to `target`: errors of the connection
+/// itself (refused, dropped, timed out, a configuration the server refuses) name the target;
+/// the server's answers to a command do not need to.
+pub(crate) fn redis_error_at<'a>(
+    operation: &'static str,
+    target: &'a str,
+) -> impl Fn(RedisError) -> Error + 'a {
+    move |error| {
+        let kind = kind_of(&error);
+        if matches!(
+            kind,
+            ErrorKind::Unavailable
+                | ErrorKind::TimedOut
+                | ErrorKind::Config
+                | ErrorKind::PermissionDenied
+        ) || operation == "connect"
+        {
+            return Error::backend(BACKEND, operation, kind, At::new(target, error));
+        }
+        Error::backend(BACKEND, operation, kind, error)
     }
 }
 
@@ -50,13 +75,13 @@ pub(crate) fn redis_error(operation: &'static str) -> impl Fn(RedisError) -> Err
     move |error| Error::backend(BACKEND, operation, kind_of(&error), error)
 }
 
-/// The error for a call that outlived the response timeout.
-pub(crate) fn timed_out(operation: &'static str) -> Error {
+/// The error for a call on the connection to `target` that outlived the response timeout.
+pub(crate) fn timed_out_at(operation: &'static str, target: &str) -> Error {
     Error::backend(
         BACKEND,
         operation,
         ErrorKind::TimedOut,
-        "no reply within the response timeout",
+        format!("{target}: no reply within the response timeout"),
     )
 }
 

@@ -6,7 +6,6 @@ mod caps;
 mod config;
 mod error;
 mod key_listing;
-mod pool;
 mod sql;
 mod store;
 

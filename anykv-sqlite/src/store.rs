@@ -9,7 +9,7 @@ use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
+    At, BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
     ScanMode, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
 };
 use rusqlite::types::Value as SqlValue;
@@ -18,21 +18,37 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtensio
 use crate::batch::SqliteBatch;
 use crate::caps::Capped;
 use crate::config::{Location, SqliteOptions};
-use crate::error::{db_error, BACKEND};
+use crate::error::{db_error, open_error, BACKEND};
 use crate::key_listing;
-use crate::pool::Pool;
 use crate::sql::{Sql, MAX_IN_PARAMS};
+use anykv_core::pool::Pool;
 
 /// Room kept in a row for the key and the expiry column when computing the value limit.
 const ROW_OVERHEAD: usize = anykv_core::MAX_KEY_LEN + 64;
 
 /// One database file (or in-memory database) and its connections, shared by its stores.
 struct Database {
-    pool: Pool,
+    pool: Pool<Connection>,
     path: Option<PathBuf>,
     hard_max_value: usize,
     /// Keeps a temporary directory alive as long as a store uses it.
     _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    /// Runs `work` with a connection of the pool; its errors name the database file.
+    fn with<R>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        self.pool
+            .with(operation, work)
+            .map_err(|error| match &self.path {
+                Some(path) => error.at(path.display().to_string()),
+                None => error,
+            })
+    }
 }
 
 /// A [`KvStorage`] in one table of a SQLite database.
@@ -73,8 +89,15 @@ impl SqliteStorage {
         };
         if let Some(parent) = path.as_deref().and_then(Path::parent) {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::backend(BACKEND, "open", ErrorKind::of_io(&e), e))?;
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    let kind = ErrorKind::of_io(&e);
+                    Error::backend(
+                        BACKEND,
+                        "open",
+                        kind,
+                        At::new(parent.display().to_string(), e),
+                    )
+                })?;
             }
         }
         // Every connection to `:memory:` (or a `mode=memory` URI) opens a database of its own:
@@ -85,15 +108,27 @@ impl SqliteStorage {
             let (path, options) = (path.clone(), options.clone());
             move || connect(path.as_deref(), &options)
         };
-        let first = open()?;
+        let place = path.as_deref().map(|path| path.display().to_string());
+        let name_path = |error: Error| match &place {
+            Some(place) => error.at(place.clone()),
+            None => error,
+        };
+        let first = open().map_err(name_path)?;
         let hard_max_value = first
             .limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH)
             .map_err(db_error("open"))
             .map(usize::try_from)?
             .unwrap_or(0)
             .saturating_sub(ROW_OVERHEAD);
+        // A caller waits for a connection as long as SQLite waits for a lock: one timeout rule.
+        let pool = Pool::new(BACKEND, pool_size, options.busy_timeout, open)
+            .with_first(first)
+            .with_recycle(|conn: &mut Connection| {
+                // A transaction left open (an error or a panic) is never handed on.
+                conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok()
+            });
         let db = Arc::new(Database {
-            pool: Pool::new(first, pool_size, Box::new(open)),
+            pool,
             path,
             hard_max_value,
             _temp_dir: temp_dir,
@@ -116,7 +151,7 @@ impl SqliteStorage {
         caps: SizeCaps,
     ) -> Result<Self> {
         let sql = Arc::new(Sql::new(&namespace));
-        db.pool.with(|conn| {
+        db.with("create table", |conn| {
             retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
         })?;
         let capped = caps
@@ -186,7 +221,7 @@ impl SqliteStorage {
     /// log before and after, so that the main file and the `-wal` file both shrink. (`clear()`
     /// deletes rows and leaves their pages free for reuse; the file shrinks only on `vacuum()`.)
     pub fn vacuum(&self) -> Result<()> {
-        self.db.pool.with(|conn| {
+        self.db.with("vacuum", |conn| {
             conn.execute_batch(
                 "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
             )
@@ -207,7 +242,7 @@ impl SqliteStorage {
         operation: &'static str,
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<R>,
     ) -> Result<R> {
-        self.db.pool.with(|conn| {
+        self.db.with(operation, |conn| {
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db_error(operation))?;
@@ -226,7 +261,7 @@ impl SqliteStorage {
         work: impl FnOnce(&Connection) -> Result<R>,
     ) -> Result<R> {
         match self.capped {
-            None => self.db.pool.with(|conn| work(conn)),
+            None => self.db.with(operation, |conn| work(conn)),
             Some(_) => self.capped_write_transaction(operation, keep, |tx| work(tx)),
         }
     }
@@ -267,8 +302,7 @@ impl SqliteStorage {
         work: impl FnOnce(&Connection) -> rusqlite::Result<R>,
     ) -> Result<R> {
         self.db
-            .pool
-            .with(|conn| work(conn).map_err(db_error(operation)))
+            .with(operation, |conn| work(conn).map_err(db_error(operation)))
     }
 
     fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Page> {
@@ -380,10 +414,9 @@ fn is_memory_path(path: &Path) -> bool {
 /// Opens and configures one connection.
 fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     let conn = match path {
-        Some(path) => Connection::open(path),
-        None => Connection::open_in_memory(),
-    }
-    .map_err(db_error("open"))?;
+        Some(path) => Connection::open(path).map_err(open_error(path)),
+        None => Connection::open_in_memory().map_err(db_error("open")),
+    }?;
     conn.busy_timeout(options.busy_timeout)
         .map_err(db_error("open"))?;
     conn.set_prepared_statement_cache_capacity(64);

@@ -136,4 +136,39 @@ fn errors_name_namespace_and_key() {
         "{shown}"
     );
     assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains(&format!("127.0.0.1:{port}")),
+        "no host: {shown}"
+    );
+}
+
+/// A database number beyond the server's `databases` (16 here) is a configuration error at the
+/// first call, on both faces, naming the server; not a retryable one.
+#[cfg(feature = "redis")]
+#[test]
+fn a_database_beyond_the_servers_is_a_configuration_error() {
+    let server = anykv_test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let url = server.url();
+    let authority = url.find("://").map_or(0, |at| at + 3);
+    let base = match url[authority..].find(['/', '?']) {
+        Some(end) => &url[..authority + end],
+        None => url,
+    };
+    for layout in ["", "&hash=true"] {
+        let url = format!("{base}/17?namespace=db17{layout}");
+        let sync = open(&url).and_then(|store| store.set("k", b"v", None));
+        let runtime = anykv_test_support::runtime();
+        let nonblocking =
+            runtime.block_on(async { open_async(&url).await?.set("k", b"v", None).await });
+        for outcome in [sync, nonblocking] {
+            let error = outcome
+                .err()
+                .unwrap_or_else(|| panic!("{url}: a write to database 17 of 16 succeeded"));
+            assert_eq!(error.kind(), anykv::ErrorKind::Config, "{url}: {error}");
+            assert!(
+                error.to_string().contains("DB index is out of range"),
+                "{url}: {error}"
+            );
+        }
+    }
 }
