@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p anykv-bench [--quick] [--report DIR] [GROUP…]`; the groups are
 //! sqlite, fs, memory, redis, redis-async (the async face's rows only, also part of redis),
-//! mongodb and dynamodb, all by default, and only the servers of the groups named are started.
+//! mongodb, dynamodb and facade (`keys()` through `anykv::open_async` beside the store used
+//! directly, on SQLite and Redis), all by default, and only the servers of the groups named are started.
 //! `--quick` runs a tenth of the work in 2 rounds instead of 6, on 100-byte values only (about
 //! a minute on a 2-core machine), and only prints. A full run of
 //! every group also writes `docs/benchmarks.md` and `docs/benchmarks.svg`; `--report DIR` writes
@@ -12,6 +13,7 @@
 mod async_redis;
 mod clear;
 mod concurrency;
+mod facade;
 mod raw;
 mod raw_dynamo;
 mod raw_mongo;
@@ -38,6 +40,7 @@ const GROUPS: &[&str] = &[
     "redis-async",
     "mongodb",
     "dynamodb",
+    "facade",
 ];
 
 const KEYS: usize = 1000;
@@ -90,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // Only the servers of the groups this run covers are started.
     let async_redis_rows = wants("redis") || wants("redis-async");
-    let redis = async_redis_rows
+    let redis = (async_redis_rows || wants("facade"))
         .then(anykv_test_support::redis)
         .transpose()?;
     let mongo = wants("mongodb")
@@ -146,6 +149,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(redis) = redis.as_ref().filter(|_| async_redis_rows && size < 1024) {
             rows.extend(async_redis::rows(redis.url(), &value, scale).map_err(|e| e.to_string())?);
+        }
+        if wants("facade") && size < 1024 {
+            let redis_url = redis.as_ref().map(|redis| redis.url());
+            rows.extend(
+                facade::rows(dir.path(), redis_url, &value, scale).map_err(|e| e.to_string())?,
+            );
         }
         if let Some(mongo) = &mongo {
             let options = anykv_mongo::MongoOptions::new(mongo.url())

@@ -41,6 +41,10 @@ enum Bug {
     CompareAndSetNeverWins,
     /// `pop` never returns (a store that hangs).
     PopHangs,
+    /// `Store::info` names no namespace.
+    InfoWithoutNamespace,
+    /// `purge_expired` left to its default (which removes nothing) under `ExpiryRemoval::Purge`.
+    NoPurge,
 }
 
 /// The gap between the comparison and the write of the planted non-atomic conditional writes:
@@ -118,6 +122,9 @@ impl ToyStore {
 impl Store for ToyStore {
     fn info(&self) -> StoreInfo<'_> {
         let info = StoreInfo::new("toy").max_value_len(1 << 20);
+        if self.bug == Bug::InfoWithoutNamespace {
+            return info;
+        }
         match self.prefix.strip_suffix('/') {
             Some(namespace) => info.namespace(namespace),
             None => info,
@@ -286,6 +293,9 @@ impl KvStorage for ToyStore {
     }
 
     fn purge_expired(&self) -> Result<usize> {
+        if self.bug == Bug::NoPurge {
+            return Ok(0);
+        }
         let now = Timestamp::now();
         let mut table = self.lock();
         let before = table.len();
@@ -400,6 +410,32 @@ planted! {
     comparisons_matching_a_prefix: CompareMatchesPrefix => compare_and_swap_semantics;
     comparisons_seeing_expired_values: CompareSeesExpired => compare_and_swap_semantics;
     compare_and_set_dropping_the_ttl: CompareAndSetDropsTtl => compare_and_swap_semantics;
+}
+
+/// A store that leaves out a part the suite needs fails only the checks that need it, and each
+/// of their reports says what to add.
+#[test]
+fn a_missing_part_is_named_by_the_checks_that_need_it() {
+    for (bug, hint) in [
+        (Bug::InfoWithoutNamespace, "StoreInfo::namespace"),
+        (Bug::NoPurge, "implement KvStorage::purge_expired"),
+    ] {
+        let failures: Vec<String> = anykv_conformance::CHECKS
+            .iter()
+            .filter_map(|check| check.run_on(&ToyBackend::with_bug(bug)).err())
+            .collect();
+        assert!(!failures.is_empty(), "{bug:?} passed the whole suite");
+        for report in &failures {
+            assert!(
+                report.contains(hint),
+                "{bug:?}: a report does not say {hint:?}:\n{report}"
+            );
+        }
+        println!(
+            "{bug:?}: {} checks fail, each saying {hint:?}",
+            failures.len()
+        );
+    }
 }
 
 /// A store whose conditional write never succeeds fails the counter check (it hung before).

@@ -1,7 +1,7 @@
 //! DynamoDB-only behaviour: the item-size limit at its worst case, the TTL attribute in epoch
 //! seconds beside the exact expiry, idempotent table creation.
 
-use anykv_core::{AsyncKvStorage, Error, KvStorage, Store, MAX_KEY_LEN};
+use anykv_core::{AsyncKvStorage, Error, Store, MAX_KEY_LEN};
 use std::time::Duration;
 
 use anykv_dynamo::DynamoOptions;

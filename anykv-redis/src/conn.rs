@@ -16,13 +16,22 @@ use redis::{Cmd, Value};
 use crate::config::RedisOptions;
 use crate::error::{redis_error, redis_error_at, timed_out_at, unexpected};
 use crate::keys::slot;
+use crate::script::{is_unknown_script, Lua};
 
 /// Commands to run in one go, each with the server key it touches (for cluster routing).
 /// Operations that must be atomic use one Lua script on one key instead of MULTI/EXEC, so they
 /// work the same on a cluster.
 #[derive(Default)]
 pub(crate) struct Plan {
-    cmds: Vec<(Cmd, Vec<u8>)>,
+    cmds: Vec<Planned>,
+}
+
+/// One command of a plan.
+struct Planned {
+    cmd: Cmd,
+    key: Vec<u8>,
+    /// The script, when `cmd` is its `EVALSHA` (see [`Lua`]).
+    script: Option<&'static Lua>,
 }
 
 impl Plan {
@@ -33,36 +42,95 @@ impl Plan {
         plan
     }
 
+    /// A plan of one script call (`call` made by [`Lua::call`]).
+    pub(crate) fn script(script: &'static Lua, call: Cmd, key: Vec<u8>) -> Self {
+        let mut plan = Plan::default();
+        plan.push_script(script, call, key);
+        plan
+    }
+
     /// Adds a command touching `key`.
     pub(crate) fn push(&mut self, cmd: Cmd, key: Vec<u8>) {
-        self.cmds.push((cmd, key));
+        self.cmds.push(Planned {
+            cmd,
+            key,
+            script: None,
+        });
+    }
+
+    /// Adds a script call (made by [`Lua::call`]) touching `key`.
+    pub(crate) fn push_script(&mut self, script: &'static Lua, call: Cmd, key: Vec<u8>) {
+        self.cmds.push(Planned {
+            cmd: call,
+            key,
+            script: Some(script),
+        });
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.cmds.is_empty()
     }
 
-    /// The commands as one pipeline (moved, not copied: values can be large).
-    /// The command of a one-command plan (sent alone: no pipeline to build or decode), or the
-    /// plan itself.
-    fn into_single(mut self) -> std::result::Result<Cmd, Self> {
+    /// The command of a one-command plan (sent alone: no pipeline to build or decode), with its
+    /// script if it calls one; or the plan itself.
+    fn into_single(mut self) -> std::result::Result<(Cmd, Option<&'static Lua>), Self> {
         match self.cmds.len() {
-            1 => self.cmds.pop().map(|(cmd, _)| cmd).ok_or(self),
+            1 => self
+                .cmds
+                .pop()
+                .map(|planned| (planned.cmd, planned.script))
+                .ok_or(self),
             _ => Err(self),
         }
     }
 
+    /// The commands with their keys, script calls in full (a pipeline's other commands run
+    /// even when one script is unknown: see [`Lua`]).
+    fn into_cmds(self) -> impl Iterator<Item = (Cmd, Vec<u8>)> {
+        self.cmds.into_iter().map(|planned| match planned.script {
+            Some(script) => (script.in_full(&planned.cmd), planned.key),
+            None => (planned.cmd, planned.key),
+        })
+    }
+
+    /// The commands as one pipeline.
     fn into_pipeline(self) -> redis::Pipeline {
-        pipeline(self.cmds.into_iter().map(|(cmd, _)| cmd))
+        pipeline(self.into_cmds().map(|(cmd, _)| cmd))
     }
 
     /// The commands grouped by hash slot, each with its index in the plan.
     fn by_slot(self) -> BTreeMap<u16, Vec<(usize, Cmd)>> {
         let mut groups: BTreeMap<u16, Vec<(usize, Cmd)>> = BTreeMap::new();
-        for (index, (cmd, key)) in self.cmds.into_iter().enumerate() {
+        for (index, (cmd, key)) in self.into_cmds().enumerate() {
             groups.entry(slot(&key)).or_default().push((index, cmd));
         }
         groups
+    }
+}
+
+/// Sends one command on a blocking connection; an unknown script is sent again in full.
+fn query_one(
+    conn: &mut dyn redis::ConnectionLike,
+    cmd: Cmd,
+    script: Option<&'static Lua>,
+) -> redis::RedisResult<Value> {
+    match (cmd.query::<Value>(conn), script) {
+        (Err(error), Some(script)) if is_unknown_script(&error) => script.in_full(&cmd).query(conn),
+        (reply, _) => reply,
+    }
+}
+
+/// [`query_one`] on an async connection.
+async fn query_one_async(
+    conn: &mut impl redis::aio::ConnectionLike,
+    cmd: Cmd,
+    script: Option<&'static Lua>,
+) -> redis::RedisResult<Value> {
+    match (cmd.query_async::<Value>(conn).await, script) {
+        (Err(error), Some(script)) if is_unknown_script(&error) => {
+            script.in_full(&cmd).query_async(conn).await
+        }
+        (reply, _) => reply,
     }
 }
 
@@ -218,16 +286,19 @@ impl SyncConn {
         let mut link = self.pool.lease(operation)?;
         let replies = match &mut *link {
             SyncLink::Single(conn) => match plan.into_single() {
-                Ok(cmd) => cmd.query::<Value>(conn).map(|reply| vec![reply]),
+                Ok((cmd, script)) => query_one(conn, cmd, script).map(|reply| vec![reply]),
                 Err(plan) => plan.into_pipeline().query::<Vec<Value>>(conn),
             },
-            SyncLink::Cluster(conn) => {
-                let mut pipe = redis::cluster::cluster_pipe();
-                for (cmd, _) in plan.cmds {
-                    pipe.add_command(cmd);
+            SyncLink::Cluster(conn) => match plan.into_single() {
+                Ok((cmd, script)) => query_one(conn.as_mut(), cmd, script).map(|reply| vec![reply]),
+                Err(plan) => {
+                    let mut pipe = redis::cluster::cluster_pipe();
+                    for (cmd, _) in plan.into_cmds() {
+                        pipe.add_command(cmd);
+                    }
+                    pipe.query::<Vec<Value>>(conn.as_mut())
                 }
-                pipe.query::<Vec<Value>>(conn.as_mut())
-            }
+            },
         };
         if replies.as_ref().is_err_and(crate::error::is_retryable) {
             link.discard();
@@ -354,8 +425,7 @@ impl AsyncConn {
         let work = async {
             match link {
                 AsyncLink::Single(mut conn) => match plan.into_single() {
-                    Ok(cmd) => cmd
-                        .query_async::<Value>(&mut conn)
+                    Ok((cmd, script)) => query_one_async(&mut conn, cmd, script)
                         .await
                         .map(|reply| vec![reply]),
                     Err(plan) => {
@@ -365,9 +435,13 @@ impl AsyncConn {
                     }
                 }
                 .map_err(redis_error_at(operation, &self.target)),
-                AsyncLink::Cluster(conn) => run_by_slot(plan, conn)
-                    .await
-                    .map_err(redis_error_at(operation, &self.target)),
+                AsyncLink::Cluster(mut conn) => match plan.into_single() {
+                    Ok((cmd, script)) => query_one_async(&mut conn, cmd, script)
+                        .await
+                        .map(|reply| vec![reply]),
+                    Err(plan) => run_by_slot(plan, conn).await,
+                }
+                .map_err(redis_error_at(operation, &self.target)),
             }
         };
         if self.link_times_out {

@@ -16,7 +16,7 @@
 //! before the index existed). `purge_expired` works through the due members too.
 //!
 //! Where the server expires fields itself, `HLEN` may count fields it hides as expired; the
-//! scripts remove those among the due members first (see `due_lua!`), so the rule above holds
+//! scripts remove those among the due members first (see `lua/hash/due.lua`), so the rule above holds
 //! on every server.
 
 use std::collections::HashSet;
@@ -31,48 +31,10 @@ use crate::error::unexpected;
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next};
 use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
+use crate::script::Lua;
 
 /// Bytes added to every value.
 pub(crate) const HEADER_LEN: usize = 17;
-
-/// Lua: `live_payload(stored, now)`, the value of a stored field if it is live, else `nil`.
-macro_rules! live_payload_lua {
-    () => {
-        r"
-local function live_payload(stored, now)
-  if not stored then return nil end
-  local header = string.sub(stored, 1, 1)
-  if header == 'N' then return string.sub(stored, 2) end
-  if header == 'E' and tonumber(string.sub(stored, 2, 17), 16) > now then
-    return string.sub(stored, 18)
-  end
-  return nil
-end
-"
-    };
-}
-
-/// Lua: `stored_expiry(stored)`, the expiry (ms) of a stored field value, or `nil` for none or
-/// an unreadable header; `index_field(index, field, stored)` puts a field just written into the
-/// expiry index (or takes it out when it has no expiry).
-macro_rules! expiry_index_lua {
-    () => {
-        r"
-local function stored_expiry(stored)
-  if string.sub(stored, 1, 1) ~= 'E' then return nil end
-  return tonumber(string.sub(stored, 2, 17), 16)
-end
-local function index_field(index, field, stored)
-  local at = stored_expiry(stored)
-  if at then
-    redis.call('ZADD', index, at, field)
-  else
-    redis.call('ZREM', index, field)
-  end
-end
-"
-    };
-}
 
 /// Why a field is reported instead of listed.
 const NOT_UTF8: &str = "hash field name is not UTF-8";
@@ -85,88 +47,19 @@ pub(crate) const MAX_DUE: usize = 1000;
 
 /// `set` / `set_many` of entries of which some have an expiry: the fields and their index
 /// entries in one step. KEYS[1] hash, KEYS[2] index; ARGV: field, encoded value, field, ….
-const SET_INDEXED: &str = concat!(
-    expiry_index_lua!(),
-    r"
-for i = 1, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  index_field(KEYS[2], ARGV[i], ARGV[i + 1])
-end
-return 0
-"
-);
-
-/// Lua (after `expiry_index_lua!`): the due members of the expiry index and what they hold.
-///
-/// `due_members(index, now, native, count)`: up to `count` members scored at or before `now`
-/// or, on a server that expires fields itself (`native`), before its own clock if that is
-/// later (a field the server hides has a native expiry at or after the one in its header, but
-/// the clocks of client and server may differ).
-///
-/// `settle_due(hash, index, now, native, due)`: the due fields that are held and expired by
-/// their header (to leave out or delete), and how many fields the server had expired itself
-/// and still held; members whose field is gone, has no expiry or a later one are dropped or
-/// rescored on the way. On a `native` server an expired field may be hidden from every read yet
-/// still counted by `HLEN` until the server's expiry cycle reaches it (Valkey 9 keeps it
-/// through reads; Redis 8 deletes it when a read meets it): `read_due` removes such a field,
-/// so `HLEN` afterwards counts only fields a read can see.
-macro_rules! due_lua {
-    () => {
-        r"
-local function due_members(index, now, native, count)
-  local until_ms = now
-  if native then
-    local time = redis.call('TIME')
-    until_ms = math.max(now, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
-  end
-  return redis.call('ZRANGEBYSCORE', index, '-inf', until_ms, 'LIMIT', 0, count)
-end
-local function read_due(hash, field, native)
-  if not native then return redis.call('HGET', hash, field), false end
-  local held = redis.call('HLEN', hash)
-  local stored = redis.call('HGET', hash, field)
-  if stored then return stored, false end
-  if redis.call('HLEN', hash) < held then return nil, true end
-  redis.call('HSET', hash, field, '')
-  local hidden = redis.call('HLEN', hash) == held
-  redis.call('HDEL', hash, field)
-  return nil, hidden
-end
-local function settle_due(hash, index, now, native, due)
-  local expired, hidden = {}, 0
-  for _, field in ipairs(due) do
-    local stored, was_hidden = read_due(hash, field, native)
-    local at = stored and stored_expiry(stored)
-    if at and at <= now then
-      expired[#expired + 1] = field
-    elseif stored then
-      index_field(index, field, stored)
-    else
-      if was_hidden then hidden = hidden + 1 end
-      redis.call('ZREM', index, field)
-    end
-  end
-  return expired, hidden
-end
-"
-    };
-}
+static SET_INDEXED: Lua = Lua::new(concat!(
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/set_indexed.lua")
+));
 
 /// `len`: `HLEN` less the due members of the index whose fields are still held and expired.
 /// KEYS[1] hash, KEYS[2] index; ARGV: now (ms), [`INDEXED`], [`MAX_DUE`], native ('1' or '0').
 /// -1 when the index is not complete, -2 when more than MAX_DUE members are due.
-const LEN: &str = concat!(
-    expiry_index_lua!(),
-    due_lua!(),
-    r"
-if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
-local now, limit, native = tonumber(ARGV[1]), tonumber(ARGV[3]), ARGV[4] == '1'
-local due = due_members(KEYS[2], now, native, limit + 1)
-if #due > limit then return -2 end
-local expired = settle_due(KEYS[1], KEYS[2], now, native, due)
-return redis.call('HLEN', KEYS[1]) - #expired
-"
-);
+static LEN: Lua = Lua::new(concat!(
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/due.lua"),
+    include_str!("lua/hash/len.lua")
+));
 
 /// Fields a hash may hold for `keys()` to list them in one reply (`HKEYS`); a larger hash is
 /// listed by pages of `HSCAN` (values included before Redis 7.4). The reply holds at most
@@ -179,129 +72,65 @@ pub(crate) const MAX_LISTED: usize = 16 * 1024;
 /// [`MAX_DUE`], [`MAX_LISTED`], native ('1' or '0'). `{fields, expired fields}`; -1 when the
 /// index is not complete, -2 when more than MAX_DUE members are due, -3 when the hash holds
 /// more than MAX_LISTED.
-const LIST_KEYS: &str = concat!(
-    expiry_index_lua!(),
-    due_lua!(),
-    r"
-if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return -1 end
-if redis.call('HLEN', KEYS[1]) > tonumber(ARGV[4]) then return -3 end
-local now, limit, native = tonumber(ARGV[1]), tonumber(ARGV[3]), ARGV[5] == '1'
-local due = due_members(KEYS[2], now, native, limit + 1)
-if #due > limit then return -2 end
-local expired = settle_due(KEYS[1], KEYS[2], now, native, due)
-return {redis.call('HKEYS', KEYS[1]), expired}
-"
-);
+static LIST_KEYS: Lua = Lua::new(concat!(
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/due.lua"),
+    include_str!("lua/hash/list_keys.lua")
+));
 
 /// Builds the index of the given fields from what they hold now. KEYS[1] hash, KEYS[2] index;
 /// ARGV fields.
-const INDEX_FIELDS: &str = concat!(
-    expiry_index_lua!(),
-    r"
-for i = 1, #ARGV do
-  local stored = redis.call('HGET', KEYS[1], ARGV[i])
-  if stored then index_field(KEYS[2], ARGV[i], stored) end
-end
-return 0
-"
-);
+static INDEX_FIELDS: Lua = Lua::new(concat!(
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/index_fields.lua")
+));
 
 /// `clear`: the hash and its index go, and the (empty) index is complete.
 /// KEYS[1] hash, KEYS[2] index; ARGV[1] [`INDEXED`].
-const CLEAR: &str = r"
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
-return 0
-";
+static CLEAR: Lua = Lua::new(include_str!("lua/hash/clear.lua"));
 
 /// `set_if_absent` and `compare_and_set`: writes the field unless it holds a live value
 /// (ARGV[5] absent), or only if its live value is ARGV[5].
 /// KEYS[1] hash, KEYS[2] index; ARGV: field, encoded value, now (ms), native ttl (ms, 0 for
 /// none or unsupported), expected value.
-const COMPARE_AND_SET: &str = concat!(
-    live_payload_lua!(),
-    expiry_index_lua!(),
-    r"
-local current = live_payload(redis.call('HGET', KEYS[1], ARGV[1]), tonumber(ARGV[3]))
-if #ARGV < 5 then
-  if current then return 0 end
-elseif current ~= ARGV[5] then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-index_field(KEYS[2], ARGV[1], ARGV[2])
-if ARGV[4] ~= '0' then
-  redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
-end
-return 1
-"
-);
+static COMPARE_AND_SET: Lua = Lua::new(concat!(
+    include_str!("lua/hash/live_payload.lua"),
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/compare_and_set.lua")
+));
 
 /// `touch`: rewrites a live field's header in the server (the value never travels), and sets or
 /// (by the rewrite) clears its native expiry. KEYS[1] hash, KEYS[2] index; ARGV: field, now
 /// (ms), new header, native ttl (ms, 0 for none or unsupported). 1 touched, 0 no live field,
 /// -1 unreadable field.
-const TOUCH: &str = concat!(
-    live_payload_lua!(),
-    expiry_index_lua!(),
-    r"
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-local header = stored and string.sub(stored, 1, 1)
-if stored and header ~= 'N' and not (header == 'E' and tonumber(string.sub(stored, 2, 17), 16)) then
-  return -1
-end
-local payload = live_payload(stored, tonumber(ARGV[2]))
-if not payload then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3] .. payload)
-index_field(KEYS[2], ARGV[1], ARGV[3])
-if ARGV[4] ~= '0' then
-  redis.call('HPEXPIRE', KEYS[1], ARGV[4], 'FIELDS', 1, ARGV[1])
-end
-return 1
-"
-);
+static TOUCH: Lua = Lua::new(concat!(
+    include_str!("lua/hash/live_payload.lua"),
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/touch.lua")
+));
 
 /// `compare_and_delete`: deletes the field only if its live value is ARGV[3].
 /// KEYS[1] hash; ARGV: field, now (ms), expected value.
-const COMPARE_AND_DELETE: &str = concat!(
-    live_payload_lua!(),
-    r"
-if live_payload(redis.call('HGET', KEYS[1], ARGV[1]), tonumber(ARGV[2])) ~= ARGV[3] then
-  return 0
-end
-return redis.call('HDEL', KEYS[1], ARGV[1])
-"
-);
+static COMPARE_AND_DELETE: Lua = Lua::new(concat!(
+    include_str!("lua/hash/live_payload.lua"),
+    include_str!("lua/hash/compare_and_delete.lua")
+));
 
 /// `purge_expired`, one batch: deletes the expired fields among the first ARGV[2] due members
 /// of the index, counting those the server had expired itself and still held (removed on the
 /// way). KEYS[1] hash, KEYS[2] index; ARGV: now (ms), batch size, native ('1' or '0'),
 /// [`INDEXED`]. `{removed, due members checked}`; -1 when the index is not complete.
-const PURGE_DUE: &str = concat!(
-    expiry_index_lua!(),
-    due_lua!(),
-    r"
-if not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return -1 end
-local now, native = tonumber(ARGV[1]), ARGV[3] == '1'
-local due = due_members(KEYS[2], now, native, tonumber(ARGV[2]))
-local expired, hidden = settle_due(KEYS[1], KEYS[2], now, native, due)
-for _, field in ipairs(expired) do
-  redis.call('HDEL', KEYS[1], field)
-  redis.call('ZREM', KEYS[2], field)
-end
-return {#expired + hidden, #due}
-"
-);
+static PURGE_DUE: Lua = Lua::new(concat!(
+    include_str!("lua/hash/expiry_index.lua"),
+    include_str!("lua/hash/due.lua"),
+    include_str!("lua/hash/purge_due.lua")
+));
 
 /// Due members one [`PURGE_DUE`] call checks.
 pub(crate) const PURGE_BATCH: usize = 500;
 
 /// Reads and deletes fields atomically. KEYS[1] hash; ARGV fields. Returns the old values.
-const TAKE: &str = r"
-local values = redis.call('HMGET', KEYS[1], unpack(ARGV))
-redis.call('HDEL', KEYS[1], unpack(ARGV))
-return values
-";
+static TAKE: Lua = Lua::new(include_str!("lua/hash/take.lua"));
 
 /// Fields per `TAKE` script call.
 const TAKE_CHUNK: usize = 1000;
@@ -437,11 +266,16 @@ impl HashOps {
         Plan::one(cmd, self.hash.clone())
     }
 
-    /// `EVAL script 2 <hash> <index>`, for the arguments to follow.
-    fn script(&self, script: &str) -> Cmd {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script).arg(2).arg(&self.hash).arg(&self.index);
+    /// `EVALSHA <script> 2 <hash> <index>`, for the arguments to follow.
+    fn script(&self, script: &'static Lua) -> Cmd {
+        let mut cmd = script.call(2);
+        cmd.arg(&self.hash).arg(&self.index);
         cmd
+    }
+
+    /// The plan of one call of `script` (made by [`script`](Self::script)).
+    fn script_plan(&self, script: &'static Lua, call: Cmd) -> Plan {
+        Plan::script(script, call, self.hash.clone())
     }
 
     /// Asks whether the server knows HPEXPIRE.
@@ -505,8 +339,9 @@ impl HashOps {
             return Ok(Plan::default());
         }
         // Without an expiry among them, the index needs nothing (stale members are harmless).
-        let mut write = if entries.iter().any(|entry| entry.ttl.is_some()) {
-            self.script(SET_INDEXED)
+        let indexed = entries.iter().any(|entry| entry.ttl.is_some());
+        let mut write = if indexed {
+            self.script(&SET_INDEXED)
         } else {
             self.cmd("HSET")
         };
@@ -515,7 +350,11 @@ impl HashOps {
                 .arg(entry.key)
                 .arg(encode(entry.value, expiry_from_ttl(entry.ttl, now)?));
         }
-        plan.push(write, self.hash.clone());
+        if indexed {
+            plan.push_script(&SET_INDEXED, write, self.hash.clone());
+        } else {
+            plan.push(write, self.hash.clone());
+        }
         for entry in entries {
             self.push_native_ttl(&mut plan, entry.key, entry.ttl)?;
         }
@@ -535,7 +374,7 @@ impl HashOps {
             (true, Some(ttl)) => ttl_millis(ttl)?,
             _ => 0,
         };
-        let mut cmd = self.script(COMPARE_AND_SET);
+        let mut cmd = self.script(&COMPARE_AND_SET);
         cmd.arg(key)
             .arg(encode(value, expiry_from_ttl(ttl, now)?))
             .arg(now.as_millis())
@@ -543,7 +382,7 @@ impl HashOps {
         if let Some(expected) = expected {
             cmd.arg(expected);
         }
-        Ok(self.plan(cmd))
+        Ok(self.script_plan(&COMPARE_AND_SET, cmd))
     }
 
     /// `touch`, as one script (decoded by [`decode_touch`](Self::decode_touch)).
@@ -553,12 +392,12 @@ impl HashOps {
             (true, Some(ttl)) => ttl_millis(ttl)?,
             _ => 0,
         };
-        let mut cmd = self.script(TOUCH);
+        let mut cmd = self.script(&TOUCH);
         cmd.arg(key)
             .arg(now.as_millis())
             .arg(encode(b"", expiry_from_ttl(ttl, now)?))
             .arg(native);
-        Ok(self.plan(cmd))
+        Ok(self.script_plan(&TOUCH, cmd))
     }
 
     pub(crate) fn decode_touch(key: &str, replies: Vec<Value>) -> Result<bool> {
@@ -570,15 +409,14 @@ impl HashOps {
 
     /// `compare_and_delete`, as one script.
     pub(crate) fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Plan {
-        let cmd = redis::cmd("EVAL")
-            .arg(COMPARE_AND_DELETE)
-            .arg(1)
+        let cmd = COMPARE_AND_DELETE
+            .call(1)
             .arg(&self.hash)
             .arg(key)
             .arg(Timestamp::now().as_millis())
             .arg(expected)
             .to_owned();
-        self.plan(cmd)
+        self.script_plan(&COMPARE_AND_DELETE, cmd)
     }
 
     pub(crate) fn decode_flag(operation: &'static str, replies: Vec<Value>) -> Result<bool> {
@@ -593,12 +431,12 @@ impl HashOps {
         let mut plan = Plan::default();
         // Lua's unpack() takes at most ~8000 values: one script call per chunk.
         for chunk in keys.chunks(TAKE_CHUNK) {
-            let mut cmd = redis::cmd("EVAL");
-            cmd.arg(TAKE).arg(1).arg(&self.hash);
+            let mut cmd = TAKE.call(1);
+            cmd.arg(&self.hash);
             for key in chunk {
                 cmd.arg(*key);
             }
-            plan.push(cmd, self.hash.clone());
+            plan.push_script(&TAKE, cmd, self.hash.clone());
         }
         plan
     }
@@ -651,7 +489,7 @@ impl HashOps {
     }
 
     pub(crate) fn clear(&self) -> Plan {
-        self.plan(self.script(CLEAR).arg(INDEXED).to_owned())
+        self.script_plan(&CLEAR, self.script(&CLEAR).arg(INDEXED).to_owned())
     }
 
     /// Whether the server expires fields itself, as the scripts take it.
@@ -666,13 +504,13 @@ impl HashOps {
     /// `len` from the index, as one script (decoded by [`decode_len`](Self::decode_len)).
     pub(crate) fn len(&self) -> Plan {
         let cmd = self
-            .script(LEN)
+            .script(&LEN)
             .arg(Timestamp::now().as_millis())
             .arg(INDEXED)
             .arg(MAX_DUE)
             .arg(self.native_arg())
             .to_owned();
-        self.plan(cmd)
+        self.script_plan(&LEN, cmd)
     }
 
     pub(crate) fn decode_len(replies: Vec<Value>) -> Result<Indexed<usize>> {
@@ -685,14 +523,14 @@ impl HashOps {
     /// The live keys in one step, for hashes of at most [`MAX_LISTED`] fields.
     pub(crate) fn list_keys(&self) -> Plan {
         let cmd = self
-            .script(LIST_KEYS)
+            .script(&LIST_KEYS)
             .arg(Timestamp::now().as_millis())
             .arg(INDEXED)
             .arg(MAX_DUE)
             .arg(MAX_LISTED)
             .arg(self.native_arg())
             .to_owned();
-        self.plan(cmd)
+        self.script_plan(&LIST_KEYS, cmd)
     }
 
     pub(crate) fn decode_list_keys(replies: Vec<Value>) -> Result<Indexed<Vec<Result<String>>>> {
@@ -755,11 +593,11 @@ impl HashOps {
         if fields.is_empty() {
             return Plan::default();
         }
-        let mut cmd = self.script(INDEX_FIELDS);
+        let mut cmd = self.script(&INDEX_FIELDS);
         for field in fields {
             cmd.arg(field);
         }
-        self.plan(cmd)
+        self.script_plan(&INDEX_FIELDS, cmd)
     }
 
     /// Marks the index complete, once every field has been indexed.
@@ -775,13 +613,13 @@ impl HashOps {
     /// One batch of `purge_expired` (decoded by [`decode_purge`](Self::decode_purge)).
     pub(crate) fn purge_due(&self) -> Plan {
         let cmd = self
-            .script(PURGE_DUE)
+            .script(&PURGE_DUE)
             .arg(Timestamp::now().as_millis())
             .arg(PURGE_BATCH)
             .arg(self.native_arg())
             .arg(INDEXED)
             .to_owned();
-        self.plan(cmd)
+        self.script_plan(&PURGE_DUE, cmd)
     }
 
     pub(crate) fn decode_purge(replies: Vec<Value>) -> Result<Indexed<PurgedBatch>> {

@@ -11,38 +11,19 @@ use crate::conn::Plan;
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next, ok_or_nil, pexpiretime};
 use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
+use crate::script::Lua;
 
 /// Reads a value and its absolute expiry in one atomic step.
-const GET_WITH_EXPIRY: &str =
-    "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
+static GET_WITH_EXPIRY: Lua = Lua::new(include_str!("lua/key/get_with_expiry.lua"));
 
 /// `compare_and_set`: KEYS[1] the key; ARGV: expected value, new value, ttl in ms ('' for none).
-const COMPARE_AND_SET: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[3] == '' then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
-return 1
-";
+static COMPARE_AND_SET: Lua = Lua::new(include_str!("lua/key/compare_and_set.lua"));
 
 /// `compare_and_delete`: KEYS[1] the key; ARGV[1] the expected value.
-const COMPARE_AND_DELETE: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
-";
+static COMPARE_AND_DELETE: Lua = Lua::new(include_str!("lua/key/compare_and_delete.lua"));
 
 /// `touch`: KEYS[1] the key; ARGV[1] the new ttl in ms ('' for none). 0 if there is no key.
-const TOUCH: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[1] == '' then
-  redis.call('PERSIST', KEYS[1])
-else
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return 1
-";
+static TOUCH: Lua = Lua::new(include_str!("lua/key/touch.lua"));
 
 /// The operation name of a conditional write: `set_if_absent` when nothing is expected.
 pub(crate) fn conditional_operation(expected: Option<&[u8]>) -> &'static str {
@@ -92,12 +73,8 @@ impl KeyOps {
     /// GET and PEXPIRETIME atomically (a script touching one key: works on a cluster too).
     pub(crate) fn get_entry(&self, key: &str) -> Plan {
         let server_key = self.layout.server_key(key);
-        let cmd = redis::cmd("EVAL")
-            .arg(GET_WITH_EXPIRY)
-            .arg(1)
-            .arg(&server_key)
-            .to_owned();
-        Plan::one(cmd, server_key)
+        let cmd = GET_WITH_EXPIRY.call(1).arg(&server_key).to_owned();
+        Plan::script(&GET_WITH_EXPIRY, cmd, server_key)
     }
 
     pub(crate) fn decode_entry(replies: Vec<Value>) -> Result<Option<Entry>> {
@@ -154,14 +131,12 @@ impl KeyOps {
         };
         let server_key = self.layout.server_key(key);
         let ttl = ttl.map(ttl_millis).transpose()?;
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(COMPARE_AND_SET)
-            .arg(1)
-            .arg(&server_key)
+        let mut cmd = COMPARE_AND_SET.call(1);
+        cmd.arg(&server_key)
             .arg(expected)
             .arg(value)
             .arg(ttl.map(|ms| ms.to_string()).unwrap_or_default());
-        Ok(Plan::one(cmd, server_key))
+        Ok(Plan::script(&COMPARE_AND_SET, cmd, server_key))
     }
 
     /// Decodes `SET NX`'s answer or the script's 0 / 1.
@@ -174,13 +149,12 @@ impl KeyOps {
 
     pub(crate) fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Plan {
         let server_key = self.layout.server_key(key);
-        let cmd = redis::cmd("EVAL")
-            .arg(COMPARE_AND_DELETE)
-            .arg(1)
+        let cmd = COMPARE_AND_DELETE
+            .call(1)
             .arg(&server_key)
             .arg(expected)
             .to_owned();
-        Plan::one(cmd, server_key)
+        Plan::script(&COMPARE_AND_DELETE, cmd, server_key)
     }
 
     pub(crate) fn delete(&self, key: &str) -> Plan {
@@ -194,13 +168,8 @@ impl KeyOps {
             Some(ttl) => ttl_millis(ttl)?.to_string(),
             None => String::new(),
         };
-        let cmd = redis::cmd("EVAL")
-            .arg(TOUCH)
-            .arg(1)
-            .arg(&server_key)
-            .arg(ttl)
-            .to_owned();
-        Ok(Plan::one(cmd, server_key))
+        let cmd = TOUCH.call(1).arg(&server_key).arg(ttl).to_owned();
+        Ok(Plan::script(&TOUCH, cmd, server_key))
     }
 
     /// The number of keys the DEL commands of a plan removed.

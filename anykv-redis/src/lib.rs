@@ -10,6 +10,7 @@ mod key_ops;
 mod keys;
 mod reply;
 mod scan;
+mod script;
 mod store;
 
 pub use config::RedisOptions;

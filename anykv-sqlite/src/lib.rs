@@ -1,14 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-mod batch;
 mod caps;
 mod config;
+mod connection;
 mod error;
 mod key_listing;
 mod sql;
 mod store;
+mod transaction;
 
-pub use batch::SqliteBatch;
 pub use config::{Location, SqliteOptions};
 pub use store::SqliteStorage;
+pub use transaction::SqliteBatch;

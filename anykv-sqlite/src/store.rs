@@ -13,14 +13,17 @@ use anykv_core::{
     ScanMode, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
 };
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use crate::batch::SqliteBatch;
 use crate::caps::Capped;
 use crate::config::{Location, SqliteOptions};
-use crate::error::{db_error, open_error, BACKEND};
+use crate::connection::{connect, is_memory_path, retry_busy};
+use crate::error::{db_error, BACKEND};
 use crate::key_listing;
 use crate::sql::{Sql, MAX_IN_PARAMS};
+use crate::transaction::{
+    delete_entry, execute_write, read_entry, read_held_entry, write_entry, SqliteBatch,
+};
 use anykv_core::pool::Pool;
 
 /// Room kept in a row for the key and the expiry column when computing the value limit.
@@ -214,7 +217,9 @@ impl SqliteStorage {
     /// # Ok::<(), anykv_core::Error>(())
     /// ```
     pub fn batch<R>(&self, work: impl FnOnce(&SqliteBatch<'_>) -> Result<R>) -> Result<R> {
-        self.capped_write_transaction("batch", None, |tx| work(&SqliteBatch::new(tx, self)))
+        self.capped_write_transaction("batch", None, |tx| {
+            work(&SqliteBatch::new(tx, &self.sql, self.max_value_len))
+        })
     }
 
     /// Rebuilds the database file to reclaim free space (`VACUUM`), and truncates the write-ahead
@@ -229,11 +234,7 @@ impl SqliteStorage {
         })
     }
 
-    pub(crate) fn sql(&self) -> &Sql {
-        &self.sql
-    }
-
-    pub(crate) fn check_write(&self, key: &str, value: &[u8]) -> Result<()> {
+    fn check_write(&self, key: &str, value: &[u8]) -> Result<()> {
         check_entry(BACKEND, key, value, self.max_value_len)
     }
 
@@ -400,138 +401,6 @@ fn record_from_row(
         value,
         expires_at,
     })
-}
-
-/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a `file:` URI
-/// with `:memory:` or `mode=memory`.
-fn is_memory_path(path: &Path) -> bool {
-    let text = path.to_string_lossy();
-    text == ":memory:"
-        || (text.starts_with("file:")
-            && (text.contains(":memory:") || text.contains("mode=memory")))
-}
-
-/// Opens and configures one connection.
-fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
-    let conn = match path {
-        Some(path) => Connection::open(path).map_err(open_error(path)),
-        None => Connection::open_in_memory().map_err(db_error("open")),
-    }?;
-    conn.busy_timeout(options.busy_timeout)
-        .map_err(db_error("open"))?;
-    conn.set_prepared_statement_cache_capacity(64);
-    let journal = if options.wal && !path.is_none_or(is_memory_path) {
-        "WAL"
-    } else {
-        "DELETE"
-    };
-    let synchronous = match (options.fast_save, options.wal) {
-        (true, _) => "OFF",
-        (false, true) => "NORMAL",
-        (false, false) => "FULL",
-    };
-    retry_busy(|| {
-        conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
-        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
-    })
-    .map_err(db_error("open"))?;
-    Ok(conn)
-}
-
-/// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not
-/// always call the busy handler for them.
-fn retry_busy<R>(mut work: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result<R> {
-    let mut attempt = 0;
-    loop {
-        match work() {
-            Err(error)
-                if attempt < 200
-                    && matches!(
-                        error.sqlite_error_code(),
-                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-                    ) =>
-            {
-                attempt += 1;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Writes one entry with the `set` or `set_if_absent` statement; returns whether a row changed.
-pub(crate) fn write_entry(
-    conn: &Connection,
-    sql: &str,
-    key: &str,
-    value: &[u8],
-    ttl: Option<Duration>,
-    conditional: bool,
-) -> Result<bool> {
-    let operation = if conditional { "set_if_absent" } else { "set" };
-    let mut stmt = conn.prepare_cached(sql).map_err(db_error(operation))?;
-    execute_write(&mut stmt, key, value, ttl, Timestamp::now(), conditional)
-}
-
-/// Runs a prepared `set` or `set_if_absent` statement for one entry written at `now`.
-fn execute_write(
-    stmt: &mut rusqlite::Statement<'_>,
-    key: &str,
-    value: &[u8],
-    ttl: Option<Duration>,
-    now: Timestamp,
-    conditional: bool,
-) -> Result<bool> {
-    let expires_at = expiry_from_ttl(ttl, now)?.map(Timestamp::as_millis);
-    let operation = if conditional { "set_if_absent" } else { "set" };
-    let changed = if conditional {
-        stmt.execute(params![key.as_bytes(), value, expires_at, now.as_millis()])
-    } else {
-        stmt.execute(params![key.as_bytes(), value, expires_at])
-    }
-    .map_err(db_error(operation))?;
-    Ok(changed > 0)
-}
-
-/// Reads one live entry.
-pub(crate) fn read_entry(
-    conn: &Connection,
-    sql: &Sql,
-    key: &str,
-) -> rusqlite::Result<Option<Entry>> {
-    let mut stmt = conn.prepare_cached(&sql.get)?;
-    stmt.query_row(
-        params![key.as_bytes(), Timestamp::now().as_millis()],
-        entry_of_row,
-    )
-    .optional()
-}
-
-/// Reads one entry, live or expired (until purged).
-fn read_held_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<Option<Entry>> {
-    let mut stmt = conn.prepare_cached(&sql.get_stale)?;
-    stmt.query_row(params![key.as_bytes()], entry_of_row)
-        .optional()
-}
-
-/// The entry of a row of `value, expires_at`.
-fn entry_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
-    Ok(Entry {
-        value: row.get(0)?,
-        expires_at: row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis),
-    })
-}
-
-/// Deletes one entry; returns whether it was live.
-pub(crate) fn delete_entry(conn: &Connection, sql: &Sql, key: &str) -> rusqlite::Result<bool> {
-    let mut stmt = conn.prepare_cached(&sql.delete)?;
-    let live = stmt
-        .query_row(
-            params![key.as_bytes(), Timestamp::now().as_millis()],
-            |row| row.get::<_, bool>(0),
-        )
-        .optional()?;
-    Ok(live.unwrap_or(false))
 }
 
 impl Store for SqliteStorage {

@@ -15,7 +15,8 @@ pub fn typed_and_signed_agree_across_faces(backend: &dyn Backend) -> CheckResult
     let namespace = unique_namespace("faces");
     let sync_raw = backend.open(&namespace).ctx("open")?;
     let async_raw = backend.open_async(&namespace).ctx("open_async")?;
-    let other_raw = backend.open(&unique_namespace("faces_other")).ctx("open")?;
+    let other_name = unique_namespace("faces_other");
+    let other_raw = backend.open(&other_name).ctx("open")?;
     let keys = signer(&[("k1", "secret")])?;
     let blocking: Typed<_, Response> = Typed::new(Signed::new(sync_raw.clone(), keys.clone()));
     let asynchronous: AsyncTyped<_, Response> = AsyncTyped::new(Signed::new_async(async_raw, keys));
@@ -106,9 +107,7 @@ pub fn typed_and_signed_agree_across_faces(backend: &dyn Backend) -> CheckResult
         blocking.get_many(&["m1", "m2"]).ctx("get_many")? == vec![Some(response()); 2],
         "the async face's set_many"
     );
-    let other_async = backend
-        .open_async(other_raw.namespace_name().unwrap_or_default())
-        .ctx("open_async")?;
+    let other_async = backend.open_async(&other_name).ctx("open_async")?;
     let other_signed = Signed::new_async(other_async, signer(&[("k1", "secret")])?);
     let error = crate::runtime(1)?.block_on(async {
         anykv_core::AsyncKvStorage::get(&other_signed, "copied")
@@ -117,7 +116,9 @@ pub fn typed_and_signed_agree_across_faces(backend: &dyn Backend) -> CheckResult
     });
     ensure!(
         matches!(error, Some(Error::BadSignature { .. })),
-        "a value copied into another namespace, read on the async face: expected BadSignature, got {error:?}"
+        "a value copied into another namespace, read on the async face: expected BadSignature, \
+         got {error:?} ({})",
+        super::NAMESPACE_HINT
     );
     other_raw.clear().ctx("clear")?;
     sync_raw.clear().ctx("clear")

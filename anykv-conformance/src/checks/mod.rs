@@ -259,6 +259,15 @@ pub fn run_all(backend: &dyn Backend) -> CheckResult {
     }
 }
 
+/// What a report says when signatures did not bind a namespace: where the namespace comes from.
+pub(crate) const NAMESPACE_HINT: &str =
+    "signatures bind the namespace a store names in Store::info: add StoreInfo::namespace";
+
+/// What a report says when `purge_expired` removed nothing of what expired.
+pub(crate) const PURGE_HINT: &str = "a store that says ExpiryRemoval::Purge must implement \
+     KvStorage::purge_expired (its default removes nothing); a store whose server drops expired \
+     entries itself says ExpiryRemoval::Server";
+
 /// Opens a store in a fresh namespace for one check.
 pub(crate) fn fresh(
     backend: &dyn Backend,

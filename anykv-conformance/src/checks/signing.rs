@@ -20,8 +20,9 @@ pub fn signatures_bind_namespace_and_expiry(backend: &dyn Backend) -> CheckResul
     let raw_b = backend.open(&name_b).ctx("open")?;
     ensure!(
         raw_a.namespace_name() == Some(name_a.as_str()),
-        "namespace_name() is {:?}, expected {name_a:?}: signatures cannot be bound to it",
-        raw_a.namespace_name()
+        "namespace_name() is {:?}, expected {name_a:?}: signatures cannot be bound to it ({})",
+        raw_a.namespace_name(),
+        super::NAMESPACE_HINT
     );
     let signer = signer(&[("k1", "secret")])?;
     let signed_a = Signed::new(raw_a.clone(), signer.clone());
@@ -33,7 +34,8 @@ pub fn signatures_bind_namespace_and_expiry(backend: &dyn Backend) -> CheckResul
     let error = signed_b.get("k").err();
     ensure!(
         matches!(error, Some(Error::BadSignature { .. })),
-        "a value copied into another namespace: expected BadSignature, got {error:?}"
+        "a value copied into another namespace: expected BadSignature, got {error:?} ({})",
+        super::NAMESPACE_HINT
     );
 
     // The entry underneath loses its expiry while it is still alive: only the signature holds

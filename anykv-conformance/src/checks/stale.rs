@@ -74,7 +74,8 @@ pub fn stale_reads_see_expired_entries_until_purged(backend: &dyn Backend) -> Ch
     let purged = store.get_stale("short").ctx("get_stale")?;
     ensure!(
         purged.is_none(),
-        "get_stale after purge_expired still found {purged:?}"
+        "get_stale after purge_expired still found {purged:?} ({})",
+        super::PURGE_HINT
     );
     ensure!(
         store.get_stale("hour").ctx("get_stale")?.is_some(),

@@ -313,7 +313,12 @@ pub fn purge_expired_removes_only_expired(backend: &dyn Backend) -> CheckResult 
     match backend.capabilities().expiry {
         ExpiryRemoval::Purge => ensure!(
             purged == 4,
-            "purge_expired removed {purged} entries; 4 had expired"
+            "purge_expired removed {purged} entries; 4 had expired{}",
+            if purged == 0 {
+                format!(" ({})", super::PURGE_HINT)
+            } else {
+                String::new()
+            }
         ),
         ExpiryRemoval::Server => ensure!(
             purged <= 4,

@@ -1,0 +1,67 @@
+//! Opening one connection: the file, the busy timeout, the journal and sync modes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anykv_core::Result;
+use rusqlite::{Connection, ErrorCode};
+
+use crate::config::SqliteOptions;
+use crate::error::{db_error, open_error};
+
+/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a `file:` URI
+/// with `:memory:` or `mode=memory`.
+pub(crate) fn is_memory_path(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:"
+        || (text.starts_with("file:")
+            && (text.contains(":memory:") || text.contains("mode=memory")))
+}
+
+/// Opens and configures one connection.
+pub(crate) fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
+    let conn = match path {
+        Some(path) => Connection::open(path).map_err(open_error(path)),
+        None => Connection::open_in_memory().map_err(db_error("open")),
+    }?;
+    conn.busy_timeout(options.busy_timeout)
+        .map_err(db_error("open"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    let journal = if options.wal && !path.is_none_or(is_memory_path) {
+        "WAL"
+    } else {
+        "DELETE"
+    };
+    let synchronous = match (options.fast_save, options.wal) {
+        (true, _) => "OFF",
+        (false, true) => "NORMAL",
+        (false, false) => "FULL",
+    };
+    retry_busy(|| {
+        conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
+        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
+    })
+    .map_err(db_error("open"))?;
+    Ok(conn)
+}
+
+/// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not
+/// always call the busy handler for them.
+pub(crate) fn retry_busy<R>(mut work: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result<R> {
+    let mut attempt = 0;
+    loop {
+        match work() {
+            Err(error)
+                if attempt < 200
+                    && matches!(
+                        error.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    ) =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
