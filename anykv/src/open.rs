@@ -103,7 +103,7 @@ pub async fn open_default_async() -> Result<Box<dyn AsyncKvStorage>> {
 fn default_url() -> Result<String> {
     std::env::var(URL_VARIABLE).map_err(|_| {
         Error::Config(format!(
-            "{URL_VARIABLE} is not set: set it to a store URL such as sqlite:///var/cache/app.db"
+            "{URL_VARIABLE} is not set: set it to a store URL such as sqlite://cache.db (a file in the working directory)"
         ))
     })
 }
