@@ -39,6 +39,10 @@ pub struct RedisOptions {
     pub tls: bool,
     /// The namespace of the store.
     pub namespace: String,
+    /// The first part of every server key of the store, before the namespace: `None` for the
+    /// defaults `kv` (`kv:<namespace>:<key>`) and `kvh` (the hash `kvh:<namespace>`). Letters,
+    /// digits, `_`, `-` and `.` only, so no two configurations' keys meet.
+    pub key_prefix: Option<String>,
     /// How long to wait for a connection (default 2 s).
     pub connect_timeout: Duration,
     /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
@@ -63,6 +67,7 @@ impl std::fmt::Debug for RedisOptions {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("tls", &self.tls)
             .field("namespace", &self.namespace)
+            .field("key_prefix", &self.key_prefix)
             .field("max_sync_connections", &self.max_sync_connections)
             .finish()
     }
@@ -100,6 +105,7 @@ impl RedisOptions {
             password: lookup("REDIS_SERVICE_PASSWORD").filter(|p| !p.is_empty()),
             tls: false,
             namespace: Namespace::DEFAULT.to_owned(),
+            key_prefix: None,
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(5),
             max_sync_connections: DEFAULT_MAX_SYNC_CONNECTIONS,
@@ -179,6 +185,10 @@ impl RedisOptions {
         }
         if let Some(namespace) = url.take("namespace") {
             options.namespace = namespace;
+        }
+        if let Some(prefix) = url.take("key_prefix") {
+            check_key_prefix(&prefix).map_err(|why| url.error(why))?;
+            options.key_prefix = Some(prefix);
         }
         if let Some(timeout) = url.take_duration("connect_timeout")? {
             options.connect_timeout = timeout;
@@ -262,6 +272,24 @@ impl RedisOptions {
         self
     }
 
+    /// The first part of every server key (see [`key_prefix`](Self::key_prefix)); checked
+    /// when a store is made.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The key prefix of a store whose default is `default`, checked.
+    pub(crate) fn key_prefix_or(&self, default: &'static str) -> Result<&str> {
+        match &self.key_prefix {
+            Some(prefix) => {
+                check_key_prefix(prefix).map_err(Error::Config)?;
+                Ok(prefix)
+            }
+            None => Ok(default),
+        }
+    }
+
     /// The most blocking connections the sync face keeps (default 16, at least 1).
     pub fn max_sync_connections(mut self, max: usize) -> Self {
         self.max_sync_connections = max.max(1);
@@ -321,6 +349,18 @@ impl RedisOptions {
             (None, false) => self.nodes.join(","),
         }
     }
+}
+
+/// Why `prefix` cannot start server keys, if it cannot: it must be 1-64 letters, digits, `_`,
+/// `-` or `.` (no `:`, which separates the namespace; no glob or hash-tag characters).
+fn check_key_prefix(prefix: &str) -> std::result::Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(allowed) {
+        return Err(format!(
+            "key_prefix {prefix:?} must be 1 to 64 letters, digits, '_', '-' or '.'"
+        ));
+    }
+    Ok(())
 }
 
 /// `host:port`, `[v6]:port`, `host` or `[v6]` as the host (without brackets) and the port
@@ -424,7 +464,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_urls_say_what_is_wrong_without_the_password() {
+    fn bad_urls_say_what_is_wrong_without_the_password() -> Result<()> {
         let error = |url: &str| {
             RedisOptions::from_url(url)
                 .err()
@@ -439,6 +479,13 @@ mod tests {
         assert!(unknown.contains("\"pool\"") && unknown.contains("max_sync_connections"));
         assert!(!unknown.contains("hunter2"), "{unknown}");
         assert!(error("redis://h?response_timeout=5").contains("response_timeout"));
+        for bad in ["", "a:b", "a*", "{tag}", "x y"] {
+            let said = error(&format!("redis://h?key_prefix={bad}"));
+            assert!(said.contains("key_prefix"), "{bad:?}: {said}");
+        }
+        let tuned = RedisOptions::from_url("redis://h?key_prefix=app.cache-2")?;
+        assert_eq!(tuned.key_prefix_or("kv")?, "app.cache-2");
+        Ok(())
     }
 
     #[test]

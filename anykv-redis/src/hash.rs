@@ -62,7 +62,7 @@ impl RedisHashStorage {
     /// A store with `options` (connections are made on first use).
     pub fn new(options: RedisOptions) -> Result<Self> {
         let namespace = Namespace::new(options.namespace.as_str())?;
-        let plain = HashOps::new(&KeyLayout::new("kvh", &namespace));
+        let plain = HashOps::new(&KeyLayout::new(options.key_prefix_or("kvh")?, &namespace));
         let native = plain.with_native_ttl();
         Ok(RedisHashStorage {
             ops: [Arc::new(plain), Arc::new(native)],

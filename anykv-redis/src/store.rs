@@ -44,7 +44,7 @@ impl RedisStorage {
         let namespace = Namespace::new(options.namespace.as_str())?;
         Ok(RedisStorage {
             ops: Arc::new(KeyOps {
-                layout: KeyLayout::new("kv", &namespace),
+                layout: KeyLayout::new(options.key_prefix_or("kv")?, &namespace),
                 cluster: options.cluster,
             }),
             sync: SyncConn::new(options.clone()),

@@ -527,3 +527,77 @@ fn calls_time_out_on_a_paused_server_and_recover() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A configured key prefix starts every server key of both layouts; stores of one namespace
+/// under different prefixes never see, count or clear each other's entries.
+#[test]
+fn key_prefixes_keep_stores_apart() {
+    let server = anykv_test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = anykv_test_support::unique_name("prefixed");
+    let options = |prefix: Option<&str>| {
+        let options = RedisOptions::from_url(server.url())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .namespace(&namespace);
+        match prefix {
+            Some(prefix) => options.key_prefix(prefix),
+            None => options,
+        }
+    };
+    let mut raw = redis::Client::open(server.url())
+        .and_then(|client| client.get_connection())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let exists = |raw: &mut redis::Connection, key: &str| -> bool {
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query::<i64>(raw)
+            .unwrap_or_else(|e| panic!("{e}"))
+            == 1
+    };
+    let plain = RedisStorage::new(options(None)).unwrap_or_else(|e| panic!("{e}"));
+    let app = RedisStorage::new(options(Some("app.cache"))).unwrap_or_else(|e| panic!("{e}"));
+    let app_hash =
+        RedisHashStorage::new(options(Some("app.cache"))).unwrap_or_else(|e| panic!("{e}"));
+    for (store, value) in [
+        (&plain as &dyn KvStorage, b"plain"),
+        (&app, b"appkv"),
+        (&app_hash, b"hashv"),
+    ] {
+        store
+            .set("k", value, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(exists(&mut raw, &format!("kv:{namespace}:k")));
+    assert!(exists(&mut raw, &format!("app.cache:{namespace}:k")));
+    assert!(
+        exists(&mut raw, &format!("app.cache:{namespace}")),
+        "the hash"
+    );
+    for (store, value) in [
+        (&plain as &dyn KvStorage, &b"plain"[..]),
+        (&app, b"appkv"),
+        (&app_hash, b"hashv"),
+    ] {
+        assert_eq!(
+            store.get("k").unwrap_or_else(|e| panic!("{e}")).as_deref(),
+            Some(value)
+        );
+        assert_eq!(store.len().unwrap_or_else(|e| panic!("{e}")), 1);
+    }
+    KvStorage::clear(&app).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        KvStorage::get(&plain, "k")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .as_deref(),
+        Some(&b"plain"[..])
+    );
+    assert_eq!(
+        KvStorage::len(&app_hash).unwrap_or_else(|e| panic!("{e}")),
+        1
+    );
+    KvStorage::clear(&plain).unwrap_or_else(|e| panic!("{e}"));
+    KvStorage::clear(&app_hash).unwrap_or_else(|e| panic!("{e}"));
+    let Err(refused) = RedisStorage::new(options(Some("a:b"))) else {
+        panic!("a key prefix with ':' was accepted");
+    };
+    assert!(refused.to_string().contains("key_prefix"), "{refused}");
+}
