@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::{computed, CallKeys, Step};
+use crate::core::{computed, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
 use crate::lock::Lock;
 use crate::options::OnWaitTimeout;
@@ -54,9 +54,8 @@ where
             return f().await.map_err(MemoError::Function);
         }
         let keys = self.core.keys(args)?;
-        let lookup = self
-            .core
-            .lookup(&keys.value, self.store.get(&keys.value).await?)?;
+        let read = self.look(&keys).await;
+        let lookup = or_fail_open!(self.core, read, f().await.map_err(MemoError::Function));
         match self.core.step(lookup) {
             Step::Return(value) => Ok(value),
             Step::ReturnAndRefresh(value) => {
@@ -85,10 +84,20 @@ where
 
     async fn store_value<E>(&self, keys: &CallKeys, value: T) -> Result<T, MemoError<E>> {
         let bytes = self.core.encode(&value)?;
-        self.store
+        match self
+            .store
             .set(&keys.value, &bytes, Some(self.core.options.expire))
-            .await?;
-        Ok(value)
+            .await
+        {
+            Ok(()) => Ok(value),
+            Err(error) => self.core.stored_or_fail_open(Ok(value), error),
+        }
+    }
+
+    /// The stored value of `keys`, looked up.
+    async fn look(&self, keys: &CallKeys) -> anykv_core::Result<Lookup<T>> {
+        let bytes = self.store.get(&keys.value).await?;
+        self.core.lookup(&keys.value, bytes)
     }
 
     /// [`compute`](Self::compute) while a heartbeat task keeps `lock` alive.
@@ -143,24 +152,25 @@ where
         let mut attempt = 0;
         loop {
             let lock = self.core.lock(keys);
-            if lock.acquire_async(self.store.as_ref()).await? {
-                let current = self.store.get(&keys.value).await?;
-                if let Lookup::Fresh(value) | Lookup::Stale(value) =
-                    self.core.lookup(&keys.value, current)?
-                {
-                    lock.release_async(self.store.as_ref()).await?;
-                    return Ok(value);
-                }
-                let outcome = self.compute_holding(&lock, keys, f()).await;
-                lock.release_async(self.store.as_ref()).await?;
-                return outcome;
+            let acquired = lock.acquire_async(self.store.as_ref()).await;
+            if or_fail_open!(self.core, acquired, f().await.map_err(MemoError::Function)) {
+                let read = self.look(keys).await;
+                let outcome =
+                    match or_fail_open!(self.core, read, f().await.map_err(MemoError::Function)) {
+                        Lookup::Fresh(value) | Lookup::Stale(value) => Ok(value),
+                        Lookup::Missing => self.compute_holding(&lock, keys, f()).await,
+                    };
+                return match lock.release_async(self.store.as_ref()).await {
+                    Ok(_) => outcome,
+                    Err(error) => self.core.stored_or_fail_open(outcome, error),
+                };
             }
             self.core.counters.add(Counter::Sleep);
             tokio::time::sleep(self.core.poll_interval(attempt)).await;
             attempt += 1;
-            let current = self.store.get(&keys.value).await?;
+            let read = self.look(keys).await;
             if let Lookup::Fresh(value) | Lookup::Stale(value) =
-                self.core.lookup(&keys.value, current)?
+                or_fail_open!(self.core, read, f().await.map_err(MemoError::Function))
             {
                 return Ok(value);
             }

@@ -12,6 +12,23 @@ use crate::lock::Lock;
 use crate::options::{MemoOptions, OnWaitTimeout};
 use crate::stats::{Counter, Counters};
 
+/// The value of `$result`, a store operation's; when it failed and the cache fails open, the
+/// enclosing function returns `$fallback` instead (the failure counted), else the store error.
+macro_rules! or_fail_open {
+    ($core:expr, $result:expr, $fallback:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => {
+                if $core.fails_open() {
+                    return $fallback;
+                }
+                return Err(error.into());
+            }
+        }
+    };
+}
+pub(crate) use or_fail_open;
+
 /// Shared state of a cache.
 pub(crate) struct MemoCore<T, C> {
     pub options: MemoOptions,
@@ -109,6 +126,28 @@ impl<T: Serialize + DeserializeOwned + Clone, C: Serializer> MemoCore<T, C> {
                     Step::DefaultAndRefresh
                 }
             }
+        }
+    }
+
+    /// Whether a store failure is gone on without (then counted).
+    pub(crate) fn fails_open(&self) -> bool {
+        if self.options.fail_open {
+            self.counters.add(Counter::StoreFailed);
+        }
+        self.options.fail_open
+    }
+
+    /// A computation's `outcome` whose storing or unlocking then failed with `error`: the
+    /// value when the cache fails open, else the store error.
+    pub(crate) fn stored_or_fail_open<E>(
+        &self,
+        outcome: std::result::Result<T, MemoError<E>>,
+        error: anykv_core::Error,
+    ) -> std::result::Result<T, MemoError<E>> {
+        match outcome {
+            Ok(value) if self.fails_open() => Ok(value),
+            Ok(_) => Err(MemoError::Storage(error)),
+            Err(failed) => Err(failed),
         }
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cache::MemoCache;
 use crate::cached::Lookup;
-use crate::core::{computed, CallKeys, Step};
+use crate::core::{computed, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
 use crate::lock::Lock;
 use crate::options::OnWaitTimeout;
@@ -66,9 +66,11 @@ where
             return f().map_err(MemoError::Function);
         }
         let keys = self.core.keys(args)?;
-        let lookup = self
-            .core
-            .lookup(&keys.value, self.store.get(&keys.value)?)?;
+        let read = self
+            .store
+            .get(&keys.value)
+            .and_then(|bytes| self.core.lookup(&keys.value, bytes));
+        let lookup = or_fail_open!(self.core, read, f().map_err(MemoError::Function));
         match self.core.step(lookup) {
             Step::Return(value) => Ok(value),
             Step::ReturnAndRefresh(value) => {
@@ -84,6 +86,13 @@ where
     }
 
     /// Runs `f`, stores its value, counts the outcome.
+    /// The stored value of `keys`, looked up.
+    fn look(&self, keys: &CallKeys) -> anykv_core::Result<Lookup<T>> {
+        self.store
+            .get(&keys.value)
+            .and_then(|bytes| self.core.lookup(&keys.value, bytes))
+    }
+
     fn compute<F, E>(&self, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
     where
         F: FnOnce() -> Result<T, E>,
@@ -91,9 +100,13 @@ where
         self.core.counters.add(Counter::Refresh);
         let outcome = computed(catch_unwind(AssertUnwindSafe(f))).and_then(|value| {
             let bytes = self.core.encode(&value)?;
-            self.store
-                .set(&keys.value, &bytes, Some(self.core.options.expire))?;
-            Ok(value)
+            match self
+                .store
+                .set(&keys.value, &bytes, Some(self.core.options.expire))
+            {
+                Ok(()) => Ok(value),
+                Err(error) => self.core.stored_or_fail_open(Ok(value), error),
+            }
         });
         self.core.count(outcome)
     }
@@ -149,25 +162,26 @@ where
         let mut attempt = 0;
         loop {
             let lock = self.core.lock(keys);
-            if lock.acquire(self.store.as_ref())? {
-                if let Lookup::Fresh(value) | Lookup::Stale(value) = self
-                    .core
-                    .lookup(&keys.value, self.store.get(&keys.value)?)?
+            let acquired = lock.acquire(self.store.as_ref());
+            if or_fail_open!(self.core, acquired, f().map_err(MemoError::Function)) {
+                let read = self.look(keys);
+                let outcome = match or_fail_open!(self.core, read, f().map_err(MemoError::Function))
                 {
-                    lock.release(self.store.as_ref())?;
-                    return Ok(value);
-                }
-                let outcome = self.compute_holding(&lock, keys, f);
+                    Lookup::Fresh(value) | Lookup::Stale(value) => Ok(value),
+                    Lookup::Missing => self.compute_holding(&lock, keys, f),
+                };
                 // Released on failure too, so the callers waiting with us try at once.
-                lock.release(self.store.as_ref())?;
-                return outcome;
+                return match lock.release(self.store.as_ref()) {
+                    Ok(_) => outcome,
+                    Err(error) => self.core.stored_or_fail_open(outcome, error),
+                };
             }
             self.core.counters.add(Counter::Sleep);
             std::thread::sleep(self.core.poll_interval(attempt));
             attempt += 1;
-            if let Lookup::Fresh(value) | Lookup::Stale(value) = self
-                .core
-                .lookup(&keys.value, self.store.get(&keys.value)?)?
+            let read = self.look(keys);
+            if let Lookup::Fresh(value) | Lookup::Stale(value) =
+                or_fail_open!(self.core, read, f().map_err(MemoError::Function))
             {
                 return Ok(value);
             }

@@ -26,6 +26,11 @@ pub struct MemoOptions {
     pub max_wait: Option<Duration>,
     /// What a caller does when [`max_wait`](Self::max_wait) runs out.
     pub on_wait_timeout: OnWaitTimeout,
+    /// When the store fails (unreachable, timed out, a value it cannot decode): `false` (the
+    /// default) returns [`MemoError::Storage`](crate::MemoError::Storage); `true` runs the
+    /// function and returns its result uncached (counted as `store_failed`), as rediscache does
+    /// when Redis is down. A value computed before the store failed is returned, not lost.
+    pub fail_open: bool,
 }
 
 /// What a caller does when it has waited [`MemoOptions::max_wait`] for another caller's
@@ -54,6 +59,7 @@ impl MemoOptions {
             enabled: true,
             max_wait: None,
             on_wait_timeout: OnWaitTimeout::Compute,
+            fail_open: false,
         }
     }
 
@@ -73,6 +79,13 @@ impl MemoOptions {
     pub fn max_wait(mut self, max_wait: Duration, then: OnWaitTimeout) -> Self {
         self.max_wait = Some(max_wait);
         self.on_wait_timeout = then;
+        self
+    }
+
+    /// Whether a store failure runs the function uncached instead of failing the call (see
+    /// [`fail_open`](Self::fail_open)).
+    pub fn fail_open(mut self, fail_open: bool) -> Self {
+        self.fail_open = fail_open;
         self
     }
 

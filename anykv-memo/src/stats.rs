@@ -26,6 +26,9 @@ pub struct MemoStats {
     pub hit: u64,
     /// Calls answered with a stale stored value while it is refreshed.
     pub stale: u64,
+    /// Store failures the cache went on without ([`MemoOptions::fail_open`](crate::MemoOptions::fail_open)):
+    /// the function's result was returned uncached.
+    pub store_failed: u64,
 }
 
 impl MemoStats {
@@ -54,6 +57,7 @@ pub(crate) struct Counters {
     wait_timeout: AtomicU64,
     hit: AtomicU64,
     stale: AtomicU64,
+    store_failed: AtomicU64,
 }
 
 /// One of the counters.
@@ -69,6 +73,7 @@ pub(crate) enum Counter {
     WaitTimeout,
     Hit,
     Stale,
+    StoreFailed,
 }
 
 impl Counter {
@@ -86,6 +91,7 @@ impl Counter {
             Counter::WaitTimeout => "wait_timeout",
             Counter::Hit => "hit",
             Counter::Stale => "stale",
+            Counter::StoreFailed => "store_failed",
         }
     }
 }
@@ -111,6 +117,7 @@ impl Counters {
             Counter::WaitTimeout => &self.wait_timeout,
             Counter::Hit => &self.hit,
             Counter::Stale => &self.stale,
+            Counter::StoreFailed => &self.store_failed,
         }
     }
 
@@ -138,6 +145,7 @@ impl Counters {
             wait_timeout: get(Counter::WaitTimeout),
             hit: get(Counter::Hit),
             stale: get(Counter::Stale),
+            store_failed: get(Counter::StoreFailed),
         }
     }
 
@@ -153,6 +161,7 @@ impl Counters {
             Counter::WaitTimeout,
             Counter::Hit,
             Counter::Stale,
+            Counter::StoreFailed,
         ] {
             self.cell(counter).store(0, Ordering::Relaxed);
         }
