@@ -121,17 +121,34 @@ fn query_one(
 }
 
 /// [`query_one`] on an async connection.
-async fn query_one_async(
-    conn: &mut impl redis::aio::ConnectionLike,
+async fn query_one_async<L>(
+    conn: &mut L,
     cmd: Cmd,
     script: Option<&'static Lua>,
-) -> redis::RedisResult<Value> {
+) -> redis::RedisResult<Value>
+where
+    L: redis::aio::ConnectionLike + Send,
+{
     match (cmd.query_async::<Value>(conn).await, script) {
         (Err(error), Some(script)) if is_unknown_script(&error) => {
-            script.in_full(&cmd).query_async(conn).await
+            Box::pin(in_full_async(conn, script, &cmd)).await
         }
         (reply, _) => reply,
     }
+}
+
+/// Sends the script call `call` again in full (`EVAL`): boxed by its callers, as it is rare
+/// and inline its state would enlarge the future of every call (each async call's future is
+/// allocated and copied: see `call_futures_stay_small`).
+async fn in_full_async<L>(
+    conn: &mut L,
+    script: &'static Lua,
+    call: &Cmd,
+) -> redis::RedisResult<Value>
+where
+    L: redis::aio::ConnectionLike + Send,
+{
+    script.in_full(call).query_async::<Value>(conn).await
 }
 
 fn pipeline(cmds: impl Iterator<Item = Cmd>) -> redis::Pipeline {
@@ -425,9 +442,14 @@ impl AsyncConn {
         let work = async {
             match link {
                 AsyncLink::Single(mut conn) => match plan.into_single() {
-                    Ok((cmd, script)) => query_one_async(&mut conn, cmd, script)
-                        .await
-                        .map(|reply| vec![reply]),
+                    Ok((cmd, script)) => match cmd.query_async::<Value>(&mut conn).await {
+                        Err(error) if is_unknown_script(&error) => match script {
+                            Some(script) => Box::pin(in_full_async(&mut conn, script, &cmd)).await,
+                            None => Err(error),
+                        },
+                        reply => reply,
+                    }
+                    .map(|reply| vec![reply]),
                     Err(plan) => {
                         plan.into_pipeline()
                             .query_async::<Vec<Value>>(&mut conn)
@@ -435,13 +457,10 @@ impl AsyncConn {
                     }
                 }
                 .map_err(redis_error_at(operation, &self.target)),
-                AsyncLink::Cluster(mut conn) => match plan.into_single() {
-                    Ok((cmd, script)) => query_one_async(&mut conn, cmd, script)
-                        .await
-                        .map(|reply| vec![reply]),
-                    Err(plan) => run_by_slot(plan, conn).await,
-                }
-                .map_err(redis_error_at(operation, &self.target)),
+                // Boxed: inline, the cluster's larger futures would enlarge every call's.
+                AsyncLink::Cluster(conn) => Box::pin(run_on_cluster(plan, conn))
+                    .await
+                    .map_err(redis_error_at(operation, &self.target)),
             }
         };
         if self.link_times_out {
@@ -472,6 +491,19 @@ impl AsyncConn {
             .await
             .map_err(redis_error_at("connect", node))?;
         Ok(AsyncNodeConn(conn))
+    }
+}
+
+/// Runs a plan on a cluster: one command alone, or [`run_by_slot`].
+async fn run_on_cluster(
+    plan: Plan,
+    mut conn: redis::cluster_async::ClusterConnection,
+) -> redis::RedisResult<Vec<Value>> {
+    match plan.into_single() {
+        Ok((cmd, script)) => query_one_async(&mut conn, cmd, script)
+            .await
+            .map(|reply| vec![reply]),
+        Err(plan) => run_by_slot(plan, conn).await,
     }
 }
 
