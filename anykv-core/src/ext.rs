@@ -8,9 +8,24 @@ use futures_util::TryStreamExt;
 
 use crate::async_storage::BoxStream;
 use crate::entry::{ScanMode, SetEntry};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::error_kind::ErrorKind;
 use crate::storage::{is_entry, BoxIter};
 use crate::traits::{AsyncKvStorage, KvStorage};
+
+/// Rounds of [`KvStorageExt::setdefault`] and [`KvStorageExt::popitem`] before they give up:
+/// each round lost only to another writer, so this many in a row is a store under a storm.
+const MOST_ATTEMPTS: usize = 64;
+
+/// The error of a convenience that lost [`MOST_ATTEMPTS`] rounds in a row.
+fn kept_losing(backend: &'static str, operation: &'static str) -> Error {
+    Error::backend(
+        backend,
+        operation,
+        ErrorKind::Conflict,
+        format!("lost to other writers {MOST_ATTEMPTS} times in a row"),
+    )
+}
 
 /// Conveniences of every [`KvStorage`] (in the [`prelude`](crate::prelude)).
 pub trait KvStorageExt: KvStorage {
@@ -52,6 +67,38 @@ pub trait KvStorageExt: KvStorage {
     /// [`set_entries`](KvStorage::set_entries). Returns how many entries were copied.
     fn update(&self, other: &dyn KvStorage) -> Result<usize> {
         crate::storage::copy_entries(self, other)
+    }
+
+    /// The value of `key` after the call, as Python's `dict.setdefault`: the live value if there
+    /// is one (left as it is), else `default`, stored with `ttl`. Atomic: of callers racing on a
+    /// missing key, one stores its default and all get the value stored. Built on
+    /// [`compare_and_set`](KvStorage::compare_and_set) from nothing and [`get`](KvStorage::get).
+    fn setdefault(&self, key: &str, default: &[u8], ttl: Option<Duration>) -> Result<Vec<u8>> {
+        for _ in 0..MOST_ATTEMPTS {
+            if self.compare_and_set(key, None, default, ttl)? {
+                return Ok(default.to_vec());
+            }
+            // Held: read it; gone again since (deleted, expired): try again.
+            if let Some(value) = self.get(key)? {
+                return Ok(value);
+            }
+        }
+        Err(kept_losing(self.backend_name(), "setdefault"))
+    }
+
+    /// Removes and returns some live entry, as Python's `dict.popitem` (which one is not
+    /// specified: the first a keys-only scan lists); `None` when the store is empty. An entry
+    /// another caller removes first is skipped, so racing callers never get the same one.
+    fn popitem(&self) -> Result<Option<(String, Vec<u8>)>> {
+        for _ in 0..MOST_ATTEMPTS {
+            let Some(key) = self.keys()?.next().transpose()? else {
+                return Ok(None);
+            };
+            if let Some(value) = self.pop(&key)? {
+                return Ok(Some((key, value)));
+            }
+        }
+        Err(kept_losing(self.backend_name(), "popitem"))
     }
 }
 
@@ -103,6 +150,38 @@ pub trait AsyncKvStorageExt: AsyncKvStorage {
     /// [`KvStorageExt::update`].
     async fn update(&self, other: &dyn AsyncKvStorage) -> Result<usize> {
         crate::async_storage::copy_entries(self, other).await
+    }
+
+    /// [`KvStorageExt::setdefault`], async.
+    async fn setdefault(
+        &self,
+        key: &str,
+        default: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<Vec<u8>> {
+        for _ in 0..MOST_ATTEMPTS {
+            if self.compare_and_set(key, None, default, ttl).await? {
+                return Ok(default.to_vec());
+            }
+            if let Some(value) = self.get(key).await? {
+                return Ok(value);
+            }
+        }
+        Err(kept_losing(self.backend_name(), "setdefault"))
+    }
+
+    /// [`KvStorageExt::popitem`], async.
+    async fn popitem(&self) -> Result<Option<(String, Vec<u8>)>> {
+        for _ in 0..MOST_ATTEMPTS {
+            let first = self.keys().await?.try_next().await?;
+            let Some(key) = first else {
+                return Ok(None);
+            };
+            if let Some(value) = self.pop(&key).await? {
+                return Ok(Some((key, value)));
+            }
+        }
+        Err(kept_losing(self.backend_name(), "popitem"))
     }
 }
 

@@ -10,6 +10,7 @@ mod counts;
 mod faces;
 mod layers;
 mod limits;
+mod mapping;
 mod namespaces;
 mod race;
 mod signing;
@@ -45,6 +46,7 @@ pub use layers::{
 pub use limits::{
     every_key_up_to_the_limit_works, long_keys_are_refused, values_over_the_limit_are_refused,
 };
+pub use mapping::setdefault_and_popitem;
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
 pub use signing::signatures_bind_namespace_and_expiry;
 pub use sorted::sorted_lists_soonest_expiry_or_largest_first;
@@ -102,6 +104,7 @@ macro_rules! __with_checks {
             conditional_writes_have_one_winner_async: Nothing,
             compare_and_set_counts_exactly: Nothing,
             pop_removes_the_entry: Nothing,
+            setdefault_and_popitem: Nothing,
             every_key_up_to_the_limit_works: Nothing,
             long_keys_are_refused: Nothing,
             values_over_the_limit_are_refused: Nothing,
