@@ -213,6 +213,25 @@ impl StoreUrl {
         )
     }
 
+    /// Takes every parameter named `<prefix><name>` (e.g. `pragma.cache_size`), as `(name,
+    /// value)` pairs in name order.
+    pub fn take_prefixed(&mut self, prefix: &str) -> Vec<(String, String)> {
+        self.asked.insert(format!("{prefix}*"));
+        let names: Vec<String> = self
+            .params
+            .keys()
+            .filter(|name| name.starts_with(prefix) && name.len() > prefix.len())
+            .cloned()
+            .collect();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let value = self.params.remove(&name)?;
+                Some((name[prefix.len()..].to_owned(), value))
+            })
+            .collect()
+    }
+
     /// Fails if a parameter was given that nothing took, naming it and the ones asked for.
     pub fn finish(self) -> Result<()> {
         match self.params.keys().next() {

@@ -50,6 +50,13 @@ pub struct SqliteOptions {
     /// The most entries and bytes the namespace holds, enforced by evicting expired, then least
     /// recently used entries (default: none; see [`max_entries`](Self::max_entries)).
     pub caps: SizeCaps,
+    /// Open the file read-only (default off): reads work, every write fails with a
+    /// permission-denied error naming the file, and nothing is created (not the file, not the
+    /// namespace's table, not a journal mode change). For a cache another process fills.
+    pub read_only: bool,
+    /// `PRAGMA name = value` run on every connection after the store's own settings, in order
+    /// (e.g. `cache_size`, `mmap_size`, `temp_store`); see [`pragma`](Self::pragma).
+    pub pragmas: Vec<(String, String)>,
 }
 
 impl SqliteOptions {
@@ -63,7 +70,41 @@ impl SqliteOptions {
             pool_size: 16,
             max_value_len: None,
             caps: SizeCaps::default(),
+            read_only: false,
+            pragmas: Vec::new(),
         }
+    }
+
+    /// Opens the file read-only (see [`read_only`](Self::read_only)).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Adds `PRAGMA name = value` for every connection. The name is letters and `_`; the value
+    /// a number, a word, or `-` and digits: anything else is refused when the store opens.
+    pub fn pragma(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.pragmas.push((name.into(), value.into()));
+        self
+    }
+
+    /// Why the pragmas cannot be run, if one of them cannot.
+    pub(crate) fn check_pragmas(&self) -> Result<()> {
+        for (name, value) in &self.pragmas {
+            let name_ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
+            let value_ok = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !name_ok || !value_ok {
+                return Err(Error::Config(format!(
+                    "pragma {name:?} = {value:?}: a name of letters and '_', a value of letters, \
+                     digits, '_', '-' or '.'"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A database file at `path`.
@@ -150,8 +191,8 @@ impl SqliteOptions {
 
     /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
     /// `sqlite::memory:`, with the parameters `namespace`, `wal` (bool), `busy_timeout`
-    /// (`30s`), `fast_save` (bool), `pool_size`, `max_value_len`, `max_entries` and
-    /// `max_bytes`. Another scheme, an unknown
+    /// (`30s`), `fast_save` (bool), `pool_size`, `max_value_len`, `max_entries`,
+    /// `max_bytes`, `read_only` (bool) and `pragma.<name>=<value>` (any number of them). Another scheme, an unknown
     /// parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
@@ -187,6 +228,13 @@ impl SqliteOptions {
         if let Some(max) = url.take_usize("max_value_len")? {
             options = options.max_value_len(max);
         }
+        if let Some(read_only) = url.take_bool("read_only")? {
+            options = options.read_only(read_only);
+        }
+        for (name, value) in url.take_prefixed("pragma.") {
+            options = options.pragma(name, value);
+        }
+        options.check_pragmas().map_err(|e| url.error(e))?;
         Ok(options.caps(SizeCaps::from_store_url(url)?))
     }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anykv_core::Result;
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::config::SqliteOptions;
 use crate::error::{db_error, open_error};
@@ -21,12 +21,42 @@ pub(crate) fn is_memory_path(path: &Path) -> bool {
 /// Opens and configures one connection.
 pub(crate) fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     let conn = match path {
+        Some(path) if options.read_only => {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            Connection::open_with_flags(path, flags).map_err(open_error(path))
+        }
         Some(path) => Connection::open(path).map_err(open_error(path)),
         None => Connection::open_in_memory().map_err(db_error("open")),
     }?;
     conn.busy_timeout(options.busy_timeout)
         .map_err(db_error("open"))?;
     conn.set_prepared_statement_cache_capacity(64);
+    if !options.read_only {
+        set_modes(&conn, path, options)?;
+    }
+    for (name, value) in &options.pragmas {
+        // Checked at open (`check_pragmas`): a name and a plain value, nothing to escape.
+        retry_busy(|| {
+            conn.query_row(&format!("PRAGMA {name} = {value}"), [], |_| Ok(()))
+                .or_else(no_rows)
+        })
+        .map_err(db_error("pragma"))?;
+    }
+    Ok(conn)
+}
+
+/// A pragma that answers nothing is a success.
+fn no_rows(error: rusqlite::Error) -> rusqlite::Result<()> {
+    match error {
+        rusqlite::Error::QueryReturnedNoRows => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// The journal and sync modes of a connection that may write.
+fn set_modes(conn: &Connection, path: Option<&Path>, options: &SqliteOptions) -> Result<()> {
     let journal = if options.wal && !path.is_none_or(is_memory_path) {
         "WAL"
     } else {
@@ -41,8 +71,7 @@ pub(crate) fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Co
         conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
         conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
     })
-    .map_err(db_error("open"))?;
-    Ok(conn)
+    .map_err(db_error("open"))
 }
 
 /// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not

@@ -44,7 +44,8 @@ pub(crate) fn open_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ 
             match tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new("."))) {
                 Err(probe) => ErrorKind::of_io(&probe),
                 Ok(_) if path.exists() => ErrorKind::PermissionDenied,
-                Ok(_) => ErrorKind::Other,
+                // Only a read-only open leaves a missing file missing.
+                Ok(_) => ErrorKind::NotFound,
             }
         };
         Error::backend(BACKEND, "open", kind, error)

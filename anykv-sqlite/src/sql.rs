@@ -10,6 +10,8 @@ pub(crate) const MAX_IN_PARAMS: usize = 500;
 /// Every statement a store runs against its table.
 pub(crate) struct Sql {
     pub create: String,
+    /// Whether the table exists (one row: 0 or 1).
+    pub table_exists: String,
     pub get: String,
     /// `get` without the liveness condition: expired rows too, until purged.
     pub get_stale: String,
@@ -69,6 +71,9 @@ impl Sql {
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires_at INTEGER);
                  CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at) WHERE expires_at IS NOT NULL;"
+            ),
+            table_exists: format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table_name}'"
             ),
             get: format!("SELECT value, expires_at FROM {t} WHERE key = ?1 AND {}", live(2)),
             get_stale: format!("SELECT value, expires_at FROM {t} WHERE key = ?1"),

@@ -33,6 +33,8 @@ const ROW_OVERHEAD: usize = anykv_core::MAX_KEY_LEN + 64;
 struct Database {
     pool: Pool<Connection>,
     path: Option<PathBuf>,
+    /// Opened read-only: tables are looked for, never created.
+    read_only: bool,
     hard_max_value: usize,
     /// Keeps a temporary directory alive as long as a store uses it.
     _temp_dir: Option<tempfile::TempDir>,
@@ -80,6 +82,20 @@ impl SqliteStorage {
     /// Opens (creating if needed) the database and the namespace's table.
     pub fn open(options: SqliteOptions) -> Result<Self> {
         let namespace = Namespace::new(options.namespace.as_str())?;
+        options.check_pragmas()?;
+        if options.read_only {
+            if !matches!(options.location, Location::Path(_) | Location::CacheDir(_)) {
+                return Err(Error::Config(
+                    "read_only needs a database file another store has written".into(),
+                ));
+            }
+            if options.caps.is_set() {
+                return Err(Error::Config(
+                    "read_only and size caps do not go together: a read-only store evicts nothing"
+                        .into(),
+                ));
+            }
+        }
         let (path, temp_dir) = match &options.location {
             Location::Memory => (None, None),
             Location::Path(path) => (Some(path.clone()), None),
@@ -91,7 +107,7 @@ impl SqliteStorage {
             }
         };
         if let Some(parent) = path.as_deref().and_then(Path::parent) {
-            if !parent.as_os_str().is_empty() {
+            if !parent.as_os_str().is_empty() && !options.read_only {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     let kind = ErrorKind::of_io(&e);
                     Error::backend(
@@ -133,6 +149,7 @@ impl SqliteStorage {
         let db = Arc::new(Database {
             pool,
             path,
+            read_only: options.read_only,
             hard_max_value,
             _temp_dir: temp_dir,
         });
@@ -154,9 +171,31 @@ impl SqliteStorage {
         caps: SizeCaps,
     ) -> Result<Self> {
         let sql = Arc::new(Sql::new(&namespace));
-        db.with("create table", |conn| {
-            retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
-        })?;
+        if db.read_only {
+            let found = db.with("open", |conn| {
+                conn.query_row(&sql.table_exists, [], |row| row.get::<_, bool>(0))
+                    .map_err(db_error("open"))
+            })?;
+            if !found {
+                let error = Error::backend(
+                    BACKEND,
+                    "open",
+                    ErrorKind::NotFound,
+                    format!(
+                        "no namespace {:?} in this database (opened read-only: nothing is created)",
+                        namespace.as_str()
+                    ),
+                );
+                return Err(match &db.path {
+                    Some(path) => error.at(path.display().to_string()),
+                    None => error,
+                });
+            }
+        } else {
+            db.with("create table", |conn| {
+                retry_busy(|| conn.execute_batch(&sql.create)).map_err(db_error("create table"))
+            })?;
+        }
         let capped = caps
             .is_set()
             .then(|| Arc::new(Capped::new(&namespace, caps)));

@@ -277,3 +277,96 @@ fn keys_leave_out_expired_entries_the_table_still_holds() -> anykv_core::Result<
     }
     Ok(())
 }
+
+/// A read-only store reads what another wrote, refuses every write as permission denied
+/// naming the file (changing nothing), creates nothing (a namespace or a file it does not find
+/// is "not found"), and refuses size caps and in-memory databases.
+#[test]
+fn read_only_stores_read_and_refuse_writes() -> anykv_core::Result<()> {
+    use anykv_core::ErrorKind;
+    let dir = tempfile::tempdir().map_err(|e| Error::Config(e.to_string()))?;
+    let path = dir.path().join("shared.sqlite");
+    let writer = SqliteStorage::open(SqliteOptions::path(&path).namespace("pages"))?;
+    writer.set("home", b"<html>", Some(Duration::from_secs(3600)))?;
+    writer.set("about", b"<p>", None)?;
+    let url = |params: &str| format!("sqlite://{}?{params}", path.display());
+    let reader = SqliteStorage::open(SqliteOptions::from_url(&url(
+        "namespace=pages&read_only=true",
+    ))?)?;
+    assert_eq!(reader.get("home")?, Some(b"<html>".to_vec()));
+    assert_eq!(reader.len()?, 2);
+    assert_eq!(reader.keys()?.count(), 2);
+    let refusals = [
+        reader.set("home", b"changed", None).err(),
+        reader
+            .compare_and_set("home", Some(b"<html>"), b"x", None)
+            .err(),
+        reader.delete("about").err(),
+        reader.clear().err(),
+    ];
+    for refused in refusals {
+        let refused = refused.unwrap_or_else(|| panic!("a read-only store wrote"));
+        assert_eq!(refused.kind(), ErrorKind::PermissionDenied, "{refused}");
+        assert!(
+            refused.to_string().contains(&path.display().to_string()),
+            "{refused}"
+        );
+    }
+    assert_eq!(writer.get("home")?, Some(b"<html>".to_vec()));
+    assert_eq!(writer.len()?, 2);
+
+    let missing = SqliteStorage::open(SqliteOptions::from_url(&url(
+        "namespace=other&read_only=1",
+    ))?)
+    .err()
+    .unwrap_or_else(|| panic!("a read-only store created a namespace"));
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    assert!(missing.to_string().contains("\"other\""), "{missing}");
+    let absent = dir.path().join("absent.sqlite");
+    let no_file = SqliteStorage::open(SqliteOptions::path(&absent).read_only(true))
+        .err()
+        .unwrap_or_else(|| panic!("a read-only store created a file"));
+    assert_eq!(no_file.kind(), ErrorKind::NotFound, "{no_file}");
+    assert!(!absent.exists());
+    for refused in [
+        SqliteOptions::in_memory().read_only(true),
+        SqliteOptions::path(&path).read_only(true).max_entries(10),
+    ] {
+        let error = SqliteStorage::open(refused).err();
+        assert!(matches!(error, Some(Error::Config(_))), "{error:?}");
+    }
+    Ok(())
+}
+
+/// `pragma.<name>=<value>` runs on every connection (here `max_page_count` caps the file, so a
+/// large write fails as a limit); names and values that are not plain are refused at open.
+#[test]
+fn pragmas_by_url_apply_to_every_connection() -> anykv_core::Result<()> {
+    use anykv_core::ErrorKind;
+    let dir = tempfile::tempdir().map_err(|e| Error::Config(e.to_string()))?;
+    let path = dir.path().join("capped.sqlite");
+    let url = format!(
+        "sqlite://{}?pragma.max_page_count=64&pragma.cache_size=-2000",
+        path.display()
+    );
+    let store = SqliteStorage::open(SqliteOptions::from_url(&url)?)?;
+    store.set("small", b"fits", None)?;
+    let refused = store
+        .set("large", &vec![7u8; 1 << 20], None)
+        .err()
+        .unwrap_or_else(|| panic!("a 1 MiB value fit in 64 pages"));
+    assert_eq!(refused.kind(), ErrorKind::LimitExceeded, "{refused}");
+    assert_eq!(store.get("small")?, Some(b"fits".to_vec()));
+    for bad in [
+        "pragma.cache-size=1",
+        "pragma.cache_size=1;DROP",
+        "pragma.x=a%20b",
+    ] {
+        let said = SqliteOptions::from_url(&format!("sqlite://{}?{bad}", path.display()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(said.contains("pragma"), "{bad}: {said}");
+    }
+    Ok(())
+}
