@@ -12,7 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::error::{db_error, BACKEND};
 use crate::sql::Sql;
 
-/// The operations available inside [`SqliteStorage::batch`]; all of them run in one transaction.
+/// The operations available inside [`SqliteStorage::batch`](crate::SqliteStorage::batch); all
+/// of them run in one transaction.
 pub struct SqliteBatch<'a> {
     tx: &'a Transaction<'a>,
     sql: &'a Sql,
