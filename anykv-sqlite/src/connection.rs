@@ -67,11 +67,15 @@ fn set_modes(conn: &Connection, path: Option<&Path>, options: &SqliteOptions) ->
         (false, true) => "NORMAL",
         (false, false) => "FULL",
     };
-    retry_busy(|| {
+    let set = retry_busy(|| {
         conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |_| Ok(()))?;
         conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}"))
-    })
-    .map_err(db_error("open"))
+    });
+    // WAL creates files beside the database: a directory it cannot write fails here.
+    match path {
+        Some(path) => set.map_err(open_error(path)),
+        None => set.map_err(db_error("open")),
+    }
 }
 
 /// Retries a schema or pragma statement that hit a lock another process holds; SQLite does not
