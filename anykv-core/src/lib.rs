@@ -12,6 +12,7 @@ mod error;
 mod error_kind;
 mod ext;
 pub mod layer;
+pub mod lease;
 pub mod limits;
 mod memory;
 mod memory_table;

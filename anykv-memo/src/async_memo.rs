@@ -15,9 +15,9 @@ use crate::cache::MemoCache;
 use crate::cached::Lookup;
 use crate::core::{computed, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
-use crate::lock::Lock;
 use crate::options::OnWaitTimeout;
 use crate::stats::Counter;
+use anykv_core::lease::Lease;
 
 /// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
 /// [`Memo`](crate::Memo), with background refreshes spawned on the current tokio runtime.
@@ -103,7 +103,7 @@ where
     /// [`compute`](Self::compute) while a heartbeat task keeps `lock` alive.
     async fn compute_holding<Fut, E>(
         &self,
-        lock: &Lock,
+        lock: &Lease,
         keys: &CallKeys,
         future: Fut,
     ) -> Result<T, MemoError<E>>

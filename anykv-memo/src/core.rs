@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::cached::{call_key, classify, decode, encode, lock_key, Lookup};
 use crate::error::{panic_message, MemoError};
-use crate::lock::Lock;
 use crate::options::{MemoOptions, OnWaitTimeout};
 use crate::stats::{Counter, Counters};
+use anykv_core::lease::Lease;
 
 /// The value of `$result`, a store operation's; when it failed and the cache fails open, the
 /// enclosing function returns `$fallback` instead (the failure counted), else the store error.
@@ -77,8 +77,8 @@ impl<T: Serialize + DeserializeOwned + Clone, C: Serializer> MemoCore<T, C> {
     }
 
     /// A new attempt at the single-flight lock of `keys`.
-    pub(crate) fn lock(&self, keys: &CallKeys) -> Lock {
-        Lock::new(&keys.lock, self.options.lock_ttl())
+    pub(crate) fn lock(&self, keys: &CallKeys) -> Lease {
+        Lease::new(&keys.lock, self.options.lock_ttl())
     }
 
     /// What a caller waiting since `started` does now: `None` to go on waiting, or what the

@@ -6,7 +6,6 @@ mod cache;
 mod cached;
 mod core;
 mod error;
-mod lock;
 mod macros;
 mod memo;
 mod memoized;

@@ -13,9 +13,9 @@ use crate::cache::MemoCache;
 use crate::cached::Lookup;
 use crate::core::{computed, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
-use crate::lock::Lock;
 use crate::options::OnWaitTimeout;
 use crate::stats::Counter;
+use anykv_core::lease::Lease;
 
 /// A function-result cache over any [`KvStorage`], for blocking code.
 ///
@@ -112,7 +112,7 @@ where
     }
 
     /// [`compute`](Self::compute) while the heartbeat keeps `lock` alive.
-    fn compute_holding<F, E>(&self, lock: &Lock, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
+    fn compute_holding<F, E>(&self, lock: &Lease, keys: &CallKeys, f: F) -> Result<T, MemoError<E>>
     where
         F: FnOnce() -> Result<T, E>,
     {
