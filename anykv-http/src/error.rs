@@ -74,3 +74,75 @@ pub fn store_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a anykv_
     }
     None
 }
+
+/// The URL an error names: scheme, host, port and path, never the query (which may carry
+/// credentials such as an `api_key`).
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// The origin did not answer within the middleware's
+/// [`origin_timeout`](crate::CacheMiddleware::origin_timeout) (and no stale response could be
+/// served instead).
+#[derive(Debug, Clone)]
+pub struct OriginTimedOut {
+    url: String,
+    after: std::time::Duration,
+}
+
+impl OriginTimedOut {
+    pub(crate) fn new(url: String, after: std::time::Duration) -> Self {
+        OriginTimedOut { url, after }
+    }
+
+    /// How long the origin was given.
+    pub fn after(&self) -> std::time::Duration {
+        self.after
+    }
+}
+
+impl fmt::Display for OriginTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "http cache: the origin did not answer {} within {:?}",
+            without_query(&self.url),
+            self.after
+        )
+    }
+}
+
+impl StdError for OriginTimedOut {}
+
+/// A caller waited [`wait`](crate::CacheMiddleware::wait) for another caller's fetch of the
+/// same URL, and was told to fail rather than fetch
+/// ([`OnWaitTimeout::Fail`](crate::OnWaitTimeout::Fail)).
+#[derive(Debug, Clone)]
+pub struct WaitTimedOut {
+    url: String,
+    waited: std::time::Duration,
+}
+
+impl WaitTimedOut {
+    pub(crate) fn new(url: String, waited: std::time::Duration) -> Self {
+        WaitTimedOut { url, waited }
+    }
+
+    /// How long the caller waited.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
+    }
+}
+
+impl fmt::Display for WaitTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "http cache: waited {:?} for another caller's fetch of {}",
+            self.waited,
+            without_query(&self.url)
+        )
+    }
+}
+
+impl StdError for WaitTimedOut {}

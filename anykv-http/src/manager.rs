@@ -9,7 +9,7 @@ use anykv_core::{codec, AsyncKvStorage, Error, ErrorKind, Postcard, Serializer};
 use http_cache::{CacheManager, HttpResponse};
 use http_cache_semantics::CachePolicy;
 
-use crate::entry::{Stored, StoredRef};
+use crate::entry::{Cached, Stored, StoredRef};
 use crate::error::StoreFailed;
 use crate::key::store_key;
 use crate::stats::{Counters, ManagerStats};
@@ -129,19 +129,35 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
     /// The TTL in the store of a response with `policy` stored at `now`; `None` when it would
     /// be kept for no time at all.
     pub fn store_ttl(&self, policy: &CachePolicy, now: SystemTime) -> Option<Duration> {
+        self.ttl_past_stale(policy, now, Duration::ZERO)
+    }
+
+    /// [`store_ttl`](Self::store_ttl) keeping the response `window` past its time to stale
+    /// when that is longer than the grace.
+    fn ttl_past_stale(
+        &self,
+        policy: &CachePolicy,
+        now: SystemTime,
+        window: Duration,
+    ) -> Option<Duration> {
         let ttl = policy
             .time_to_live(now)
-            .saturating_add(self.grace)
+            .saturating_add(self.grace.max(window))
             .min(self.max_ttl);
         // Stores count TTLs in whole milliseconds.
         (ttl >= Duration::from_millis(1)).then_some(ttl)
     }
 
     /// Passes `error` on, or logs and counts it when store errors are bypassed.
-    fn failed(&self, action: &'static str, key: &str, error: Error) -> http_cache::Result<()> {
+    pub(crate) fn failed(
+        &self,
+        action: &'static str,
+        key: &str,
+        error: Error,
+    ) -> Result<(), StoreFailed> {
         let failure = StoreFailed::new(action, key, error);
         if !self.bypass_store_errors {
-            return Err(Box::new(failure));
+            return Err(failure);
         }
         Counters::count(&self.counters.bypassed_errors);
         log::warn!("{failure}; going on without the cache");
@@ -149,7 +165,7 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
     }
 
     /// Removes the entry of `key`.
-    async fn forget(&self, key: &str) -> http_cache::Result<()> {
+    pub(crate) async fn forget(&self, key: &str) -> Result<(), StoreFailed> {
         match self.store.delete(key).await {
             Ok(_) => Ok(()),
             Err(error) => self.failed("remove", key, error),
@@ -157,8 +173,8 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
     }
 
     /// Stores the serialized response `bytes` under `key`, or leaves it out (and the older
-    /// entry with it) when the store cannot take it.
-    async fn write(&self, key: &str, bytes: &[u8], ttl: Duration) -> http_cache::Result<()> {
+    /// entry with it) when the store cannot take it. `true` when it was stored.
+    async fn write(&self, key: &str, bytes: &[u8], ttl: Duration) -> Result<bool, StoreFailed> {
         let checked = check_value(
             self.store.backend_name(),
             key,
@@ -170,15 +186,65 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
             Ok(()) => match self.store.set(key, bytes, Some(ttl)).await {
                 Ok(()) => {
                     Counters::count(&self.counters.stored);
-                    return Ok(());
+                    return Ok(true);
                 }
                 Err(error @ Error::ValueTooLarge { .. }) => error,
-                Err(error) => return self.failed("store", key, error),
+                Err(error) => return self.failed("store", key, error).map(|()| false),
             },
         };
         Counters::count(&self.counters.too_large);
         log::warn!("http cache: response not cached: {refused}");
-        self.forget(key).await
+        self.forget(key).await.map(|()| false)
+    }
+
+    /// The entry stored under the store key `key`, if there is a readable one, with a
+    /// fingerprint of its bytes (to tell a rewritten entry from the one read before).
+    pub(crate) async fn read(&self, key: &str) -> Result<Option<Cached>, StoreFailed> {
+        let read = self.store.get(key).await.and_then(|bytes| {
+            bytes
+                .map(|bytes| {
+                    let stored = codec::decode::<C, Stored>(&self.serializer, key, &bytes)?;
+                    Ok(Cached::new(stored, &bytes))
+                })
+                .transpose()
+        });
+        match read {
+            Ok(Some(cached)) => {
+                Counters::count(&self.counters.found);
+                Ok(Some(cached))
+            }
+            Ok(None) => {
+                Counters::count(&self.counters.missed);
+                Ok(None)
+            }
+            Err(error) if error.kind() == ErrorKind::InvalidData => {
+                Counters::count(&self.counters.unreadable);
+                Counters::count(&self.counters.missed);
+                log::warn!("http cache: unreadable entry treated as missing: {error}");
+                Ok(None)
+            }
+            Err(error) => self.failed("read", key, error).map(|()| None),
+        }
+    }
+
+    /// Stores `response` with `policy` under the store key `key`, kept `window` past its time
+    /// to stale (or the grace, whichever is longer), or removes the older entry when it would
+    /// be kept for no time. `true` when it was stored.
+    pub(crate) async fn store_response(
+        &self,
+        key: &str,
+        response: &HttpResponse,
+        policy: &CachePolicy,
+        window: Duration,
+    ) -> Result<bool, StoreFailed> {
+        let Some(ttl) = self.ttl_past_stale(policy, SystemTime::now(), window) else {
+            self.forget(key).await?;
+            return Ok(false);
+        };
+        let stored = StoredRef { response, policy };
+        let bytes = codec::encode(&self.serializer, &stored)
+            .map_err(|error| StoreFailed::new("serialize", key, error))?;
+        self.write(key, &bytes, ttl).await
     }
 }
 
@@ -192,29 +258,8 @@ where
         &self,
         cache_key: &str,
     ) -> http_cache::Result<Option<(HttpResponse, CachePolicy)>> {
-        let key = store_key(cache_key);
-        let read = self.store.get(&key).await.and_then(|bytes| {
-            bytes
-                .map(|bytes| codec::decode::<C, Stored>(&self.serializer, &key, &bytes))
-                .transpose()
-        });
-        match read {
-            Ok(Some(stored)) => {
-                Counters::count(&self.counters.found);
-                Ok(Some((stored.response, stored.policy)))
-            }
-            Ok(None) => {
-                Counters::count(&self.counters.missed);
-                Ok(None)
-            }
-            Err(error) if error.kind() == ErrorKind::InvalidData => {
-                Counters::count(&self.counters.unreadable);
-                Counters::count(&self.counters.missed);
-                log::warn!("http cache: unreadable entry treated as missing: {error}");
-                Ok(None)
-            }
-            Err(error) => self.failed("read", &key, error).map(|()| None),
-        }
+        let found = self.read(&store_key(cache_key)).await?;
+        Ok(found.map(|cached| (cached.stored.response, cached.stored.policy)))
     }
 
     async fn put(
@@ -224,22 +269,12 @@ where
         policy: CachePolicy,
     ) -> http_cache::Result<HttpResponse> {
         let key = store_key(&cache_key);
-        match self.store_ttl(&policy, SystemTime::now()) {
-            Some(ttl) => {
-                let stored = StoredRef {
-                    response: &response,
-                    policy: &policy,
-                };
-                let bytes = codec::encode(&self.serializer, &stored)
-                    .map_err(|error| StoreFailed::new("serialize", &key, error))?;
-                self.write(&key, &bytes, ttl).await?;
-            }
-            None => self.forget(&key).await?,
-        }
+        self.store_response(&key, &response, &policy, Duration::ZERO)
+            .await?;
         Ok(response)
     }
 
     async fn delete(&self, cache_key: &str) -> http_cache::Result<()> {
-        self.forget(&store_key(cache_key)).await
+        Ok(self.forget(&store_key(cache_key)).await?)
     }
 }

@@ -1,4 +1,5 @@
 //! What the tests share: the origin server and a client that caches through a manager.
+#![allow(dead_code)] // Each test binary uses a part of what is shared here.
 
 pub mod origin;
 
