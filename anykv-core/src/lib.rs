@@ -11,6 +11,7 @@ mod entry;
 mod error;
 mod error_kind;
 mod ext;
+pub mod invalidation;
 pub mod layer;
 pub mod lease;
 pub mod limits;

@@ -12,7 +12,7 @@
 //! Each entry: its docs, the [`Operation`](crate::layer::Operation) variant, the method, its
 //! arguments with their kind, the output, and its flags (`required`: the traits give it no
 //! default; `retry`: running it again after a failure cannot change its outcome; `lookup`: it
-//! reads values, so it has hits and misses). Listings (`scan`, `keys`) return an iterator on
+//! reads values, so it has hits and misses; `write`: it may change what the store holds). Listings (`scan`, `keys`) return an iterator on
 //! the blocking face and a stream on the async one; their output is the item. The store
 //! traits themselves ([`KvStorage`](crate::KvStorage), [`AsyncKvStorage`](crate::AsyncKvStorage))
 //! are generated from the list too, their defaults written once per face in
@@ -44,7 +44,7 @@ macro_rules! kv_operations {
                     key: &str as key,
                     value: &[u8] as value,
                     ttl: Option<::std::time::Duration> as ttl
-                ) -> () [required retry];
+                ) -> () [required retry write];
 
                 /// Stores `value` (expiring after `ttl` if given) only if the live value under
                 /// `key` is exactly `expected`, or, with `expected` `None`, only if `key` has no
@@ -57,7 +57,7 @@ macro_rules! kv_operations {
                     expected: Option<&[u8]> as maybe_expected,
                     value: &[u8] as value,
                     ttl: Option<::std::time::Duration> as ttl
-                ) -> bool [required];
+                ) -> bool [required write];
 
                 /// Deletes `key` only if its live value is exactly `expected`; returns whether
                 /// it deleted. Atomic: a lock holder releases its own lock this way and never
@@ -65,13 +65,13 @@ macro_rules! kv_operations {
                 CompareAndDelete compare_and_delete(
                     key: &str as key,
                     expected: &[u8] as expected
-                ) -> bool [required];
+                ) -> bool [required write];
 
                 /// Deletes `key`; returns whether a live entry existed.
-                Delete delete(key: &str as key) -> bool [required];
+                Delete delete(key: &str as key) -> bool [required write];
 
                 /// Removes every entry of this store's namespace, and nothing else.
-                Clear clear() -> () [required retry];
+                Clear clear() -> () [required retry write];
 
                 /// The value under `key`, or `None`.
                 Get get(key: &str as key) -> Option<Vec<u8>> [retry lookup];
@@ -82,7 +82,7 @@ macro_rules! kv_operations {
                     key: &str as key,
                     value: &[u8] as value,
                     ttl: Option<::std::time::Duration> as ttl
-                ) -> bool [];
+                ) -> bool [write];
 
                 /// Whether `key` has a live entry.
                 Contains contains(key: &str as key) -> bool [retry];
@@ -115,13 +115,13 @@ macro_rules! kv_operations {
                 Touch touch(
                     key: &str as key,
                     ttl: Option<::std::time::Duration> as ttl
-                ) -> bool [retry];
+                ) -> bool [retry write];
 
                 /// Removes `key` and returns its value, if it had one.
                 ///
                 /// The default reads then deletes; backends that can do it atomically override
                 /// it.
-                Pop pop(key: &str as key) -> Option<Vec<u8>> [lookup];
+                Pop pop(key: &str as key) -> Option<Vec<u8>> [lookup write];
 
                 /// The number of live entries: as many as [`keys`](Self::keys) yields, entries
                 /// it reports as unreadable included.
@@ -161,16 +161,16 @@ macro_rules! kv_operations {
                 /// Stores every entry, each with its own TTL. Every key and value is checked
                 /// before anything is written.
                 SetEntries set_entries(entries: &[$crate::SetEntry<'_>] as entries) -> ()
-                    [retry];
+                    [retry write];
 
                 /// Deletes every key; missing keys are not errors. Returns how many live
                 /// entries were removed.
-                DeleteMany delete_many(keys: &[&str] as keys) -> usize [];
+                DeleteMany delete_many(keys: &[&str] as keys) -> usize [write];
 
                 /// Physically removes expired entries where the backend does not do it by
                 /// itself; returns how many were removed. Reads never see expired entries
                 /// either way.
-                PurgeExpired purge_expired() -> usize [];
+                PurgeExpired purge_expired() -> usize [write];
             }
             listings {
                 /// Streams the live entries (order unspecified), in batches: never the whole
@@ -184,13 +184,14 @@ macro_rules! kv_operations {
     };
 }
 
-/// Whether a flag list holds `retry` / `lookup`: `has_flag!(retry; retry lookup)` is `true`.
+/// Whether a flag list holds `required` / `retry` / `lookup` / `write`: `has_flag!(retry; retry lookup)` is `true`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __has_flag {
     (required; required $($rest:ident)*) => { true };
     (retry; retry $($rest:ident)*) => { true };
     (lookup; lookup $($rest:ident)*) => { true };
+    (write; write $($rest:ident)*) => { true };
     ($flag:ident; $other:ident $($rest:ident)*) => { $crate::__has_flag!($flag; $($rest)*) };
     ($flag:ident;) => { false };
 }

@@ -12,7 +12,7 @@ use std::fmt;
 pub struct StoreFailed {
     action: &'static str,
     key: String,
-    source: anykv_core::Error,
+    source: Box<anykv_core::Error>,
 }
 
 impl StoreFailed {
@@ -21,7 +21,7 @@ impl StoreFailed {
         StoreFailed {
             action,
             key: key.to_owned(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -44,7 +44,7 @@ impl fmt::Display for StoreFailed {
 
 impl StdError for StoreFailed {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.source)
+        Some(&*self.source)
     }
 }
 

@@ -6,6 +6,8 @@ mod concurrency;
 mod default_ttl;
 #[cfg(feature = "metrics")]
 mod metrics_layer;
+#[cfg(feature = "near")]
+mod near;
 #[cfg(feature = "retry")]
 mod retry;
 mod timeout;
@@ -16,6 +18,8 @@ pub use concurrency::ConcurrencyLimitLayer;
 pub use default_ttl::DefaultTtlLayer;
 #[cfg(feature = "metrics")]
 pub use metrics_layer::MetricsLayer;
+#[cfg(feature = "near")]
+pub use near::{NearCache, NearOptions, NearStats, NearTier};
 #[cfg(feature = "retry")]
 pub use retry::RetryLayer;
 pub use timeout::TimeoutLayer;

@@ -68,6 +68,16 @@ macro_rules! declare_operations {
                     $(Operation::$list_variant => false,)*
                 }
             }
+
+            /// Whether the operation may change what the store holds (values, expiries,
+            /// entries): what a read-only store refuses and a cache in front of the store
+            /// invalidates. Listings and reads never do.
+            pub fn is_write(self) -> bool {
+                match self {
+                    $(Operation::$variant => $crate::__has_flag!(write; $($flag)*),)*
+                    $(Operation::$list_variant => false,)*
+                }
+            }
         }
     };
 }
@@ -143,5 +153,38 @@ impl Outcome for Vec<Option<Vec<u8>>> {
     fn hits_and_misses(&self) -> Option<(usize, usize)> {
         let hits = self.iter().filter(|value| value.is_some()).count();
         Some((hits, self.len() - hits))
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::Operation;
+
+    #[test]
+    fn the_writes_are_exactly_the_operations_that_change_the_store() {
+        let writes: Vec<&str> = Operation::ALL
+            .iter()
+            .filter(|operation| operation.is_write())
+            .map(|operation| operation.name())
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                "set",
+                "compare_and_set",
+                "compare_and_delete",
+                "delete",
+                "clear",
+                "set_if_absent",
+                "touch",
+                "pop",
+                "set_entries",
+                "delete_many",
+                "purge_expired"
+            ]
+        );
+        assert!(Operation::ALL
+            .iter()
+            .all(|operation| !(operation.is_write() && operation.name().starts_with("get"))));
     }
 }

@@ -92,14 +92,14 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             }
         });
         self.counters.add(Counter::OriginFetch);
-        let response =
-            match request_outcome(origin.send(request, self.options.origin_timeout).await) {
-                Ok(response) => response,
-                Err(failed) => {
-                    let served = stale.and_then(|cached| self.serve_stale_on_error(cached, &head));
-                    return (served.map_or(failed, Ok), Fetched::Failed);
-                }
-            };
+        // A 5xx counts as the origin failing; it is the answer when nothing stale can be.
+        let response = match origin.send(request, self.options.origin_timeout).await {
+            Ok(response) if !response.status().is_server_error() => response,
+            failed => {
+                let served = stale.and_then(|cached| self.serve_stale_on_error(cached, &head));
+                return (served.map_or(failed, Ok), Fetched::Failed);
+            }
+        };
         match (response.status(), stale) {
             (StatusCode::NOT_MODIFIED, Some(cached)) => {
                 self.revalidated(response, key, cached, &head).await
@@ -190,14 +190,5 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             Ok(false) => (Ok(answer), Fetched::NotStored),
             Err(failure) => (Err(Error::middleware(failure)), Fetched::Failed),
         }
-    }
-}
-
-/// An origin answer, with 5xx counted as the origin failing (the response is kept as the
-/// error's answer when no stale response can be served).
-fn request_outcome(sent: Result<Response>) -> std::result::Result<Response, Result<Response>> {
-    match sent {
-        Ok(response) if !response.status().is_server_error() => Ok(response),
-        failed => Err(failed),
     }
 }

@@ -1,0 +1,209 @@
+//! [`NearTier`]: the bounded memory of a near cache, shared by the stores in front of one
+//! remote store (both faces, every handle of the process).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anykv_core::invalidation::Invalidation;
+use anykv_core::{Entry, Timestamp};
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+use super::options::NearOptions;
+use super::stats::{Counter, Counters, NearStats};
+
+/// The bytes an entry is counted for besides its key and value (the map's own bookkeeping).
+const ENTRY_OVERHEAD: u64 = 64;
+
+/// One entry held in memory.
+#[derive(Debug)]
+struct Held {
+    value: Vec<u8>,
+    expires_at: Option<Timestamp>,
+    /// The end of the staleness bound: after it the entry is read from the store again.
+    valid_until: Instant,
+}
+
+/// Weighs entries by their bytes.
+#[derive(Debug, Clone, Copy)]
+struct Bytes;
+
+impl Weighter<String, Arc<Held>> for Bytes {
+    fn weight(&self, key: &String, held: &Arc<Held>) -> u64 {
+        ENTRY_OVERHEAD + key.len() as u64 + held.value.len() as u64
+    }
+}
+
+struct Shared {
+    cache: Cache<String, Arc<Held>, Bytes>,
+    /// Moves on at every invalidation: a fill that saw another generation before its read
+    /// from the store may hold an older value, and is dropped.
+    generation: AtomicU64,
+    /// Whether entries may be served: always without a feed; with one, only while it tracks.
+    serving: AtomicBool,
+    options: NearOptions,
+    counters: Counters,
+}
+
+/// The memory of a near cache: entries read from a remote store, each served until the first
+/// of its own expiry, the staleness bound ([`NearOptions::max_staleness`]) and an invalidation.
+///
+/// Clones share the memory. Put one tier in front of every handle of the same remote store in
+/// a process (both faces included), so that a write through any of them invalidates what the
+/// others would serve: [`NearCache::new`](super::NearCache::new) takes the tier to use.
+#[derive(Clone)]
+pub struct NearTier(Arc<Shared>);
+
+impl std::fmt::Debug for NearTier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NearTier")
+            .field("options", &self.0.options)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fill's ticket: the generation before the read from the store, `None` when the tier does
+/// not serve (nothing is filled then).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket(Option<u64>);
+
+impl NearTier {
+    /// A tier whose entries are served until their staleness bound: changes by other
+    /// processes are seen within [`max_staleness`](NearOptions::max_staleness).
+    pub fn new(options: NearOptions) -> Self {
+        Self::build(options, true)
+    }
+
+    /// A tier fed by the store's invalidations ([`apply`](Self::apply)): it serves nothing until
+    /// the feed reports [`Invalidation::Tracking`], and nothing again from a
+    /// [`Invalidation::Lost`] until the next `Tracking`.
+    pub fn fed(options: NearOptions) -> Self {
+        Self::build(options, false)
+    }
+
+    fn build(options: NearOptions, serving: bool) -> Self {
+        let estimated = usize::try_from(options.max_bytes / 1024)
+            .unwrap_or(usize::MAX)
+            .clamp(16, 1 << 20);
+        NearTier(Arc::new(Shared {
+            cache: Cache::with_weighter(estimated, options.max_bytes.max(1), Bytes),
+            generation: AtomicU64::new(0),
+            serving: AtomicBool::new(serving),
+            options,
+            counters: Counters::default(),
+        }))
+    }
+
+    /// Applies one message of the store's invalidation feed.
+    pub fn apply(&self, invalidation: Invalidation) {
+        match invalidation {
+            Invalidation::Keys(keys) => {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                self.invalidate(&keys);
+            }
+            Invalidation::Everything => self.flush(),
+            Invalidation::Tracking => {
+                self.flush();
+                self.0.serving.store(true, Ordering::SeqCst);
+            }
+            Invalidation::Lost => {
+                self.0.serving.store(false, Ordering::SeqCst);
+                self.0.counters.add(Counter::FeedLost);
+                self.flush();
+            }
+            _ => self.flush(),
+        }
+    }
+
+    /// Whether entries are served now.
+    pub fn is_serving(&self) -> bool {
+        self.0.serving.load(Ordering::SeqCst)
+    }
+
+    /// What the tier did so far.
+    pub fn stats(&self) -> NearStats {
+        self.0
+            .counters
+            .snapshot(self.0.cache.len(), self.0.cache.weight())
+    }
+
+    /// The live entry of `key` held in memory, if any.
+    pub(crate) fn lookup(&self, key: &str) -> Option<Entry> {
+        if !self.is_serving() {
+            return None;
+        }
+        let held = self.0.cache.get(key)?;
+        let expired = held.expires_at.is_some_and(Timestamp::is_expired);
+        if expired || held.valid_until <= Instant::now() {
+            self.0.cache.remove(key);
+            return None;
+        }
+        self.0.counters.add(Counter::Hit);
+        Some(Entry {
+            value: held.value.clone(),
+            expires_at: held.expires_at,
+        })
+    }
+
+    /// Counts a lookup the store answered.
+    pub(crate) fn missed(&self) {
+        self.0.counters.add(Counter::Miss);
+    }
+
+    /// Taken before reading `key` from the store, to [`fill`](Self::fill) with what it read.
+    pub(crate) fn ticket(&self) -> Ticket {
+        Ticket(
+            self.is_serving()
+                .then(|| self.0.generation.load(Ordering::SeqCst)),
+        )
+    }
+
+    /// Holds `entry`, read from the store under `ticket`, unless an invalidation came since.
+    pub(crate) fn fill(&self, key: &str, entry: &Entry, ticket: Ticket) {
+        let Some(generation) = ticket.0 else { return };
+        if entry.value.len() > self.0.options.max_value_len {
+            return;
+        }
+        let current = || self.0.generation.load(Ordering::SeqCst);
+        if current() != generation || !self.is_serving() {
+            self.0.counters.add(Counter::RacedFill);
+            return;
+        }
+        let held = Held {
+            value: entry.value.clone(),
+            expires_at: entry.expires_at,
+            valid_until: Instant::now() + self.0.options.max_staleness,
+        };
+        self.0.cache.insert(key.to_owned(), Arc::new(held));
+        // An invalidation between the check and the insert may have missed the new entry.
+        if current() != generation || !self.is_serving() {
+            self.0.cache.remove(key);
+            self.0.counters.add(Counter::RacedFill);
+            return;
+        }
+        self.0.counters.add(Counter::Fill);
+    }
+
+    /// Forgets `keys` (every entry when `keys` is empty and `everything` is set).
+    pub(crate) fn invalidate(&self, keys: &[&str]) {
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
+        for key in keys {
+            self.0.cache.remove(*key);
+        }
+        self.0.counters.add(Counter::Invalidation);
+    }
+
+    /// Forgets every entry.
+    pub(crate) fn flush(&self) {
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
+        self.0.cache.clear();
+        self.0.counters.add(Counter::Flush);
+    }
+
+    /// The staleness bound of the tier.
+    pub fn max_staleness(&self) -> Duration {
+        self.0.options.max_staleness
+    }
+}
