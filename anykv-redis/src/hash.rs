@@ -51,6 +51,8 @@ type IndexedScript<T> = (
 /// `HLEN`: the fields held, hidden ones included.
 pub struct RedisHashStorage {
     namespace: Namespace,
+    options: RedisOptions,
+    layout: KeyLayout,
     /// `[without, with]` native field expiry.
     ops: [Arc<HashOps>; 2],
     native: OnceLock<bool>,
@@ -62,15 +64,35 @@ impl RedisHashStorage {
     /// A store with `options` (connections are made on first use).
     pub fn new(options: RedisOptions) -> Result<Self> {
         let namespace = Namespace::new(options.namespace.as_str())?;
-        let plain = HashOps::new(&KeyLayout::new(options.key_prefix_or("kvh")?, &namespace));
+        let layout = KeyLayout::new(options.key_prefix_or("kvh")?, &namespace);
+        let plain = HashOps::new(&layout);
         let native = plain.with_native_ttl();
         Ok(RedisHashStorage {
             ops: [Arc::new(plain), Arc::new(native)],
             native: OnceLock::new(),
             sync: SyncConn::new(options.clone()),
-            conn: AsyncConn::new(options),
+            conn: AsyncConn::new(options.clone()),
+            options,
+            layout,
             namespace,
         })
+    }
+
+    /// Reports to `report` the changes any client makes to this store, until the returned
+    /// listener is dropped. The store is one hash, so each change is reported as
+    /// [`Everything`](anykv_core::invalidation::Invalidation::Everything) (the server tracks
+    /// keys, not fields): a near cache in front of a hash store that is written often gains
+    /// little. Standalone servers only, as for
+    /// [`RedisStorage::listen_for_changes`](crate::RedisStorage::listen_for_changes).
+    pub fn listen_for_changes(
+        &self,
+        report: impl Fn(anykv_core::invalidation::Invalidation) + Send + Sync + 'static,
+    ) -> Result<crate::ChangeListener> {
+        crate::changes::listen(
+            &self.options,
+            crate::changes::Tracked::Hash(self.layout.clone()),
+            report,
+        )
     }
 
     /// A store for the server or cluster at `url`, in `namespace`.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod changes;
 mod config;
 mod conn;
 mod error;
@@ -13,6 +14,7 @@ mod scan;
 mod script;
 mod store;
 
+pub use changes::{ChangeListener, LISTENER_NAME, PING_EVERY};
 pub use config::RedisOptions;
 pub use hash::RedisHashStorage;
 pub use store::{RedisStorage, MAX_VALUE_LEN};

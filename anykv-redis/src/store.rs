@@ -33,6 +33,7 @@ const CLEAR_BATCH: usize = 500;
 /// that reconnects by itself; both are created on first use, so a store outlives server restarts.
 pub struct RedisStorage {
     namespace: Namespace,
+    options: RedisOptions,
     ops: Arc<KeyOps>,
     sync: SyncConn,
     conn: AsyncConn,
@@ -48,9 +49,26 @@ impl RedisStorage {
                 cluster: options.cluster,
             }),
             sync: SyncConn::new(options.clone()),
-            conn: AsyncConn::new(options),
+            conn: AsyncConn::new(options.clone()),
+            options,
             namespace,
         })
+    }
+
+    /// Reports to `report` every change any client makes to this store's entries (written,
+    /// deleted, expired, evicted), until the returned listener is dropped: the feed of a near
+    /// cache ([`Invalidation`](anykv_core::invalidation::Invalidation), see
+    /// [`ChangeListener`](crate::ChangeListener) for the guarantees). Standalone servers only
+    /// (Redis 6 or later, or Valkey): a cluster is a `Config` error.
+    pub fn listen_for_changes(
+        &self,
+        report: impl Fn(anykv_core::invalidation::Invalidation) + Send + Sync + 'static,
+    ) -> Result<crate::ChangeListener> {
+        crate::changes::listen(
+            &self.options,
+            crate::changes::Tracked::PerKey(self.ops.layout.clone()),
+            report,
+        )
     }
 
     /// A store in `namespace` on the server of an existing client.
