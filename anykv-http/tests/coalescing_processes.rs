@@ -1,5 +1,6 @@
 //! One origin fetch per URL across processes, on every backend that processes share (a SQLite
-//! file, a files directory, Redis, MongoDB, DynamoDB), against an origin that counts requests:
+//! file, a files directory, Redis, Redis behind each process's near cache, MongoDB, DynamoDB),
+//! against an origin that counts requests:
 //! - 8 processes × 32 concurrent requests for one expired URL, the origin taking 300 ms:
 //!   exactly one origin request for the refresh, every caller gets the refreshed response from
 //!   the store but the fetcher, and callers in every process waited for the fetch (the origin
@@ -373,6 +374,8 @@ fn parent() -> Result<usize, String> {
             format!("file://{}", dir.path().join("files").display()),
         ),
         ("redis", redis.url().to_owned()),
+        // Every process reads through a near cache fed by the server's change reports.
+        ("redis-near", with_params(redis.url(), "near=true")),
         ("mongodb", with_params(mongo.url(), "database=kv_http_test")),
         ("dynamodb", dynamo_url),
     ];

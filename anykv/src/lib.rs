@@ -9,6 +9,7 @@
 
 pub use anykv_core::*;
 
+mod near;
 mod open;
 mod target;
 

@@ -25,7 +25,9 @@ pub const URL_VARIABLE: &str = "ANYKV_URL";
 /// an [`Error::Config`] naming it, with the password hidden. The async-only stores (MongoDB,
 /// DynamoDB) run on a runtime of their own behind this blocking face.
 pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
-    let store: Box<dyn KvStorage> = match Target::parse(url)? {
+    let (target, near) = Target::parse(url)?;
+    let feed = crate::near::feed_of(&target);
+    let store: Box<dyn KvStorage> = match target {
         Target::Memory {
             name,
             namespace,
@@ -49,14 +51,20 @@ pub fn open(url: &str) -> Result<Box<dyn KvStorage>> {
         #[cfg(feature = "dynamo")]
         Target::Dynamo(options) => Box::new(anykv_dynamo::DynamoStorage::open_blocking(options)?),
     };
-    Ok(Box::new(store.with_layer(ContextLayer)))
+    let store = store.with_layer(ContextLayer);
+    match near {
+        None => Ok(Box::new(store)),
+        Some(params) => crate::near::in_front(url, params, feed, store),
+    }
 }
 
 /// Opens the store `url` names, as an async store: the same URLs as [`open`]. The network
 /// stores connect on the caller's runtime; the local ones (memory, SQLite, fs) run their calls
 /// on tokio's blocking pool through [`AsyncAdapter`].
 pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
-    let store: Box<dyn AsyncKvStorage> = match Target::parse(url)? {
+    let (target, near) = Target::parse(url)?;
+    let feed = crate::near::feed_of(&target);
+    let store: Box<dyn AsyncKvStorage> = match target {
         Target::Memory {
             name,
             namespace,
@@ -87,7 +95,11 @@ pub async fn open_async(url: &str) -> Result<Box<dyn AsyncKvStorage>> {
         #[cfg(feature = "dynamo")]
         Target::Dynamo(options) => Box::new(anykv_dynamo::DynamoStorage::connect(options).await?),
     };
-    Ok(Box::new(store.with_layer(ContextLayer)))
+    let store = store.with_layer(ContextLayer);
+    match near {
+        None => Ok(Box::new(store)),
+        Some(params) => crate::near::in_front_async(url, params, feed, store),
+    }
 }
 
 /// Opens the store named by the environment variable `ANYKV_URL`, as a blocking store.

@@ -59,15 +59,47 @@ pub(crate) enum Target {
     Dynamo(anykv_dynamo::DynamoOptions),
 }
 
+/// The near cache a URL asks for: `near=true`, or any `near_*` parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct NearParams {
+    /// `near_max_bytes`.
+    pub(crate) max_bytes: Option<u64>,
+    /// `near_max_value_len`.
+    pub(crate) max_value_len: Option<usize>,
+    /// `near_max_staleness`.
+    pub(crate) max_staleness: Option<std::time::Duration>,
+}
+
+impl NearParams {
+    /// The near-cache parameters of `url`, taken; `None` when it asks for none.
+    fn take(url: &mut StoreUrl) -> Result<Option<NearParams>> {
+        let on = url.take_bool("near")?;
+        let params = NearParams {
+            max_bytes: url.take_usize("near_max_bytes")?.map(|n| n as u64),
+            max_value_len: url.take_usize("near_max_value_len")?,
+            max_staleness: url.take_duration("near_max_staleness")?,
+        };
+        let asked = on.unwrap_or(params != NearParams::default());
+        if asked && !cfg!(feature = "near") {
+            return Err(url.error(
+                "near=… needs the feature \"near\" (of anykv, or of anykv-cli for kvs), which \
+                 this build leaves out",
+            ));
+        }
+        Ok(asked.then_some(params))
+    }
+}
+
 impl Target {
-    /// Reads `url`: its scheme, options and parameters. An unknown scheme, a scheme whose
-    /// feature this build leaves out, an unknown parameter or a bad value is an error naming
-    /// it, with the password hidden.
-    pub(crate) fn parse(url: &str) -> Result<Target> {
+    /// Reads `url`: its scheme, options and parameters, and the near cache it asks for. An
+    /// unknown scheme, a scheme whose feature this build leaves out, an unknown parameter or a
+    /// bad value is an error naming it, with the password hidden.
+    pub(crate) fn parse(url: &str) -> Result<(Target, Option<NearParams>)> {
         let mut url = StoreUrl::parse(url)?;
         if let Some(error) = missing_feature(&url, SCHEMES) {
             return Err(error);
         }
+        let near = NearParams::take(&mut url)?;
         let target = match url.scheme() {
             "memory" => memory(&mut url)?,
             #[cfg(feature = "sqlite")]
@@ -91,7 +123,7 @@ impl Target {
             scheme => return Err(unknown_scheme(&url, scheme)),
         };
         url.finish()?;
-        Ok(target)
+        Ok((target, near))
     }
 }
 
