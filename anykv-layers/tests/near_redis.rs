@@ -105,7 +105,7 @@ fn two_clients(url: &str) -> (NearCache<RedisStorage>, NearCache<RedisStorage>) 
     let namespace = anykv_test_support::unique_name("near");
     let open = || {
         let options = RedisOptions::from_url(url)
-            .and_then(|options| Ok(options.namespace(namespace.as_str())))
+            .map(|options| options.namespace(namespace.as_str()))
             .unwrap_or_else(|e| panic!("{e}"));
         let (tier, listener) = fed_tier(&options).unwrap_or_else(|e| panic!("{e}"));
         let store = RedisStorage::new(options).unwrap_or_else(|e| panic!("{e}"));
