@@ -3,8 +3,11 @@
 //!
 //! `cargo run --release -p anykv-bench [--quick] [--report DIR] [GROUP…]`; the groups are
 //! sqlite, fs, memory, redis, redis-async (the async face's rows only, also part of redis),
-//! mongodb, dynamodb and facade (`keys()` through `anykv::open_async` beside the store used
-//! directly, on SQLite and Redis), all by default, and only the servers of the groups named are started.
+//! mongodb, dynamodb, facade (`keys()` through `anykv::open_async` beside the store used
+//! directly, on SQLite and Redis), near (a hot key through a near cache over Redis beside a
+//! Redis `GET` and the memory store) and storm (1,000 requests for 10 expired URLs with and
+//! without the HTTP cache's coalescing: origin requests and latency, its own table), all by
+//! default, and only the servers of the groups named are started.
 //! `--quick` runs a tenth of the work in 2 rounds instead of 6, on 100-byte values only (about
 //! a minute on a 2-core machine), and only prints. A full run of
 //! every group also writes `docs/benchmarks.md` and `docs/benchmarks.svg`; `--report DIR` writes
@@ -14,11 +17,13 @@ mod async_redis;
 mod clear;
 mod concurrency;
 mod facade;
+mod near;
 mod raw;
 mod raw_dynamo;
 mod raw_mongo;
 mod raw_redis;
 mod report;
+mod storm;
 mod table;
 
 use std::time::Duration;
@@ -41,6 +46,8 @@ const GROUPS: &[&str] = &[
     "mongodb",
     "dynamodb",
     "facade",
+    "near",
+    "storm",
 ];
 
 const KEYS: usize = 1000;
@@ -93,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // Only the servers of the groups this run covers are started.
     let async_redis_rows = wants("redis") || wants("redis-async");
-    let redis = (async_redis_rows || wants("facade"))
+    let redis = (async_redis_rows || wants("facade") || wants("near") || wants("storm"))
         .then(anykv_test_support::redis)
         .transpose()?;
     let mongo = wants("mongodb")
@@ -156,6 +163,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 facade::rows(dir.path(), redis_url, &value, scale).map_err(|e| e.to_string())?,
             );
         }
+        if let Some(redis) = redis.as_ref().filter(|_| wants("near")) {
+            rows.extend(near::rows(redis.url(), &value, scale)?);
+        }
         if let Some(mongo) = &mongo {
             let options = anykv_mongo::MongoOptions::new(mongo.url())
                 .database("kv_bench")
@@ -175,6 +185,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     print!("{}", table::markdown(&rows));
+    let storms = match redis.as_ref().filter(|_| wants("storm")) {
+        Some(redis) => storm::markdown(&storm::run(redis.url()).map_err(|e| e.to_string())?),
+        None => String::new(),
+    };
+    print!("{storms}");
     // The committed report is the whole table: only a full run of every group replaces it.
     let whole_run = !args.quick && args.groups.is_empty();
     let report = match args.report {
@@ -183,7 +198,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     if let Some(dir) = report {
-        report::write(&dir, &rows, &report::Setting::of_this_run(servers, scale))?;
+        report::write(
+            &dir,
+            &rows,
+            &storms,
+            &report::Setting::of_this_run(servers, scale),
+        )?;
         println!("\nwrote {}", dir.join("benchmarks.md").display());
     }
     Ok(())

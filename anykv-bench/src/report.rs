@@ -71,10 +71,12 @@ fn machine() -> String {
     )
 }
 
-/// Writes `benchmarks.md` and `benchmarks.svg` into `dir`.
-pub fn write(dir: &Path, rows: &[Row], setting: &Setting) -> std::io::Result<()> {
+/// Writes `benchmarks.md` (the rows, then `sections` as they are) and `benchmarks.svg` into
+/// `dir`.
+pub fn write(dir: &Path, rows: &[Row], sections: &str, setting: &Setting) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("benchmarks.md"), markdown(rows, setting))?;
+    let text = markdown(rows, setting) + sections;
+    std::fs::write(dir.join("benchmarks.md"), text)?;
     std::fs::write(dir.join("benchmarks.svg"), svg(rows, setting))
 }
 

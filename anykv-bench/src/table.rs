@@ -49,16 +49,25 @@ pub fn markdown(rows: &[Row]) -> String {
     );
     for row in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {:.2} | {:.2}x |\n",
+            "| {} | {} | {} | {:.2} | {:.2} | {} |\n",
             row.backend,
             row.op,
             row.size_label(),
             row.ours.as_secs_f64() * 1e6,
             row.raw.as_secs_f64() * 1e6,
-            row.ratio()
+            ratio_label(row.ratio())
         ));
     }
     out
+}
+
+/// A ratio as `1.02x`, or `0.0012x` when it is tiny (a cache beside a round trip).
+fn ratio_label(ratio: f64) -> String {
+    if ratio < 0.1 {
+        format!("{ratio:.4}x")
+    } else {
+        format!("{ratio:.2}x")
+    }
 }
 
 impl Row {

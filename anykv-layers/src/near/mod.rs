@@ -1,6 +1,7 @@
 //! [`NearCache`]: a bounded in-process memory in front of any store, invalidated across
 //! processes.
 
+mod clock;
 mod faces;
 mod options;
 mod stats;

@@ -11,8 +11,8 @@ pub struct NearOptions {
     pub max_bytes: u64,
     /// Values longer than this are never held (default 1 MiB).
     pub max_value_len: usize,
-    /// The longest an entry is served from memory after it was read from the store, default
-    /// one second: the bound on how late a change made by another process is seen when no
+    /// The longest an entry is served from memory after it was read from the store (plus at
+    /// most one tick of the coarse clock it is checked with: 4 ms on Linux), default one second: the bound on how late a change made by another process is seen when no
     /// invalidation feed reports it. With a feed ([`NearTier::fed`](super::NearTier::fed))
     /// changes are seen when the feed reports them, and this bound is a safety net.
     pub max_staleness: Duration,

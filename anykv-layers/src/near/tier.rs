@@ -3,40 +3,41 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anykv_core::invalidation::Invalidation;
 use anykv_core::{Entry, Timestamp};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
+use super::clock::Tick;
 use super::options::NearOptions;
 use super::stats::{Counter, Counters, NearStats};
 
 /// The bytes an entry is counted for besides its key and value (the map's own bookkeeping).
 const ENTRY_OVERHEAD: u64 = 64;
 
-/// One entry held in memory.
-#[derive(Debug)]
+/// One entry held in memory (cloned out whole on a hit: the value is the caller's copy).
+#[derive(Debug, Clone)]
 struct Held {
     value: Vec<u8>,
     expires_at: Option<Timestamp>,
     /// The end of the staleness bound: after it the entry is read from the store again.
-    valid_until: Instant,
+    valid_until: Tick,
 }
 
 /// Weighs entries by their bytes.
 #[derive(Debug, Clone, Copy)]
 struct Bytes;
 
-impl Weighter<String, Arc<Held>> for Bytes {
-    fn weight(&self, key: &String, held: &Arc<Held>) -> u64 {
+impl Weighter<String, Held> for Bytes {
+    fn weight(&self, key: &String, held: &Held) -> u64 {
         ENTRY_OVERHEAD + key.len() as u64 + held.value.len() as u64
     }
 }
 
 struct Shared {
-    cache: Cache<String, Arc<Held>, Bytes>,
+    cache: Cache<String, Held, Bytes>,
     /// Moves on at every invalidation: a fill that saw another generation before its read
     /// from the store may hold an older value, and is dropped.
     generation: AtomicU64,
@@ -136,13 +137,13 @@ impl NearTier {
         }
         let held = self.0.cache.get(key)?;
         let expired = held.expires_at.is_some_and(Timestamp::is_expired);
-        if expired || held.valid_until <= Instant::now() {
+        if expired || held.valid_until <= Tick::now() {
             self.0.cache.remove(key);
             return None;
         }
         self.0.counters.add(Counter::Hit);
         Some(Entry {
-            value: held.value.clone(),
+            value: held.value,
             expires_at: held.expires_at,
         })
     }
@@ -174,9 +175,9 @@ impl NearTier {
         let held = Held {
             value: entry.value.clone(),
             expires_at: entry.expires_at,
-            valid_until: Instant::now() + self.0.options.max_staleness,
+            valid_until: Tick::now().after(self.0.options.max_staleness),
         };
-        self.0.cache.insert(key.to_owned(), Arc::new(held));
+        self.0.cache.insert(key.to_owned(), held);
         // An invalidation between the check and the insert may have missed the new entry.
         if current() != generation || !self.is_serving() {
             self.0.cache.remove(key);
