@@ -231,3 +231,20 @@ fn a_lost_feed_empties_the_near_cache_until_it_tracks_again() -> anykv_core::Res
     assert_eq!(b.stats().hits, hits + 1, "serving from memory again");
     Ok(())
 }
+
+#[test]
+fn a_dropped_listener_leaves_the_tier_unfed_and_serving_nothing() -> anykv_core::Result<()> {
+    let server = anykv_test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let options = RedisOptions::from_url(server.url())?
+        .namespace(anykv_test_support::unique_name("near_drop").as_str());
+    let (tier, listener) = fed_tier(&options)?;
+    wait_until("tracking", || tier.is_serving());
+    drop(listener);
+    wait_until("the feed reported gone", || !tier.is_serving());
+    let store = NearCache::new(RedisStorage::new(options)?, tier.clone());
+    store.set("k", b"v", None)?;
+    store.get("k")?;
+    store.get("k")?;
+    assert_eq!(tier.stats().hits, 0, "served without a feed");
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! Processes sharing one store (a SQLite file, a Redis server):
+//! Processes sharing one store (a SQLite file, a Redis server, Redis behind each process's
+//! near cache fed by the server's change reports):
 //! - exactly one refresh runs per stale window, however many processes read;
 //! - a refresher killed mid-run is replaced after the retry duration, not before.
 //!
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anykv_core::KvStorage;
+use anykv_layers::{NearCache, NearOptions, NearTier};
 use anykv_memo::{Memo, MemoOptions};
 use anykv_redis::RedisStorage;
 use anykv_sqlite::{SqliteOptions, SqliteStorage};
@@ -17,9 +19,27 @@ const REFRESH: Duration = Duration::from_millis(1500);
 const RETRY: Duration = Duration::from_millis(2000);
 const WORKERS: usize = 4;
 
-/// Opens the store named by `spec`: `sqlite:<path>` or `redis:<url>`.
+/// Opens the store named by `spec`: `sqlite:<path>`, `redis:<url>` or `near:<redis url>`.
 fn open(spec: &str) -> Result<Arc<dyn KvStorage>, String> {
     match spec.split_once(':') {
+        Some(("near", url)) => {
+            let tier = NearTier::fed(NearOptions::default().max_staleness(Duration::from_secs(60)));
+            let fed = tier.clone();
+            let store = RedisStorage::from_url(url, "memo").map_err(|e| e.to_string())?;
+            let listener = store
+                .listen_for_changes(move |change| fed.apply(change))
+                .map_err(|e| e.to_string())?;
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !tier.is_serving() {
+                if Instant::now() > deadline {
+                    return Err("the change feed never tracked".into());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(Arc::new(
+                NearCache::new(store, tier).keeping_feed(Arc::new(listener)),
+            ))
+        }
         Some(("sqlite", path)) => Ok(Arc::new(
             SqliteStorage::open(SqliteOptions::path(path).namespace("memo"))
                 .map_err(|e| e.to_string())?,
@@ -208,6 +228,7 @@ fn parent() -> Result<usize, String> {
     let specs = [
         format!("sqlite:{}", dir.path().join("memo.sqlite").display()),
         format!("redis:{}", redis.url()),
+        format!("near:{}", redis.url()),
     ];
     let mut passed = 0;
     for spec in &specs {
@@ -238,7 +259,7 @@ fn main() -> ExitCode {
     }
     match parent() {
         Ok(passed) => {
-            println!("memo multiprocess: one refresh per stale window and retry after a killed refresher, on SQLite and Redis");
+            println!("memo multiprocess: one refresh per stale window and retry after a killed refresher, on SQLite, Redis, and Redis behind near caches");
             println!("{passed} passed, 0 failed");
             ExitCode::SUCCESS
         }

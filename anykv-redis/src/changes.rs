@@ -144,8 +144,19 @@ struct Listening {
     connect_timeout: Duration,
 }
 
+/// Reports [`Invalidation::Lost`] when dropped: the listener's task ends (its listener was
+/// dropped, or its runtime shut down) without leaving a cache believing it is still fed.
+struct LostOnExit(Report);
+
+impl Drop for LostOnExit {
+    fn drop(&mut self) {
+        (self.0)(Invalidation::Lost);
+    }
+}
+
 impl Listening {
     async fn run(self) {
+        let _lost_on_exit = LostOnExit(self.report.clone());
         let mut backoff = Duration::from_millis(50);
         loop {
             let mut tracking = false;
