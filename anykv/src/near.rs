@@ -29,17 +29,10 @@ pub(crate) fn in_front<S: KvStorage + 'static>(
     store: S,
 ) -> Result<Box<dyn KvStorage>> {
     #[cfg(feature = "near")]
-    return imp::share(url, params, feed).map(|(tier, share)| {
-        Box::new(anykv_layers::NearCache::new(store, tier).keeping_feed(share))
-            as Box<dyn KvStorage>
-    });
+    return imp::near_cache(url, params, feed, store)
+        .map(|near| Box::new(near) as Box<dyn KvStorage>);
     #[cfg(not(feature = "near"))]
-    {
-        let _ = (url, params, feed, store);
-        Err(anykv_core::Error::Config(
-            "near=… needs the feature \"near\"".into(),
-        ))
-    }
+    Err(imp::missing(url, params, feed, store))
 }
 
 /// `store` behind the near cache of `url` (async face).
@@ -50,16 +43,19 @@ pub(crate) fn in_front_async<S: AsyncKvStorage + 'static>(
     store: S,
 ) -> Result<Box<dyn AsyncKvStorage>> {
     #[cfg(feature = "near")]
-    return imp::share(url, params, feed).map(|(tier, share)| {
-        Box::new(anykv_layers::NearCache::new(store, tier).keeping_feed(share))
-            as Box<dyn AsyncKvStorage>
-    });
+    return imp::near_cache(url, params, feed, store)
+        .map(|near| Box::new(near) as Box<dyn AsyncKvStorage>);
     #[cfg(not(feature = "near"))]
-    {
-        let _ = (url, params, feed, store);
-        Err(anykv_core::Error::Config(
-            "near=… needs the feature \"near\"".into(),
-        ))
+    Err(imp::missing(url, params, feed, store))
+}
+
+#[cfg(not(feature = "near"))]
+mod imp {
+    use super::{Feed, NearParams};
+
+    /// The error of a near cache this build cannot make (the URL parser refuses it first).
+    pub(super) fn missing<S>(_: &str, _: NearParams, _: Feed, _: S) -> anykv_core::Error {
+        anykv_core::Error::Config("near=… needs the feature \"near\"".into())
     }
 }
 
@@ -112,8 +108,19 @@ mod imp {
         SHARES.get_or_init(Default::default)
     }
 
+    /// `store` behind the tier of `url`.
+    pub(super) fn near_cache<S>(
+        url: &str,
+        params: NearParams,
+        feed: Feed,
+        store: S,
+    ) -> Result<anykv_layers::NearCache<S>> {
+        let (tier, share) = share(url, params, feed)?;
+        Ok(anykv_layers::NearCache::new(store, tier).keeping_feed(share))
+    }
+
     /// The tier of `url` (made and fed on first use) and what keeps it alive.
-    pub(super) fn share(
+    fn share(
         url: &str,
         params: NearParams,
         feed: Feed,

@@ -80,13 +80,7 @@ impl<S: KvStorage> NearCache<S> {
     }
 
     fn many_sync(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        let held: Vec<Option<Entry>> = keys.iter().map(|key| self.tier.lookup(key)).collect();
-        let missing: Vec<&str> = keys
-            .iter()
-            .zip(&held)
-            .filter(|(_, held)| held.is_none())
-            .map(|(key, _)| *key)
-            .collect();
+        let (held, missing) = self.tier.lookup_many(keys);
         let fetched = if missing.is_empty() {
             Vec::new()
         } else {
@@ -111,13 +105,7 @@ impl<S: AsyncKvStorage> NearCache<S> {
     }
 
     async fn many_async(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        let held: Vec<Option<Entry>> = keys.iter().map(|key| self.tier.lookup(key)).collect();
-        let missing: Vec<&str> = keys
-            .iter()
-            .zip(&held)
-            .filter(|(_, held)| held.is_none())
-            .map(|(key, _)| *key)
-            .collect();
+        let (held, missing) = self.tier.lookup_many(keys);
         let fetched = if missing.is_empty() {
             Vec::new()
         } else {

@@ -148,6 +148,18 @@ impl NearTier {
         })
     }
 
+    /// [`lookup`](Self::lookup) of each of `keys`, and the keys not held (for the store).
+    pub(crate) fn lookup_many<'k>(&self, keys: &[&'k str]) -> (Vec<Option<Entry>>, Vec<&'k str>) {
+        let held: Vec<Option<Entry>> = keys.iter().map(|key| self.lookup(key)).collect();
+        let missing = keys
+            .iter()
+            .zip(&held)
+            .filter(|(_, held)| held.is_none())
+            .map(|(key, _)| *key)
+            .collect();
+        (held, missing)
+    }
+
     /// Counts a lookup the store answered.
     pub(crate) fn missed(&self) {
         self.0.counters.add(Counter::Miss);
