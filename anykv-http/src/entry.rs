@@ -24,6 +24,7 @@ pub(crate) struct Stored {
 #[derive(Clone)]
 pub(crate) struct Cached {
     pub(crate) stored: Stored,
+    #[cfg_attr(not(feature = "middleware"), allow(dead_code))]
     pub(crate) fingerprint: u64,
 }
 

@@ -77,6 +77,7 @@ pub fn store_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a anykv_
 
 /// The URL an error names: scheme, host, port and path, never the query (which may carry
 /// credentials such as an `api_key`).
+#[cfg(feature = "middleware")]
 fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
@@ -84,12 +85,14 @@ fn without_query(url: &str) -> &str {
 /// The origin did not answer within the middleware's
 /// [`origin_timeout`](crate::CacheMiddleware::origin_timeout) (and no stale response could be
 /// served instead).
+#[cfg(feature = "middleware")]
 #[derive(Debug, Clone)]
 pub struct OriginTimedOut {
     url: String,
     after: std::time::Duration,
 }
 
+#[cfg(feature = "middleware")]
 impl OriginTimedOut {
     pub(crate) fn new(url: String, after: std::time::Duration) -> Self {
         OriginTimedOut { url, after }
@@ -101,6 +104,7 @@ impl OriginTimedOut {
     }
 }
 
+#[cfg(feature = "middleware")]
 impl fmt::Display for OriginTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -112,17 +116,20 @@ impl fmt::Display for OriginTimedOut {
     }
 }
 
+#[cfg(feature = "middleware")]
 impl StdError for OriginTimedOut {}
 
 /// A caller waited [`wait`](crate::CacheMiddleware::wait) for another caller's fetch of the
 /// same URL, and was told to fail rather than fetch
 /// ([`OnWaitTimeout::Fail`](crate::OnWaitTimeout::Fail)).
+#[cfg(feature = "middleware")]
 #[derive(Debug, Clone)]
 pub struct WaitTimedOut {
     url: String,
     waited: std::time::Duration,
 }
 
+#[cfg(feature = "middleware")]
 impl WaitTimedOut {
     pub(crate) fn new(url: String, waited: std::time::Duration) -> Self {
         WaitTimedOut { url, waited }
@@ -134,6 +141,7 @@ impl WaitTimedOut {
     }
 }
 
+#[cfg(feature = "middleware")]
 impl fmt::Display for WaitTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -145,4 +153,5 @@ impl fmt::Display for WaitTimedOut {
     }
 }
 
+#[cfg(feature = "middleware")]
 impl StdError for WaitTimedOut {}

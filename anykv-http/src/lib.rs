@@ -9,7 +9,9 @@ mod manager;
 mod middleware;
 mod stats;
 
-pub use error::{store_error, OriginTimedOut, StoreFailed, WaitTimedOut};
+pub use error::{store_error, StoreFailed};
+#[cfg(feature = "middleware")]
+pub use error::{OriginTimedOut, WaitTimedOut};
 pub use http_cache;
 pub use http_cache_semantics;
 pub use key::{store_key, LONGEST_PLAIN_KEY};
