@@ -192,3 +192,29 @@ fn a_fed_tier_serves_only_while_its_feed_tracks() -> anykv_core::Result<()> {
     assert_eq!(tier.stats().entries, 0);
     Ok(())
 }
+
+#[test]
+fn the_tier_holds_no_more_entries_nor_bytes_than_its_bounds() -> anykv_core::Result<()> {
+    let options = NearOptions::default().max_entries(100).max_bytes(1 << 20);
+    let store = NearCache::new(MemoryStorage::new(), NearTier::new(options));
+    for i in 0..1000 {
+        let key = format!("k{i}");
+        store.set(&key, b"small", None)?;
+        store.get(&key)?;
+    }
+    let stats = store.stats();
+    assert!(stats.fills >= 1000, "{stats:?}");
+    assert!(stats.entries <= 100, "{stats:?}");
+    let options = NearOptions::default().max_bytes(64 << 10);
+    let store = NearCache::new(MemoryStorage::new(), NearTier::new(options));
+    let value = vec![7u8; 1000];
+    for i in 0..1000 {
+        let key = format!("k{i}");
+        store.set(&key, &value, None)?;
+        store.get(&key)?;
+    }
+    let stats = store.stats();
+    assert!(stats.bytes <= 64 << 10, "{stats:?}");
+    assert!(stats.entries >= 10, "{stats:?}");
+    Ok(())
+}

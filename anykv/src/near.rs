@@ -1,5 +1,5 @@
-//! The near cache a URL asks for (`near=true`, `near_max_bytes`, `near_max_value_len`,
-//! `near_max_staleness`): one memory tier per URL in the process, shared by every handle opened
+//! The near cache a URL asks for (`near=true`, `near_max_bytes`, `near_max_entries`,
+//! `near_max_value_len`, `near_max_staleness`): one memory tier per URL in the process, shared by every handle opened
 //! with it on both faces, fed by the server's change reports on standalone Redis.
 
 use anykv_core::{AsyncKvStorage, KvStorage, Result};
@@ -133,6 +133,9 @@ mod imp {
         let mut options = NearOptions::default();
         if let Some(max) = params.max_bytes {
             options = options.max_bytes(max);
+        }
+        if let Some(max) = params.max_entries {
+            options = options.max_entries(max);
         }
         if let Some(max) = params.max_value_len {
             options = options.max_value_len(max);

@@ -64,6 +64,8 @@ pub(crate) enum Target {
 pub(crate) struct NearParams {
     /// `near_max_bytes`.
     pub(crate) max_bytes: Option<u64>,
+    /// `near_max_entries`.
+    pub(crate) max_entries: Option<u64>,
     /// `near_max_value_len`.
     pub(crate) max_value_len: Option<usize>,
     /// `near_max_staleness`.
@@ -76,6 +78,7 @@ impl NearParams {
         let on = url.take_bool("near")?;
         let params = NearParams {
             max_bytes: url.take_usize("near_max_bytes")?.map(|n| n as u64),
+            max_entries: url.take_usize("near_max_entries")?.map(|n| n as u64),
             max_value_len: url.take_usize("near_max_value_len")?,
             max_staleness: url.take_duration("near_max_staleness")?,
         };

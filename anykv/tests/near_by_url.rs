@@ -74,6 +74,7 @@ fn bad_near_parameters_are_refused_at_open() {
     for url in [
         "memory://near?near=maybe",
         "memory://near?near_max_bytes=lots",
+        "memory://near?near_max_entries=-1",
         "memory://near?near_max_staleness=5",
     ] {
         let error = open(url).err().map(|e| e.to_string()).unwrap_or_default();

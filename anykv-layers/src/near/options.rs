@@ -9,6 +9,9 @@ pub struct NearOptions {
     /// The most bytes held (keys, values and 64 bytes per entry), default 64 MiB; the least
     /// recently and least frequently used entries go first (quick_cache's CLOCK-Pro).
     pub max_bytes: u64,
+    /// The most entries held, if bounded (default: only the bytes bound). Each entry then
+    /// weighs at least `max_bytes / max_entries`.
+    pub max_entries: Option<u64>,
     /// Values longer than this are never held (default 1 MiB).
     pub max_value_len: usize,
     /// The longest an entry is served from memory after it was read from the store (plus at
@@ -22,6 +25,7 @@ impl Default for NearOptions {
     fn default() -> Self {
         NearOptions {
             max_bytes: 64 << 20,
+            max_entries: None,
             max_value_len: 1 << 20,
             max_staleness: Duration::from_secs(1),
         }
@@ -32,6 +36,12 @@ impl NearOptions {
     /// Holds up to `bytes`.
     pub fn max_bytes(mut self, bytes: u64) -> Self {
         self.max_bytes = bytes;
+        self
+    }
+
+    /// Holds at most `entries` entries.
+    pub fn max_entries(mut self, entries: u64) -> Self {
+        self.max_entries = Some(entries.max(1));
         self
     }
 

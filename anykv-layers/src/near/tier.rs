@@ -26,13 +26,15 @@ struct Held {
     valid_until: Tick,
 }
 
-/// Weighs entries by their bytes.
+/// Weighs entries by their bytes, and at least `least` each (which bounds their number).
 #[derive(Debug, Clone, Copy)]
-struct Bytes;
+struct Bytes {
+    least: u64,
+}
 
 impl Weighter<String, Held> for Bytes {
     fn weight(&self, key: &String, held: &Held) -> u64 {
-        ENTRY_OVERHEAD + key.len() as u64 + held.value.len() as u64
+        (ENTRY_OVERHEAD + key.len() as u64 + held.value.len() as u64).max(self.least)
     }
 }
 
@@ -85,11 +87,17 @@ impl NearTier {
     }
 
     fn build(options: NearOptions, serving: bool) -> Self {
-        let estimated = usize::try_from(options.max_bytes / 1024)
-            .unwrap_or(usize::MAX)
+        let capacity = options.max_bytes.max(1);
+        let least = options
+            .max_entries
+            .map_or(0, |entries| capacity / entries.max(1));
+        let estimated = options
+            .max_entries
+            .unwrap_or(capacity / 1024)
             .clamp(16, 1 << 20);
+        let estimated = usize::try_from(estimated).unwrap_or(1 << 20);
         NearTier(Arc::new(Shared {
-            cache: Cache::with_weighter(estimated, options.max_bytes.max(1), Bytes),
+            cache: Cache::with_weighter(estimated, capacity, Bytes { least }),
             generation: AtomicU64::new(0),
             serving: AtomicBool::new(serving),
             options,
