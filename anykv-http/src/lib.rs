@@ -18,7 +18,7 @@ pub use key::{store_key, LONGEST_PLAIN_KEY};
 pub use manager::{KvCacheManager, DEFAULT_GRACE};
 #[cfg(feature = "middleware")]
 pub use middleware::{
-    CacheMiddleware, CacheStats, OnWaitTimeout, SharedStore, CACHE_STATUS_HEADER,
-    DEFAULT_LEASE_TTL, DEFAULT_WAIT,
+    CacheMiddleware, CacheStats, ExpireAfter, OnWaitTimeout, ResponseFilter, SharedStore,
+    CACHE_STATUS_HEADER, DEFAULT_LEASE_TTL, DEFAULT_WAIT,
 };
 pub use stats::ManagerStats;

@@ -20,7 +20,7 @@ use reqwest_middleware::{Error, Result};
 use super::fetch::Fetched;
 use super::options::{poll_interval, OnWaitTimeout};
 use super::origin::Origin;
-use super::response::{request_head, respond_stored, stale_headers};
+use super::response::{respond_stored, stale_headers};
 use super::stats::Counter;
 use super::CacheMiddleware;
 use crate::entry::Cached;
@@ -61,7 +61,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         origin: Origin<'_>,
     ) -> Result<Response> {
         let lease = Lease::new(&lease_key(key), self.options.lease_ttl);
-        let head = request_head(&request);
+        let head = self.request_head(&request);
         let started = Instant::now();
         let mut polls = 0;
         loop {
@@ -135,7 +135,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
     ) -> (Result<Response>, Fetched) {
         let store = self.store();
         // Another caller may have stored the response between this one's look and its lease.
-        let head = request_head(&request);
+        let head = self.request_head(&request);
         if let Ok(Some(answer)) = self.fetched_by_another(&head, key, &seen.cloned()).await {
             let _ = lease.release_async(store.as_ref()).await;
             return (Ok(answer), Fetched::ByAnother);

@@ -13,8 +13,9 @@ use reqwest_middleware::{Error, Result};
 use super::directives::{staleness, StaleWindows};
 use super::origin::Origin;
 use super::response::{
-    announced_over, request_head, respond, respond_stored, response_head, stale_headers, to_stored,
+    announced_over, head_of, respond, respond_stored, response_head, stale_headers, to_stored,
 };
+use super::rules::ExpireAfter;
 use super::stats::Counter;
 use super::CacheMiddleware;
 use crate::entry::Cached;
@@ -73,7 +74,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         stale: Option<&Cached>,
         origin: Origin<'_>,
     ) -> (Result<Response>, Fetched) {
-        let head = request_head(&request);
+        let head = self.request_head(&request);
         let stale = stale.filter(|cached| {
             match cached
                 .stored
@@ -126,6 +127,20 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             return (Ok(response), Fetched::NotStored);
         };
         self.counters.add(Counter::Revalidated);
+        // The expiry rules apply to the refreshed headers as to a new response.
+        let expire = self.rules.expiry_of(&cached.stored.response.url);
+        let policy = match expire {
+            ExpireAfter::Headers => policy,
+            _ => CachePolicy::new_options(
+                head,
+                &head_of(
+                    updated.status,
+                    self.rules.policy_headers(&updated.headers, expire),
+                ),
+                now,
+                self.options.policy,
+            ),
+        };
         let mut refreshed = cached.stored.response.clone();
         for (name, value) in &updated.headers {
             if let Ok(value) = value.to_str() {
@@ -135,16 +150,34 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             }
         }
         let window = self.windows(&refreshed).longest();
-        let stored = self
-            .manager
-            .store_response(key, &refreshed, &policy, window)
-            .await;
+        let stored = match self.options.read_only {
+            true => Ok(false),
+            false => {
+                self.manager
+                    .store_response(key, &refreshed, &policy, window)
+                    .await
+            }
+        };
         let answer = respond_stored(&refreshed, updated.headers, "REVALIDATED");
         match stored {
             Ok(true) => (Ok(answer), Fetched::Stored),
             Ok(false) => (Ok(answer), Fetched::NotStored),
             Err(failure) => (Err(Error::middleware(failure)), Fetched::Failed),
         }
+    }
+
+    /// Whether `response` may be stored at all: not in read-only mode, not a URL the rules
+    /// keep out, a status and a filter that allow it, no larger than the store takes.
+    fn may_store(&self, response: &Response, expire: ExpireAfter) -> bool {
+        let limit = self.manager.store().max_value_len();
+        !self.options.read_only
+            && expire != ExpireAfter::DoNotCache
+            && self
+                .options
+                .cacheable_statuses
+                .is_none_or(|statuses| statuses.contains(response.status().as_u16()))
+            && self.filter.as_ref().is_none_or(|filter| filter(response))
+            && !announced_over(response.content_length(), limit)
     }
 
     /// Stores a full response from the origin when its policy allows, and hands it on.
@@ -155,18 +188,26 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         head: &http::Request<()>,
     ) -> (Result<Response>, Fetched) {
         let now = SystemTime::now();
-        let policy =
-            CachePolicy::new_options(head, &response_head(&response), now, self.options.policy);
-        let limit = self.manager.store().max_value_len();
-        if !policy.is_storable() || announced_over(response.content_length(), limit) {
+        let expire = self.rules.expiry_of(response.url());
+        if !self.may_store(&response, expire) {
             return (Ok(response), Fetched::NotStored);
         }
+        let policy_head = head_of(
+            response.status(),
+            self.rules.policy_headers(response.headers(), expire),
+        );
+        let policy = CachePolicy::new_options(head, &policy_head, now, self.options.policy);
+        if !policy.is_storable() {
+            return (Ok(response), Fetched::NotStored);
+        }
+        // Stored under the URL the key names (without the ignored parameters).
         let (status, version, url) = (
             response.status(),
             response.version(),
-            response.url().clone(),
+            self.rules.normalized(response.url()),
         );
         let headers = response.headers().clone();
+        let answer_url = response.url().clone();
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
             Err(error) => return (Err(Error::from(error)), Fetched::Failed),
@@ -175,7 +216,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             Ok(stored) => stored,
             Err(body) => {
                 // A header that is not text: handed on as it came, not stored.
-                let answer = respond(status, version, url, headers, body, "MISS");
+                let answer = respond(status, version, answer_url, headers, body, "MISS");
                 return (Ok(answer), Fetched::NotStored);
             }
         };
@@ -184,7 +225,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             .manager
             .store_response(key, &stored, &policy, window)
             .await;
-        let answer = respond(status, version, url, headers, stored.body, "MISS");
+        let answer = respond(status, version, answer_url, headers, stored.body, "MISS");
         match outcome {
             Ok(true) => (Ok(answer), Fetched::Stored),
             Ok(false) => (Ok(answer), Fetched::NotStored),

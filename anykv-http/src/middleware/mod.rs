@@ -7,6 +7,7 @@ mod fetch;
 mod options;
 mod origin;
 mod response;
+mod rules;
 mod stats;
 
 use std::sync::Arc;
@@ -25,11 +26,12 @@ use crate::manager::KvCacheManager;
 use coalesce::lease_key;
 use directives::staleness;
 use origin::Origin;
-use response::{readable_status, request_head, respond_stored, stale_headers};
+use response::{readable_status, respond_stored, stale_headers};
 use stats::{Counter, Counters};
 
 pub use options::{OnWaitTimeout, DEFAULT_LEASE_TTL, DEFAULT_WAIT};
 pub use response::CACHE_STATUS_HEADER;
+pub use rules::ExpireAfter;
 pub use stats::CacheStats;
 
 /// The store every middleware keeps its responses in.
@@ -82,8 +84,13 @@ pub struct CacheMiddleware<C = Postcard> {
     manager: KvCacheManager<SharedStore, C>,
     refresh_client: reqwest::Client,
     options: options::Options,
+    rules: Arc<rules::Rules>,
+    filter: Option<ResponseFilter>,
     counters: Arc<Counters>,
 }
+
+/// Decides per response whether it may be stored ([`CacheMiddleware::filter`]).
+pub type ResponseFilter = Arc<dyn Fn(&Response) -> bool + Send + Sync>;
 
 impl<C: Clone> Clone for CacheMiddleware<C> {
     fn clone(&self) -> Self {
@@ -91,6 +98,8 @@ impl<C: Clone> Clone for CacheMiddleware<C> {
             manager: self.manager.clone(),
             refresh_client: self.refresh_client.clone(),
             options: self.options,
+            rules: self.rules.clone(),
+            filter: self.filter.clone(),
             counters: self.counters.clone(),
         }
     }
@@ -122,8 +131,101 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             manager,
             refresh_client: client,
             options: options::Options::default(),
+            rules: Arc::default(),
+            filter: None,
             counters: Arc::default(),
         }
+    }
+
+    /// How long responses are kept when no [`expire_url`](Self::expire_url) rule matches
+    /// (default [`ExpireAfter::Headers`]). With [`headers_first`](Self::headers_first) (the
+    /// default) `After` and `Forever` only fill in for responses that do not say how long they
+    /// are fresh; `DoNotCache` always applies.
+    pub fn expire_after(mut self, expire: ExpireAfter) -> Self {
+        Arc::make_mut(&mut self.rules).default = expire;
+        self
+    }
+
+    /// How long responses of URLs matching `pattern` are kept: `host[:port]/path` (the scheme
+    /// may be given and is ignored) matching any URL it is a prefix of, `*` matching any run of
+    /// characters (`*.example.com`, `example.com/*/static`). Rules are tried in the order they
+    /// were added; the first match wins.
+    pub fn expire_url(mut self, pattern: &str, expire: ExpireAfter) -> Self {
+        Arc::make_mut(&mut self.rules)
+            .urls
+            .push(rules::UrlRule::new(pattern, expire));
+        self
+    }
+
+    /// Whether a response's own freshness (`max-age`, `s-maxage`, `Expires`, `no-cache`,
+    /// `no-store`) wins over the expiry rules (default `true`); `false` makes the rules
+    /// override the headers, as requests-cache's `expire_after` does.
+    pub fn headers_first(mut self, first: bool) -> Self {
+        Arc::make_mut(&mut self.rules).headers_first = first;
+        self
+    }
+
+    /// Query parameters left out of the cache key and of the stored request and URL (an
+    /// `api_key`, a timestamp): requests differing only in them share one response.
+    pub fn ignored_parameters<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        Arc::make_mut(&mut self.rules)
+            .ignored_parameters
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Serves what is stored and never writes (no responses, no leases, no removals):
+    /// anything not answerable from the store goes to the origin uncached.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.options.read_only = read_only;
+        self
+    }
+
+    /// Stores only responses with these statuses (default: every status the caching rules
+    /// allow).
+    pub fn cacheable_statuses(mut self, statuses: &[u16]) -> Self {
+        self.options.cacheable_statuses = Some(options::Statuses::new(statuses));
+        self
+    }
+
+    /// Stores a response only if `filter` says so (after the caching rules and the statuses).
+    pub fn filter(mut self, filter: impl Fn(&Response) -> bool + Send + Sync + 'static) -> Self {
+        self.filter = Some(Arc::new(filter));
+        self
+    }
+
+    /// The store key of the responses of `url` (after [`ignored_parameters`](Self::ignored_parameters)).
+    fn key_of(&self, url: &reqwest::Url) -> String {
+        store_key(&format!("GET:{}", self.rules.normalized(url))).into_owned()
+    }
+
+    /// Whether a response for `url` is stored (fresh or not).
+    pub async fn contains_url(&self, url: &str) -> anykv_core::Result<bool> {
+        self.store().contains(&self.key_of(&parse_url(url)?)).await
+    }
+
+    /// Removes the stored response of `url`; whether there was one.
+    pub async fn delete_url(&self, url: &str) -> anykv_core::Result<bool> {
+        self.store().delete(&self.key_of(&parse_url(url)?)).await
+    }
+
+    /// The URLs with a stored response (as stored: without ignored parameters), in no order.
+    /// Reads each entry whose key is a digest (URLs longer than a key).
+    pub async fn cached_urls(&self) -> anykv_core::Result<Vec<String>> {
+        use futures_util::TryStreamExt;
+        let keys: Vec<String> = self.store().keys().await?.try_collect().await?;
+        let mut urls = Vec::new();
+        for key in keys.iter().filter(|key| key.starts_with("GET:")) {
+            if key.len() <= crate::LONGEST_PLAIN_KEY {
+                urls.push(key["GET:".len()..].to_owned());
+            } else if let Ok(Some(cached)) = self.manager.read(key).await {
+                urls.push(cached.stored.response.url.to_string());
+            }
+        }
+        Ok(urls)
     }
 
     /// How long a caller waits for another caller's fetch of the same URL (default 30 s).
@@ -182,6 +284,11 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         self.counters.snapshot()
     }
 
+    /// What the policy sees of `request`: its URL without the ignored parameters.
+    fn request_head(&self, request: &Request) -> http::Request<()> {
+        response::request_head(request, &self.rules.normalized(request.url()))
+    }
+
     /// The store.
     fn store(&self) -> &SharedStore {
         self.manager.store()
@@ -195,13 +302,21 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
 
     /// Answers a GET request.
     async fn get(&self, request: Request, origin: Origin<'_>) -> Result<Response> {
-        let key = store_key(&format!("GET:{}", request.url())).into_owned();
+        if self.rules.expiry_of(request.url()) == ExpireAfter::DoNotCache {
+            self.counters.add(Counter::Miss);
+            self.counters.add(Counter::OriginFetch);
+            return origin.send(request, self.options.origin_timeout).await;
+        }
+        let key = self.key_of(request.url());
         let Some(cached) = self.lookup(&key).await? else {
             self.counters.add(Counter::Miss);
+            if self.options.read_only {
+                return self.fetch(request, &key, None, origin).await.0;
+            }
             return self.fetch_once(request, &key, None, origin).await;
         };
         let now = SystemTime::now();
-        let head = request_head(&request);
+        let head = self.request_head(&request);
         let policy = &cached.stored.policy;
         match policy.before_request(&head, now) {
             BeforeRequest::Fresh(parts) => {
@@ -213,8 +328,9 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
                 ))
             }
             BeforeRequest::Stale { matches: true, .. }
-                if staleness(policy, now)
-                    <= self.windows(&cached.stored.response).while_revalidate =>
+                if !self.options.read_only
+                    && staleness(policy, now)
+                        <= self.windows(&cached.stored.response).while_revalidate =>
             {
                 self.counters.add(Counter::StaleWhileRevalidate);
                 let headers = stale_headers(&cached.stored.response, policy, now);
@@ -224,6 +340,9 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             }
             BeforeRequest::Stale { .. } => {
                 self.counters.add(Counter::Miss);
+                if self.options.read_only {
+                    return self.fetch(request, &key, Some(&cached), origin).await.0;
+                }
                 self.fetch_once(request, &key, Some(cached), origin).await
             }
         }
@@ -266,10 +385,11 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
-        let key = store_key(&format!("GET:{}", request.url())).into_owned();
+        let key = self.key_of(request.url());
         let response = origin.send(request, self.options.origin_timeout).await?;
         let status = response.status();
-        if unsafe_method && (status.is_success() || status.is_redirection()) {
+        let succeeded = status.is_success() || status.is_redirection();
+        if unsafe_method && succeeded && !self.options.read_only {
             self.manager.forget(&key).await.map_err(Error::middleware)?;
         }
         Ok(response)
@@ -291,4 +411,10 @@ impl<C: Serializer + Clone + 'static> Middleware for CacheMiddleware<C> {
             self.pass(request, origin).await
         }
     }
+}
+
+/// `url` parsed, or a configuration error naming it.
+fn parse_url(url: &str) -> anykv_core::Result<reqwest::Url> {
+    reqwest::Url::parse(url)
+        .map_err(|error| anykv_core::Error::Config(format!("http cache: bad URL {url:?}: {error}")))
 }

@@ -25,6 +25,26 @@ pub(crate) struct Options {
     pub(crate) stale_if_error: Duration,
     pub(crate) origin_timeout: Option<Duration>,
     pub(crate) policy: http_cache_semantics::CacheOptions,
+    pub(crate) read_only: bool,
+    pub(crate) cacheable_statuses: Option<Statuses>,
+}
+
+/// A set of HTTP statuses (100-999), a bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Statuses([u64; 16]);
+
+impl Statuses {
+    pub(crate) fn new(statuses: &[u16]) -> Self {
+        let mut bits = [0u64; 16];
+        for &status in statuses.iter().filter(|status| **status < 1024) {
+            bits[usize::from(status / 64)] |= 1 << (status % 64);
+        }
+        Statuses(bits)
+    }
+
+    pub(crate) fn contains(self, status: u16) -> bool {
+        status < 1024 && self.0[usize::from(status / 64)] & (1 << (status % 64)) != 0
+    }
 }
 
 /// How long a caller waits for another's fetch by default.
@@ -51,6 +71,8 @@ impl Default for Options {
             stale_if_error: Duration::ZERO,
             origin_timeout: None,
             policy: http_cache_semantics::CacheOptions::default(),
+            read_only: false,
+            cacheable_statuses: None,
         }
     }
 }

@@ -12,21 +12,27 @@ use reqwest::{Request, Response, ResponseBuilderExt, Url};
 /// or stale-if-error) or `REVALIDATED` (a 304 refreshed the stored response).
 pub const CACHE_STATUS_HEADER: &str = "x-cache";
 
-/// What the policy needs of a request: method, URI and headers.
-pub(crate) fn request_head(request: &Request) -> http::Request<()> {
+/// What the policy needs of a request: method, URI (`url`: the request's, normalized) and
+/// headers.
+pub(crate) fn request_head(request: &Request, url: &Url) -> http::Request<()> {
     let mut head = http::Request::new(());
     *head.method_mut() = request.method().clone();
     // A reqwest URL is always a valid URI; an unparsable one would only fail to match.
-    *head.uri_mut() = request.url().as_str().parse().unwrap_or_default();
+    *head.uri_mut() = url.as_str().parse().unwrap_or_default();
     *head.headers_mut() = request.headers().clone();
     head
 }
 
 /// What the policy needs of a response: status and headers.
 pub(crate) fn response_head(response: &Response) -> http::Response<()> {
+    head_of(response.status(), response.headers().clone())
+}
+
+/// A response head of `status` with `headers`, for the policy.
+pub(crate) fn head_of(status: http::StatusCode, headers: HeaderMap) -> http::Response<()> {
     let mut head = http::Response::new(());
-    *head.status_mut() = response.status();
-    *head.headers_mut() = response.headers().clone();
+    *head.status_mut() = status;
+    *head.headers_mut() = headers;
     head
 }
 
