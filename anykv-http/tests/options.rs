@@ -230,3 +230,75 @@ fn statuses_and_the_filter_decide_what_is_stored() {
         });
     }
 }
+
+/// GETs `url` with one header.
+async fn get_with(
+    client: &ClientWithMiddleware,
+    url: &str,
+    name: &str,
+    value: &str,
+) -> (String, String) {
+    let response = client
+        .get(url)
+        .header(name, value)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e:#}"));
+    let cache = response
+        .headers()
+        .get(CACHE_STATUS_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        cache,
+        response.text().await.unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+#[test]
+fn matched_headers_key_responses_and_ignored_headers_are_not_stored() {
+    for (name, store, _dir) in stores() {
+        anykv_test_support::runtime().block_on(async {
+            let origin = Origin::start().await;
+            let cache = CacheMiddleware::new(store.clone(), plain_client())
+                .matched_headers([http::header::ACCEPT_LANGUAGE]);
+            let client = caching_client(cache);
+            let page = origin.url("/gen/lang");
+            assert_eq!(
+                get_with(&client, &page, "accept-language", "fr").await.1,
+                "lang 1"
+            );
+            assert_eq!(
+                get_with(&client, &page, "accept-language", "en").await.1,
+                "lang 2"
+            );
+            assert_eq!(
+                get_with(&client, &page, "accept-language", "fr").await,
+                ("HIT".into(), "lang 1".into()),
+                "{name}"
+            );
+            // A shared cache does not store responses to authorized requests, unless the
+            // header is ignored.
+            let private = origin.url("/gen/authorized");
+            let plain = caching_client(CacheMiddleware::new(store.clone(), plain_client()));
+            get_with(&plain, &private, "authorization", "Bearer a").await;
+            assert_eq!(
+                get_with(&plain, &private, "authorization", "Bearer a")
+                    .await
+                    .1,
+                "authorized 2"
+            );
+            let ignoring = caching_client(
+                CacheMiddleware::new(store.clone(), plain_client())
+                    .ignored_headers([http::header::AUTHORIZATION]),
+            );
+            get_with(&ignoring, &private, "authorization", "Bearer a").await;
+            assert_eq!(
+                get_with(&ignoring, &private, "authorization", "Bearer b").await,
+                ("HIT".into(), "authorized 3".into()),
+                "{name}"
+            );
+        });
+    }
+}

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use anykv_core::Serializer;
+use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use http::StatusCode;
 use http_cache::HttpResponse;
 use http_cache_semantics::{AfterResponse, BeforeRequest, CachePolicy};
@@ -85,7 +86,13 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
                     request: revalidation,
                     matches: true,
                 } => {
-                    *request.headers_mut() = revalidation.headers;
+                    // The caller's headers (ignored ones included) with the policy's validators.
+                    for name in [IF_NONE_MATCH, IF_MODIFIED_SINCE] {
+                        match revalidation.headers.get(&name) {
+                            Some(value) => request.headers_mut().insert(name, value.clone()),
+                            None => request.headers_mut().remove(name),
+                        };
+                    }
                     true
                 }
                 BeforeRequest::Stale { matches: false, .. } => false,

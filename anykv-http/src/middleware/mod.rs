@@ -197,19 +197,40 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         self
     }
 
-    /// The store key of the responses of `url` (after [`ignored_parameters`](Self::ignored_parameters)).
-    fn key_of(&self, url: &reqwest::Url) -> String {
-        store_key(&format!("GET:{}", self.rules.normalized(url))).into_owned()
+    /// Request headers left out of the stored request (an `Authorization`, a tracing id): a
+    /// shared cache then stores responses to requests that carried them, and `Vary` does not
+    /// tell requests apart by them.
+    pub fn ignored_headers<I: IntoIterator<Item = http::HeaderName>>(mut self, names: I) -> Self {
+        Arc::make_mut(&mut self.rules).ignored_headers.extend(names);
+        self
+    }
+
+    /// Request headers whose values are part of the cache key (an opt-in `Vary`): requests
+    /// differing in them get responses of their own. The operations by URL
+    /// ([`contains_url`](Self::contains_url), …) then name the requests without them.
+    pub fn matched_headers<I: IntoIterator<Item = http::HeaderName>>(mut self, names: I) -> Self {
+        Arc::make_mut(&mut self.rules).matched_headers.extend(names);
+        self
+    }
+
+    /// The store key of the response to a GET of `url` with `headers`.
+    fn key_of(&self, url: &reqwest::Url, headers: &http::HeaderMap) -> String {
+        store_key(&self.rules.cache_key(url, headers)).into_owned()
+    }
+
+    /// The store key of the response to a GET of `url` without headers.
+    fn key_of_url(&self, url: &str) -> anykv_core::Result<String> {
+        Ok(self.key_of(&parse_url(url)?, &http::HeaderMap::new()))
     }
 
     /// Whether a response for `url` is stored (fresh or not).
     pub async fn contains_url(&self, url: &str) -> anykv_core::Result<bool> {
-        self.store().contains(&self.key_of(&parse_url(url)?)).await
+        self.store().contains(&self.key_of_url(url)?).await
     }
 
     /// Removes the stored response of `url`; whether there was one.
     pub async fn delete_url(&self, url: &str) -> anykv_core::Result<bool> {
-        self.store().delete(&self.key_of(&parse_url(url)?)).await
+        self.store().delete(&self.key_of_url(url)?).await
     }
 
     /// The URLs with a stored response (as stored: without ignored parameters), in no order.
@@ -218,8 +239,9 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         use futures_util::TryStreamExt;
         let keys: Vec<String> = self.store().keys().await?.try_collect().await?;
         let mut urls = Vec::new();
+        let matched = !self.rules.matched_headers.is_empty();
         for key in keys.iter().filter(|key| key.starts_with("GET:")) {
-            if key.len() <= crate::LONGEST_PLAIN_KEY {
+            if key.len() <= crate::LONGEST_PLAIN_KEY && !matched {
                 urls.push(key["GET:".len()..].to_owned());
             } else if let Ok(Some(cached)) = self.manager.read(key).await {
                 urls.push(cached.stored.response.url.to_string());
@@ -284,9 +306,12 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
         self.counters.snapshot()
     }
 
-    /// What the policy sees of `request`: its URL without the ignored parameters.
+    /// What the policy sees of `request`: its URL without the ignored parameters, its headers
+    /// without the ignored ones.
     fn request_head(&self, request: &Request) -> http::Request<()> {
-        response::request_head(request, &self.rules.normalized(request.url()))
+        let mut head = response::request_head(request, &self.rules.normalized(request.url()));
+        *head.headers_mut() = self.rules.kept_headers(request.headers());
+        head
     }
 
     /// The store.
@@ -307,7 +332,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             self.counters.add(Counter::OriginFetch);
             return origin.send(request, self.options.origin_timeout).await;
         }
-        let key = self.key_of(request.url());
+        let key = self.key_of(request.url(), request.headers());
         let Some(cached) = self.lookup(&key).await? else {
             self.counters.add(Counter::Miss);
             if self.options.read_only {
@@ -385,7 +410,7 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
-        let key = self.key_of(request.url());
+        let key = self.key_of(request.url(), &http::HeaderMap::new());
         let response = origin.send(request, self.options.origin_timeout).await?;
         let status = response.status();
         let succeeded = status.is_success() || status.is_redirection();

@@ -49,6 +49,10 @@ pub(crate) struct Rules {
     /// `no-store`) wins over the rules (`After` and `Forever` then only fill in).
     pub(crate) headers_first: bool,
     pub(crate) ignored_parameters: Vec<String>,
+    /// Request headers left out of the stored request (lower case).
+    pub(crate) ignored_headers: Vec<http::HeaderName>,
+    /// Request headers whose values are part of the cache key.
+    pub(crate) matched_headers: Vec<http::HeaderName>,
 }
 
 impl Default for Rules {
@@ -58,6 +62,8 @@ impl Default for Rules {
             urls: Vec::new(),
             headers_first: true,
             ignored_parameters: Vec::new(),
+            ignored_headers: Vec::new(),
+            matched_headers: Vec::new(),
         }
     }
 }
@@ -135,6 +141,37 @@ impl Rules {
             normalized.query_pairs_mut().clear().extend_pairs(kept);
         }
         normalized
+    }
+}
+
+impl Rules {
+    /// The cache key of a GET of `url` with `headers`: `GET:<url without ignored parameters>`,
+    /// then each matched header as `|name=value` (absent ones as `|name`).
+    pub(crate) fn cache_key(&self, url: &Url, headers: &HeaderMap) -> String {
+        let mut key = format!("GET:{}", self.normalized(url));
+        for name in &self.matched_headers {
+            key.push('|');
+            key.push_str(name.as_str());
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            if !values.is_empty() {
+                key.push('=');
+                key.push_str(&values.join(","));
+            }
+        }
+        key
+    }
+
+    /// `headers` without the ignored ones.
+    pub(crate) fn kept_headers(&self, headers: &HeaderMap) -> HeaderMap {
+        let mut kept = headers.clone();
+        for name in &self.ignored_headers {
+            kept.remove(name);
+        }
+        kept
     }
 }
 
@@ -273,5 +310,35 @@ mod tests {
             rules.normalized(&url("http://h/p?q=1")).as_str(),
             "http://h/p?q=1"
         );
+    }
+
+    #[test]
+    fn matched_headers_are_part_of_the_key_and_ignored_ones_leave_the_request() {
+        let rules = Rules {
+            matched_headers: vec![http::header::ACCEPT_LANGUAGE],
+            ignored_headers: vec![http::header::AUTHORIZATION],
+            ..Rules::default()
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("fr"),
+        );
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer x"),
+        );
+        let page = url("http://h/p");
+        assert_eq!(
+            rules.cache_key(&page, &headers),
+            "GET:http://h/p|accept-language=fr"
+        );
+        assert_eq!(
+            rules.cache_key(&page, &HeaderMap::new()),
+            "GET:http://h/p|accept-language"
+        );
+        let kept = rules.kept_headers(&headers);
+        assert!(!kept.contains_key(http::header::AUTHORIZATION));
+        assert!(kept.contains_key(http::header::ACCEPT_LANGUAGE));
     }
 }
