@@ -30,8 +30,12 @@ use common::origin::Origin;
 
 const PROCESSES: usize = 8;
 const TASKS: usize = 32;
-/// The lease's lifetime without a heartbeat: how long a killed fetcher holds the others up.
-const LEASE_TTL: Duration = Duration::from_secs(2);
+/// The lease's lifetime without a heartbeat when the fetcher is killed: how long it holds the
+/// others up. Long enough that a live fetcher's heartbeat (every third of it) is never late on
+/// a busy machine, or a second origin request would come from a slow machine, not a bug.
+const SHORT_LEASE: Duration = Duration::from_secs(5);
+/// The lease of the storm, where no fetcher dies: no heartbeat can be that late.
+const LONG_LEASE: Duration = Duration::from_secs(60);
 /// The longest a caller waits for another's fetch: far longer than any test step, so a caller
 /// that gives up is a failure, not a slow machine.
 const WAIT: Duration = Duration::from_secs(120);
@@ -61,16 +65,16 @@ fn client() -> reqwest::Client {
         .unwrap_or_else(|e| panic!("cannot build a client: {e}"))
 }
 
-fn middleware(store: Arc<dyn AsyncKvStorage>) -> CacheMiddleware {
+fn middleware(store: Arc<dyn AsyncKvStorage>, lease: Duration) -> CacheMiddleware {
     CacheMiddleware::new(store, client())
-        .lease_ttl(LEASE_TTL)
+        .lease_ttl(lease)
         .wait(WAIT)
 }
 
 /// Worker: opens `store_url`, says `ready`, waits for `go` on stdin, sends [`TASKS`]
 /// concurrent GETs of `target`, says `looked` once all of them have looked in the store, then
 /// one `answer STATUS BODY` line each and its `stats`.
-fn worker(store_url: &str, target: &str) -> Result<(), String> {
+fn worker(store_url: &str, target: &str, lease: Duration) -> Result<(), String> {
     let runtime = anykv_test_support::runtime();
     runtime.block_on(async {
         let lookups = Arc::new(AtomicUsize::new(0));
@@ -79,7 +83,7 @@ fn worker(store_url: &str, target: &str) -> Result<(), String> {
             .map_err(|e| format!("cannot open {store_url}: {e}"))?;
         let store: Arc<dyn AsyncKvStorage> =
             Arc::new(store.with_layer(CountLookups(lookups.clone())));
-        let cache = middleware(store);
+        let cache = middleware(store, lease);
         let client = ClientBuilder::new(client()).with(cache.clone()).build();
         println!("ready");
         let mut go = String::new();
@@ -131,10 +135,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(store_url: &str, target: &str) -> Result<Worker, String> {
+    fn spawn(store_url: &str, target: &str, lease: Duration) -> Result<Worker, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let lease = lease.as_millis().to_string();
         let mut child = Command::new(exe)
-            .args(["--worker", store_url, target])
+            .args(["--worker", store_url, target, lease.as_str()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -198,9 +203,9 @@ impl Worker {
 }
 
 /// Starts [`PROCESSES`] workers on `target` and lets them go at once, once all are ready.
-fn start_workers(store_url: &str, target: &str) -> Result<Vec<Worker>, String> {
+fn start_workers(store_url: &str, target: &str, lease: Duration) -> Result<Vec<Worker>, String> {
     let mut workers = (0..PROCESSES)
-        .map(|_| Worker::spawn(store_url, target))
+        .map(|_| Worker::spawn(store_url, target, lease))
         .collect::<Result<Vec<_>, _>>()?;
     for worker in &workers {
         worker.expect("ready")?;
@@ -230,7 +235,7 @@ fn prime(runtime: &tokio::runtime::Runtime, store_url: &str, url: &str) -> Resul
             .await
             .map_err(|e| e.to_string())?;
         let client = ClientBuilder::new(client())
-            .with(middleware(Arc::from(store)))
+            .with(middleware(Arc::from(store), LONG_LEASE))
             .build();
         let response = client.get(url).send().await.map_err(|e| format!("{e:#}"))?;
         response.text().await.map_err(|e| e.to_string())
@@ -254,7 +259,7 @@ fn one_fetch_per_refresh(
     // max-age=1: stale a second after it was stored (its age counts from its `Date`, earlier).
     std::thread::sleep(Duration::from_millis(1100));
     origin.set_gate(false);
-    let workers = start_workers(store_url, &url)?;
+    let workers = start_workers(store_url, &url, LONG_LEASE)?;
     for worker in &workers {
         worker.expect("looked")?;
     }
@@ -311,7 +316,7 @@ fn killed_fetcher_is_replaced(
 ) -> Result<(), String> {
     let path = format!("/gen/killed-{backend}");
     let url = origin.url(&format!("{path}?hang_first=1&delay_ms=300&cc=max-age%3D60"));
-    let mut workers = start_workers(store_url, &url)?;
+    let mut workers = start_workers(store_url, &url, SHORT_LEASE)?;
     wait_until("the first origin request", || origin.hits(&path) >= 1)?;
     let fetcher = origin.callers(&path).first().cloned().unwrap_or_default();
     let position = workers
@@ -343,7 +348,7 @@ fn killed_fetcher_is_replaced(
         ));
     }
     println!(
-        "  {backend}: fetcher killed, another took over; all {callers} answered {took_over_after:.1?} after the kill (lease {LEASE_TTL:?})"
+        "  {backend}: fetcher killed, another took over; all {callers} answered {took_over_after:.1?} after the kill (lease {SHORT_LEASE:?})"
     );
     Ok(())
 }
@@ -401,7 +406,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--worker") {
         let arg = |i: usize| args.get(at + i).map(String::as_str).unwrap_or("");
-        return match worker(arg(1), arg(2)) {
+        let lease = Duration::from_millis(arg(3).parse().unwrap_or(5000));
+        return match worker(arg(1), arg(2), lease) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("worker: {error}");
