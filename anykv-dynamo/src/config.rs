@@ -33,10 +33,23 @@ pub struct DynamoOptions {
     /// (environment, profile, web identity, ECS, IMDS; environment and profile only for a local
     /// endpoint). Open resolves them once: none found is a configuration error then.
     pub credentials: Option<(String, String)>,
-    /// Create the table (pay-per-request) if it does not exist, and wait until it is active.
+    /// Create the table if it does not exist (pay-per-request, or with
+    /// [`capacity`](Self::capacity)), and wait until it is active.
     pub create_table: bool,
     /// Timeout of one call (default 10 s).
     pub timeout: Duration,
+    /// Strongly consistent reads (the default): a read sees every write that succeeded before
+    /// it. `false` reads eventually consistently at half the read capacity: a read may miss a
+    /// write of the last second or so (outside what the conformance suite checks).
+    pub consistent_reads: bool,
+    /// Whether creating the table turns on DynamoDB's own TTL on the `ttl` attribute (the
+    /// default), which deletes expired items within days. `false` keeps them until
+    /// `purge_expired` (reads never see them either way), for `get_stale`, or when the table's
+    /// TTL is managed elsewhere.
+    pub server_ttl: bool,
+    /// Provisioned capacity `(read units, write units)` for a table this store creates;
+    /// `None` (the default) creates it pay-per-request.
+    pub capacity: Option<(i64, i64)>,
 }
 
 impl std::fmt::Debug for DynamoOptions {
@@ -52,6 +65,10 @@ impl std::fmt::Debug for DynamoOptions {
                 &self.credentials.as_ref().map(|(id, _)| (id, "<redacted>")),
             )
             .field("create_table", &self.create_table)
+            .field("timeout", &self.timeout)
+            .field("consistent_reads", &self.consistent_reads)
+            .field("server_ttl", &self.server_ttl)
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
@@ -68,12 +85,17 @@ impl DynamoOptions {
             credentials: None,
             create_table: false,
             timeout: Duration::from_secs(10),
+            consistent_reads: true,
+            server_ttl: true,
+            capacity: None,
         }
     }
 
     /// Options from a URL: `dynamodb://<table>` with the parameters `namespace`, `region`,
     /// `endpoint` (DynamoDB Local, dynalite: `http://127.0.0.1:8000`), `profile` (a profile of
-    /// the AWS configuration files), `create_table` (bool) and `timeout` (`10s`). Credentials
+    /// the AWS configuration files), `create_table` (bool), `timeout` (`10s`),
+    /// `consistent_reads` (bool), `server_ttl` (bool), and `read_capacity` with
+    /// `write_capacity` (both or neither). Credentials
     /// come from the standard chain, never from the URL. Another scheme, an unknown parameter
     /// or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
@@ -113,6 +135,23 @@ impl DynamoOptions {
         if let Some(timeout) = url.take_duration("timeout")? {
             options.timeout = timeout;
         }
+        if let Some(consistent) = url.take_bool("consistent_reads")? {
+            options.consistent_reads = consistent;
+        }
+        if let Some(server_ttl) = url.take_bool("server_ttl")? {
+            options.server_ttl = server_ttl;
+        }
+        let read = url.take_usize("read_capacity")?;
+        let write = url.take_usize("write_capacity")?;
+        options.capacity = match (read, write) {
+            (None, None) => None,
+            (Some(read), Some(write)) if read > 0 && write > 0 => Some((read as i64, write as i64)),
+            _ => {
+                return Err(
+                    url.error("read_capacity and write_capacity go together, each at least 1")
+                )
+            }
+        };
         Ok(options)
     }
 
@@ -155,6 +194,32 @@ impl DynamoOptions {
         self.create_table = create;
         self
     }
+
+    /// Strongly consistent reads (`true`, the default) or eventually consistent ones.
+    pub fn consistent_reads(mut self, consistent: bool) -> Self {
+        self.consistent_reads = consistent;
+        self
+    }
+
+    /// Whether creating the table turns on DynamoDB's own TTL (default `true`).
+    pub fn server_ttl(mut self, on: bool) -> Self {
+        self.server_ttl = on;
+        self
+    }
+
+    /// Creates the table with provisioned capacity instead of pay-per-request.
+    pub fn capacity(mut self, read_units: i64, write_units: i64) -> Self {
+        self.capacity = Some((read_units.max(1), write_units.max(1)));
+        self
+    }
+
+    /// How the table is created.
+    pub(crate) fn table_settings(&self) -> crate::table::TableSettings {
+        crate::table::TableSettings {
+            capacity: self.capacity,
+            server_ttl: self.server_ttl,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +243,12 @@ mod tests {
         assert_eq!(options.timeout, Duration::from_secs(3));
         let plain = DynamoOptions::from_url("dynamodb://kv_cache/")?;
         assert_eq!((plain.table.as_str(), plain.region), ("kv_cache", None));
+        assert!(plain.consistent_reads && plain.server_ttl && plain.capacity.is_none());
+        let tuned = DynamoOptions::from_url(
+            "dynamodb://t?consistent_reads=false&server_ttl=off&read_capacity=5&write_capacity=2",
+        )?;
+        assert!(!tuned.consistent_reads && !tuned.server_ttl);
+        assert_eq!(tuned.capacity, Some((5, 2)));
         Ok(())
     }
 
@@ -194,6 +265,8 @@ mod tests {
         assert!(error("redis://t").contains("not a dynamodb:// URL"));
         assert!(error("dynamodb://t?regoin=x").contains("\"regoin\""));
         assert!(error("dynamodb://t?create_table=perhaps").contains("create_table"));
+        assert!(error("dynamodb://t?read_capacity=5").contains("write_capacity"));
+        assert!(error("dynamodb://t?read_capacity=0&write_capacity=1").contains("at least 1"));
         for endpoint in ["not-a-url", "ftp://h/", "http://", "127.0.0.1:8000"] {
             let said = error(&format!("dynamodb://t?endpoint={endpoint}"));
             assert!(said.contains("endpoint"), "{endpoint}: {said}");

@@ -130,6 +130,10 @@ pub struct DynamoStorage {
     namespace: String,
     /// What errors of reaching the service name: the endpoint, or the region's service.
     place: std::sync::Arc<str>,
+    /// Strongly consistent reads.
+    consistent_reads: bool,
+    /// How [`create_table`](Self::create_table) creates the table.
+    settings: crate::table::TableSettings,
 }
 
 impl DynamoStorage {
@@ -140,8 +144,11 @@ impl DynamoStorage {
         if let Some(endpoint) = &options.endpoint_url {
             store.place = endpoint.as_str().into();
         }
+        store.consistent_reads = options.consistent_reads;
+        store.settings = options.table_settings();
         if options.create_table {
-            ensure_table(&store.client, &options.table)
+            store
+                .create_table()
                 .await
                 .map_err(|error| store.name_place(error))?;
         }
@@ -159,7 +166,16 @@ impl DynamoStorage {
             table: table.to_owned(),
             namespace: Namespace::new(namespace)?.as_str().to_owned(),
             place: place.into(),
+            consistent_reads: true,
+            settings: crate::table::TableSettings::default(),
         })
+    }
+
+    /// Reads strongly consistently (`true`, the default) or eventually
+    /// ([`DynamoOptions::consistent_reads`]).
+    pub fn with_consistent_reads(mut self, consistent: bool) -> Self {
+        self.consistent_reads = consistent;
+        self
     }
 
     /// Maps an SDK error for `operation`, naming where the store was going when it could not
@@ -197,9 +213,10 @@ impl DynamoStorage {
         &self.table
     }
 
-    /// Creates the table if it is missing, waits until it is active, enables TTL.
+    /// Creates the table if it is missing (with the options' capacity), waits until it is
+    /// active, enables TTL (unless the options turned it off).
     pub async fn create_table(&self) -> Result<()> {
-        ensure_table(&self.client, &self.table).await
+        ensure_table(&self.client, &self.table, self.settings).await
     }
 
     fn primary_key(&self, key: &str) -> Item {
@@ -227,7 +244,7 @@ impl DynamoStorage {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(self.primary_key(key)))
-            .consistent_read(true);
+            .consistent_read(self.consistent_reads);
         if !with_value {
             request = request
                 .projection_expression(KEYS_AND_EXPIRY)
@@ -266,7 +283,7 @@ impl DynamoStorage {
                 .set_keys(Some(
                     chunk.iter().map(|key| self.primary_key(key)).collect(),
                 ))
-                .consistent_read(true);
+                .consistent_read(self.consistent_reads);
             if let Some(projection) = projection {
                 request = request
                     .projection_expression(projection)
@@ -365,7 +382,7 @@ impl DynamoStorage {
             .key_condition_expression("#ns = :ns")
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .consistent_read(true)
+            .consistent_read(self.consistent_reads)
             .set_exclusive_start_key(start)
             .set_limit(limit);
         if let Some(projection) = projection {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anykv_core::{Error, ErrorKind, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -18,9 +18,31 @@ const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 
 static TTL_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Creates `table` (pay-per-request, `ns` S hash key, `k` B range key) unless it exists, waits
-/// until it is active, and enables TTL on the `ttl` attribute.
-pub(crate) async fn ensure_table(client: &Client, table: &str) -> Result<()> {
+/// How a store creates its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TableSettings {
+    /// Provisioned `(read, write)` units; pay-per-request when `None`.
+    pub(crate) capacity: Option<(i64, i64)>,
+    /// Whether to turn on DynamoDB's TTL on the `ttl` attribute.
+    pub(crate) server_ttl: bool,
+}
+
+impl Default for TableSettings {
+    fn default() -> Self {
+        TableSettings {
+            capacity: None,
+            server_ttl: true,
+        }
+    }
+}
+
+/// Creates `table` (`ns` S hash key, `k` B range key; pay-per-request or provisioned) unless
+/// it exists, waits until it is active, and enables TTL on the `ttl` attribute if asked.
+pub(crate) async fn ensure_table(
+    client: &Client,
+    table: &str,
+    settings: TableSettings,
+) -> Result<()> {
     let attribute = |name: &str, kind| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -35,10 +57,20 @@ pub(crate) async fn ensure_table(client: &Client, table: &str) -> Result<()> {
             .build()
             .map_err(build_error("create table"))
     };
-    let created = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
+    let mut create = client.create_table().table_name(table);
+    create = match settings.capacity {
+        None => create.billing_mode(BillingMode::PayPerRequest),
+        Some((read, write)) => create
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(
+                ProvisionedThroughput::builder()
+                    .read_capacity_units(read)
+                    .write_capacity_units(write)
+                    .build()
+                    .map_err(build_error("create table"))?,
+            ),
+    };
+    let created = create
         .attribute_definitions(attribute(NS, ScalarAttributeType::S)?)
         .attribute_definitions(attribute(KEY, ScalarAttributeType::B)?)
         .key_schema(key(NS, KeyType::Hash)?)
@@ -54,7 +86,10 @@ pub(crate) async fn ensure_table(client: &Client, table: &str) -> Result<()> {
         }
     }
     wait_active(client, table).await?;
-    enable_ttl(client, table).await
+    if settings.server_ttl {
+        enable_ttl(client, table).await?;
+    }
+    Ok(())
 }
 
 async fn wait_active(client: &Client, table: &str) -> Result<()> {

@@ -186,3 +186,60 @@ fn errors_never_show_the_value_or_the_request() {
         );
     }
 }
+
+/// A table created with provisioned capacity has it (and pay-per-request is the default); a
+/// store reading eventually consistently, on a table whose server TTL was left off, stores
+/// and reads as any other.
+#[test]
+fn tables_are_created_as_the_options_say() {
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::runtime().block_on(async {
+        let table = anykv_test_support::unique_name("kv_provisioned");
+        let mut options = options(&server, "dynamo_capacity")
+            .capacity(3, 2)
+            .server_ttl(false)
+            .consistent_reads(false);
+        options.table = table.clone();
+        let store = DynamoStorage::connect(options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let described = store
+            .client()
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let throughput = described
+            .table()
+            .and_then(|t| t.provisioned_throughput())
+            .unwrap_or_else(|| panic!("no throughput described"));
+        assert_eq!(throughput.read_capacity_units(), Some(3));
+        assert_eq!(throughput.write_capacity_units(), Some(2));
+        store
+            .set("k", b"v", Some(Duration::from_secs(60)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Eventually consistent reads see the write at the latest a moment later.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while store
+            .get("k")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the write never became visible"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        store
+            .client()
+            .delete_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    });
+}
