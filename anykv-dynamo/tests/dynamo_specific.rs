@@ -243,3 +243,107 @@ fn tables_are_created_as_the_options_say() {
             .unwrap_or_else(|e| panic!("{e}"));
     });
 }
+
+/// Records the `ConsistentRead` flag of every read request a client sends.
+#[derive(Debug, Default, Clone)]
+struct ReadFlags(std::sync::Arc<std::sync::Mutex<Vec<(&'static str, Option<bool>)>>>);
+
+impl ReadFlags {
+    fn take(&self) -> Vec<(&'static str, Option<bool>)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for ReadFlags {
+    fn name(&self) -> &'static str {
+        "read flags"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<
+            '_,
+        >,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemInput, get_item::GetItemInput, query::QueryInput,
+        };
+        let input = context.input();
+        let mut flags = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(get) = input.downcast_ref::<GetItemInput>() {
+            flags.push(("get_item", get.consistent_read()));
+        } else if let Some(query) = input.downcast_ref::<QueryInput>() {
+            flags.push(("query", query.consistent_read()));
+        } else if let Some(batch) = input.downcast_ref::<BatchGetItemInput>() {
+            for keys in batch
+                .request_items()
+                .into_iter()
+                .flat_map(|items| items.values())
+            {
+                flags.push(("batch_get_item", keys.consistent_read()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every read request of a store carries the consistency its options ask for.
+#[test]
+fn reads_ask_for_the_consistency_the_options_say() {
+    use futures_util::TryStreamExt;
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::runtime().block_on(async {
+        let opened = DynamoStorage::connect(options(&server, "dynamo_consistency"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let flags = ReadFlags::default();
+        let config = opened
+            .client()
+            .config()
+            .to_builder()
+            .interceptor(flags.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        for consistent in [true, false] {
+            let store = DynamoStorage::with_client(
+                client.clone(),
+                "kv_dynamo_specific",
+                "dynamo_consistency",
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_consistent_reads(consistent);
+            store
+                .set("k", b"v", None)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            flags.take();
+            store.get("k").await.unwrap_or_else(|e| panic!("{e}"));
+            store
+                .get_many(&["k", "other"])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let keys: Vec<String> = store
+                .keys()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(keys, ["k"]);
+            let seen = flags.take();
+            let kinds: Vec<&str> = seen.iter().map(|(kind, _)| *kind).collect();
+            assert!(
+                ["get_item", "batch_get_item", "query"]
+                    .iter()
+                    .all(|kind| kinds.contains(kind)),
+                "{seen:?}"
+            );
+            assert!(
+                seen.iter().all(|(_, flag)| *flag == Some(consistent)),
+                "consistent {consistent}: {seen:?}"
+            );
+            store.clear().await.unwrap_or_else(|e| panic!("{e}"));
+        }
+    });
+}
