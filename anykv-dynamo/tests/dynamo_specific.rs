@@ -244,12 +244,15 @@ fn tables_are_created_as_the_options_say() {
     });
 }
 
+/// A read request's operation and its `ConsistentRead` flag.
+type ReadFlag = (&'static str, Option<bool>);
+
 /// Records the `ConsistentRead` flag of every read request a client sends.
 #[derive(Debug, Default, Clone)]
-struct ReadFlags(std::sync::Arc<std::sync::Mutex<Vec<(&'static str, Option<bool>)>>>);
+struct ReadFlags(std::sync::Arc<std::sync::Mutex<Vec<ReadFlag>>>);
 
 impl ReadFlags {
-    fn take(&self) -> Vec<(&'static str, Option<bool>)> {
+    fn take(&self) -> Vec<ReadFlag> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
