@@ -181,7 +181,16 @@ impl Worker {
         let status = self.child.wait().map_err(|e| e.to_string())?;
         let mut answers = Vec::new();
         let mut stats = CacheStats::default();
-        for line in self.lines.try_iter() {
+        // Every line, up to the end of its output (the reader thread may still be forwarding
+        // lines when the process has exited).
+        loop {
+            let line = match self.lines.recv_timeout(DEADLINE) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err("a worker's output never ended".to_owned())
+                }
+            };
             if let Some(answer) = line.strip_prefix("answer ") {
                 answers.push(answer.to_owned());
             } else if let Some(counts) = line.strip_prefix("stats ") {
