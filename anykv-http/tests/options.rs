@@ -4,67 +4,21 @@
 //! parameters, read-only mode, cacheable statuses, a per-response filter, and the operations on
 //! cached responses by URL.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use anykv_core::{AsyncAdapter, AsyncKvStorage, MemoryStorage};
-use anykv_http::{CacheMiddleware, ExpireAfter, CACHE_STATUS_HEADER};
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use anykv_http::{CacheMiddleware, ExpireAfter};
+use reqwest_middleware::ClientWithMiddleware;
 
 mod common;
 
+use common::middleware::{caching_client, plain_client, stores, try_get};
 use common::origin::Origin;
-
-fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a client: {e}"))
-}
-
-fn caching_client(cache: CacheMiddleware) -> ClientWithMiddleware {
-    ClientBuilder::new(plain_client()).with(cache).build()
-}
 
 /// GETs `url`: status, `x-cache`, body.
 async fn get(client: &ClientWithMiddleware, url: &str) -> (u16, String, String) {
-    let response = client
-        .get(url)
-        .send()
+    try_get(client, url, &[])
         .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e:#}"));
-    let status = response.status().as_u16();
-    let cache = response
-        .headers()
-        .get(CACHE_STATUS_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = response.text().await.unwrap_or_else(|e| panic!("{e}"));
-    (status, cache, body)
-}
-
-/// Memory and a SQLite file.
-fn stores() -> Vec<(
-    &'static str,
-    Arc<dyn AsyncKvStorage>,
-    Option<tempfile::TempDir>,
-)> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let sqlite = anykv_test_support::runtime()
-        .block_on(anykv::open_async(&format!(
-            "sqlite://{}",
-            dir.path().join("options.sqlite").display()
-        )))
-        .unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
-    vec![
-        (
-            "memory",
-            Arc::new(AsyncAdapter::new(MemoryStorage::new())),
-            None,
-        ),
-        ("sqlite", Arc::from(sqlite), Some(dir)),
-    ]
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 /// `host:port` of the origin, as URL patterns name it.
@@ -231,29 +185,17 @@ fn statuses_and_the_filter_decide_what_is_stored() {
     }
 }
 
-/// GETs `url` with one header.
+/// GETs `url` with one header: `x-cache` and body.
 async fn get_with(
     client: &ClientWithMiddleware,
     url: &str,
     name: &str,
     value: &str,
 ) -> (String, String) {
-    let response = client
-        .get(url)
-        .header(name, value)
-        .send()
+    let (_, cache, body) = try_get(client, url, &[(name, value)])
         .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e:#}"));
-    let cache = response
-        .headers()
-        .get(CACHE_STATUS_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (
-        cache,
-        response.text().await.unwrap_or_else(|e| panic!("{e}")),
-    )
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    (cache, body)
 }
 
 #[test]

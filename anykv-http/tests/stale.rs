@@ -5,15 +5,14 @@
 //!   response inside its window is served, outside it (or when the response forbids it) the
 //!   caller gets the error.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anykv_core::{AsyncAdapter, AsyncKvStorage, MemoryStorage};
-use anykv_http::{CacheMiddleware, CACHE_STATUS_HEADER};
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use anykv_http::CacheMiddleware;
+use reqwest_middleware::ClientWithMiddleware;
 
 mod common;
 
+use common::middleware::{caching_client, plain_client, stores, try_get};
 use common::origin::{Mode, Origin};
 
 /// How long a stored `max-age=1` response surely takes to be stale by more than a second
@@ -23,30 +22,9 @@ const WELL_STALE: Duration = Duration::from_millis(3500);
 /// The longest a condition is waited for.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a client: {e}"))
-}
-
-fn caching_client(cache: CacheMiddleware) -> ClientWithMiddleware {
-    ClientBuilder::new(plain_client()).with(cache).build()
-}
-
-/// GETs `url`: the status, the `x-cache` header and the body as text; the error's text when
-/// the request failed.
+/// GETs `url`: status, `x-cache`, body; the error's text when it failed.
 async fn get(client: &ClientWithMiddleware, url: &str) -> Result<(u16, String, String), String> {
-    let response = client.get(url).send().await.map_err(|e| format!("{e:#}"))?;
-    let status = response.status().as_u16();
-    let cache = response
-        .headers()
-        .get(CACHE_STATUS_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = response.text().await.map_err(|e| e.to_string())?;
-    Ok((status, cache, body))
+    try_get(client, url, &[]).await
 }
 
 async fn expect(client: &ClientWithMiddleware, url: &str, status: u16, cache: &str, body: &str) {
@@ -56,28 +34,6 @@ async fn expect(client: &ClientWithMiddleware, url: &str, status: u16, cache: &s
         Ok((status, cache.to_owned(), body.to_owned())),
         "GET {url}"
     );
-}
-
-fn stores() -> Vec<(
-    &'static str,
-    Arc<dyn AsyncKvStorage>,
-    Option<tempfile::TempDir>,
-)> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let sqlite = anykv_test_support::runtime()
-        .block_on(anykv::open_async(&format!(
-            "sqlite://{}",
-            dir.path().join("http.sqlite").display()
-        )))
-        .unwrap_or_else(|e| panic!("cannot open SQLite: {e}"));
-    vec![
-        (
-            "memory",
-            Arc::new(AsyncAdapter::new(MemoryStorage::new())),
-            None,
-        ),
-        ("sqlite", Arc::from(sqlite), Some(dir)),
-    ]
 }
 
 #[test]

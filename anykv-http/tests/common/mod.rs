@@ -1,6 +1,8 @@
 //! What the tests share: the origin server and a client that caches through a manager.
 #![allow(dead_code)] // Each test binary uses a part of what is shared here.
 
+#[cfg(feature = "middleware")]
+pub mod middleware;
 pub mod origin;
 
 use http_cache_reqwest::{Cache, CacheManager, CacheMode, HttpCache, HttpCacheOptions};
