@@ -197,14 +197,14 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
         self.forget(key).await.map(|()| false)
     }
 
-    /// The entry stored under the store key `key`, if there is a readable one, with a
-    /// fingerprint of its bytes (to tell a rewritten entry from the one read before).
+    /// The entry stored under the store key `key`, if there is a readable one, with the
+    /// fingerprint of its fetch (to tell a rewritten entry from the one read before).
     pub(crate) async fn read(&self, key: &str) -> Result<Option<Cached>, StoreFailed> {
         let read = self.store.get(key).await.and_then(|bytes| {
             bytes
                 .map(|bytes| {
                     let stored = codec::decode::<C, Stored>(&self.serializer, key, &bytes)?;
-                    Ok(Cached::new(stored, &bytes))
+                    Ok(Cached::new(stored))
                 })
                 .transpose()
         });

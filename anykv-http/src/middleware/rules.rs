@@ -71,6 +71,9 @@ impl Default for Rules {
 impl Rules {
     /// The expiry for `url`: the first URL rule matching it, else the default.
     pub(crate) fn expiry_of(&self, url: &Url) -> ExpireAfter {
+        if self.urls.is_empty() {
+            return self.default;
+        }
         let target = format!(
             "{}{}",
             url.host_str().unwrap_or(""),
