@@ -2,7 +2,7 @@
 //! remote store (both faces, every handle of the process).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use anykv_core::invalidation::Invalidation;
@@ -43,6 +43,10 @@ struct Shared {
     /// Moves on at every invalidation: a fill that saw another generation before its read
     /// from the store may hold an older value, and is dropped.
     generation: AtomicU64,
+    /// Fills check and insert under its read side, invalidations bump and remove under its
+    /// write side: an entry read before a write is never inserted after that write's
+    /// invalidation, not even for a moment.
+    gate: RwLock<()>,
     /// Whether entries may be served: always without a feed; with one, only while it tracks.
     serving: AtomicBool,
     options: NearOptions,
@@ -99,6 +103,7 @@ impl NearTier {
         NearTier(Arc::new(Shared {
             cache: Cache::with_weighter(estimated, capacity, Bytes { least }),
             generation: AtomicU64::new(0),
+            gate: RwLock::new(()),
             serving: AtomicBool::new(serving),
             options,
             counters: Counters::default(),
@@ -113,14 +118,10 @@ impl NearTier {
                 self.invalidate(&keys);
             }
             Invalidation::Everything => self.flush(),
-            Invalidation::Tracking => {
-                self.flush();
-                self.0.serving.store(true, Ordering::SeqCst);
-            }
+            Invalidation::Tracking => self.flush_and_serve(true),
             Invalidation::Lost => {
-                self.0.serving.store(false, Ordering::SeqCst);
                 self.0.counters.add(Counter::FeedLost);
-                self.flush();
+                self.flush_and_serve(false);
             }
             _ => self.flush(),
         }
@@ -187,28 +188,23 @@ impl NearTier {
         if entry.value.len() > self.0.options.max_value_len {
             return;
         }
-        let current = || self.0.generation.load(Ordering::SeqCst);
-        if current() != generation || !self.is_serving() {
-            self.0.counters.add(Counter::RacedFill);
-            return;
-        }
         let held = Held {
             value: entry.value.clone(),
             expires_at: entry.expires_at,
             valid_until: Tick::now().after(self.0.options.max_staleness),
         };
-        self.0.cache.insert(key.to_owned(), held);
-        // An invalidation between the check and the insert may have missed the new entry.
-        if current() != generation || !self.is_serving() {
-            self.0.cache.remove(key);
+        let _fill = self.0.gate.read().unwrap_or_else(PoisonError::into_inner);
+        if self.0.generation.load(Ordering::SeqCst) != generation || !self.is_serving() {
             self.0.counters.add(Counter::RacedFill);
             return;
         }
+        self.0.cache.insert(key.to_owned(), held);
         self.0.counters.add(Counter::Fill);
     }
 
-    /// Forgets `keys` (every entry when `keys` is empty and `everything` is set).
+    /// Forgets `keys`.
     pub(crate) fn invalidate(&self, keys: &[&str]) {
+        let _invalidation = self.0.gate.write().unwrap_or_else(PoisonError::into_inner);
         self.0.generation.fetch_add(1, Ordering::SeqCst);
         for key in keys {
             self.0.cache.remove(*key);
@@ -218,8 +214,23 @@ impl NearTier {
 
     /// Forgets every entry.
     pub(crate) fn flush(&self) {
+        self.flush_then(None);
+    }
+
+    /// Forgets every entry and serves from now on or not.
+    fn flush_and_serve(&self, serving: bool) {
+        self.flush_then(Some(serving));
+    }
+
+    /// Forgets every entry, and sets whether entries are served if `serving` says so, with no
+    /// fill in between.
+    fn flush_then(&self, serving: Option<bool>) {
+        let _invalidation = self.0.gate.write().unwrap_or_else(PoisonError::into_inner);
         self.0.generation.fetch_add(1, Ordering::SeqCst);
         self.0.cache.clear();
+        if let Some(serving) = serving {
+            self.0.serving.store(serving, Ordering::SeqCst);
+        }
         self.0.counters.add(Counter::Flush);
     }
 
