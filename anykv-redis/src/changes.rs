@@ -16,11 +16,10 @@ use std::time::Duration;
 use anykv_core::invalidation::Invalidation;
 use anykv_core::{Error, Result};
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind, Value};
+use redis::{AsyncConnectionConfig, PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 
 use crate::config::RedisOptions;
-use crate::error::redis_error_at;
 use crate::keys::KeyLayout;
 
 /// How often the listener checks its connection.
@@ -105,16 +104,8 @@ pub(crate) fn listen(
                 .into(),
         ));
     }
-    let node = options.nodes.first().cloned().unwrap_or_default();
-    let info = options.connection_info(&node)?;
-    let settings = info
-        .redis_settings()
-        .clone()
-        .set_protocol(ProtocolVersion::RESP3);
-    let client = redis::Client::open(info.set_redis_settings(settings))
-        .map_err(redis_error_at("connect", &options.target()))?;
     let listening = Listening {
-        client,
+        client: crate::conn::resp3_client(options)?,
         tracked,
         report: Arc::new(report),
         response_timeout: options.response_timeout,

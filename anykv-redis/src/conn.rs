@@ -215,6 +215,17 @@ fn client(options: &RedisOptions, node: &str) -> Result<redis::Client> {
     redis::Client::open(options.connection_info(node)?).map_err(redis_error_at("connect", node))
 }
 
+/// A client of the standalone server of `options` speaking RESP3 (for push messages).
+pub(crate) fn resp3_client(options: &RedisOptions) -> Result<redis::Client> {
+    let node = first_node(options)?;
+    let info = options.connection_info(node)?;
+    let settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(redis::ProtocolVersion::RESP3);
+    redis::Client::open(info.set_redis_settings(settings)).map_err(redis_error_at("connect", node))
+}
+
 // ----------------------------------------------------------------------------------------------
 // Sync
 
