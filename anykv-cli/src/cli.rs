@@ -30,7 +30,8 @@ pub enum Command {
     Ls {
         /// The store.
         url: String,
-        /// Only keys starting with this.
+        /// Only keys starting with this (matched as it is: no wildcards), listed by a prefix
+        /// scan the backend runs itself where it can.
         #[arg(long)]
         prefix: Option<String>,
         /// Also show each entry's remaining TTL and size.
@@ -78,13 +79,17 @@ pub enum Command {
         #[arg(long, conflicts_with = "ttl")]
         persist: bool,
     },
-    /// Delete keys; exit code 3 if one of them did not exist.
+    /// Delete keys (exit code 3 if one of them did not exist), or every key with --prefix.
     Rm {
         /// The store.
         url: String,
         /// The keys.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "prefix", conflicts_with = "prefix")]
         keys: Vec<String>,
+        /// Delete every entry whose key starts with this (matched as it is: no wildcards),
+        /// listed by a prefix scan the backend runs itself where it can.
+        #[arg(long)]
+        prefix: Option<String>,
     },
     /// Count the entries and their sizes.
     Stats {

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use anykv_core::layer::Operation;
 use anykv_core::{
-    AsyncKvStorage, BoxIter, BoxStream, KvStorage, MemoryStorage, Result, ScanMode, SetEntry,
-    SortBy, Store, StoreInfo,
+    AsyncKvStorage, BoxIter, BoxStream, KvStorage, MemoryStorage, Result, Scan, SetEntry, SortBy,
+    Store, StoreInfo,
 };
 use futures_util::TryStreamExt;
 
@@ -89,6 +89,9 @@ macro_rules! sample {
     (entries) => {
         &[SetEntry::new("k", b"v", None)][..]
     };
+    (scan) => {
+        Scan::with_values().prefix("k")
+    };
     (plain) => {
         Sample::sample()
     };
@@ -99,9 +102,9 @@ trait Sample {
     fn sample() -> Self;
 }
 
-impl Sample for ScanMode {
+impl Sample for i64 {
     fn sample() -> Self {
-        ScanMode::WithValues
+        1
     }
 }
 

@@ -13,7 +13,7 @@ use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::paginate;
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    Entry, KvStorage, Record, RecordIter, Result, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+    Entry, KvStorage, Record, RecordIter, Result, Scan, SetEntry, Store, StoreInfo, Timestamp,
 };
 
 /// A bug to plant in the toy store.
@@ -41,6 +41,8 @@ enum Bug {
     CompareAndSetNeverWins,
     /// `pop` never returns (a store that hangs).
     PopHangs,
+    /// A prefix scan lists every key after the prefix, not only those starting with it.
+    ScanRunsPastThePrefix,
     /// `Store::info` names no namespace.
     InfoWithoutNamespace,
     /// `purge_expired` left to its default (which removes nothing) under `ExpiryRemoval::Purge`.
@@ -219,22 +221,31 @@ impl KvStorage for ToyStore {
         Ok(removed.is_some_and(|e| !e.is_expired_at(Timestamp::now())))
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        let listed = self.full_key(scan.key_prefix());
+        let with_values = scan.values();
         Ok(paginate(100, move |after, limit| {
             let now = Timestamp::now();
             let table = self.lock();
             let start = match after {
                 Some(key) => Bound::Excluded(self.full_key(key)),
-                None => Bound::Included(self.prefix.clone()),
+                None => Bound::Included(listed.clone()),
             };
             Ok(table
                 .range::<String, _>((start, Bound::Unbounded))
-                .take_while(|(k, _)| k.starts_with(&self.prefix))
+                .take_while(|(k, _)| {
+                    let past_the_prefix = self.bug == Bug::ScanRunsPastThePrefix;
+                    k.starts_with(if past_the_prefix {
+                        &self.prefix
+                    } else {
+                        &listed
+                    })
+                })
                 .filter(|(_, e)| self.visible(e, now))
                 .take(limit)
                 .map(|(k, e)| Record {
                     key: k[self.prefix.len()..].to_owned(),
-                    value: mode.values().then(|| e.value.clone()),
+                    value: with_values.then(|| e.value.clone()),
                     expires_at: e.expires_at,
                 })
                 .collect())
@@ -406,6 +417,8 @@ planted! {
     comparisons_matching_a_prefix: CompareMatchesPrefix => compare_and_swap_semantics;
     comparisons_seeing_expired_values: CompareSeesExpired => compare_and_swap_semantics;
     compare_and_set_dropping_the_ttl: CompareAndSetDropsTtl => compare_and_swap_semantics;
+    increments_losing_counts: CompareThenWrite => increment_counts_every_call;
+    prefix_scans_running_past_the_prefix: ScanRunsPastThePrefix => prefix_scans_list_and_delete_exactly_their_keys;
 }
 
 /// A store that leaves out a part the suite needs fails only the checks that need it, and each

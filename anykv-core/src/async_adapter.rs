@@ -140,6 +140,9 @@ macro_rules! owned_arg {
             .map(|entry| (entry.key.to_owned(), entry.value.to_vec(), entry.ttl))
             .collect();
     };
+    (scan $arg:ident) => {
+        let $arg = ($arg.mode(), $arg.key_prefix().to_owned());
+    };
     ($kind:ident $arg:ident) => {};
 }
 
@@ -174,6 +177,9 @@ macro_rules! borrowed_arg {
             .map(|(key, value, ttl)| SetEntry::new(key, value, *ttl))
             .collect();
         let $arg = &$arg[..];
+    };
+    (scan $arg:ident) => {
+        let $arg = crate::Scan::from($arg.0).prefix(&$arg.1);
     };
     ($kind:ident $arg:ident) => {};
 }

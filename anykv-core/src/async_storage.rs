@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use crate::entry::{ScanMode, SetEntry};
+use crate::entry::{Scan, SetEntry};
 use crate::error::Result;
 use crate::storage::UPDATE_BATCH;
 use crate::time::{remaining_ttl, Timestamp};
@@ -59,7 +59,7 @@ pub(crate) async fn copy_entries<S: AsyncKvStorage + ?Sized>(
     target: &S,
     other: &dyn AsyncKvStorage,
 ) -> Result<usize> {
-    let mut records = other.scan(ScanMode::WithValues).await?;
+    let mut records = other.scan(Scan::with_values()).await?;
     let mut copied = 0;
     let mut batch: Vec<(String, Vec<u8>, Option<Duration>)> = Vec::with_capacity(UPDATE_BATCH);
     loop {

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::async_storage::BoxStream;
-use crate::entry::{ScanMode, SetEntry};
+use crate::entry::{Scan, SetEntry};
 use crate::error::{Error, Result};
 use crate::error_kind::ErrorKind;
-use crate::storage::{is_entry, BoxIter};
+use crate::storage::{is_entry, readable_record, BoxIter, UPDATE_BATCH};
 use crate::traits::{AsyncKvStorage, KvStorage};
 
 /// Rounds of [`KvStorageExt::setdefault`] and [`KvStorageExt::popitem`] before they give up:
@@ -31,7 +31,7 @@ fn kept_losing(backend: &'static str, operation: &'static str) -> Error {
 pub trait KvStorageExt: KvStorage {
     /// Whether there is no live entry (the first item of a keys-only scan).
     fn is_empty(&self) -> Result<bool> {
-        match self.scan(ScanMode::KeysOnly)?.next() {
+        match self.scan(Scan::keys_only())?.next() {
             None => Ok(true),
             Some(record) => Ok(!is_entry(record)?),
         }
@@ -40,14 +40,14 @@ pub trait KvStorageExt: KvStorage {
     /// The values of the live entries, streamed.
     fn values(&self) -> Result<BoxIter<'_, Vec<u8>>> {
         Ok(Box::new(
-            self.scan(ScanMode::WithValues)?
+            self.scan(Scan::with_values())?
                 .map(|record| record.map(|r| r.value.unwrap_or_default())),
         ))
     }
 
     /// The `(key, value)` pairs of the live entries, streamed.
     fn items(&self) -> Result<BoxIter<'_, (String, Vec<u8>)>> {
-        Ok(Box::new(self.scan(ScanMode::WithValues)?.map(|record| {
+        Ok(Box::new(self.scan(Scan::with_values())?.map(|record| {
             record.map(|r| (r.key, r.value.unwrap_or_default()))
         })))
     }
@@ -86,6 +86,43 @@ pub trait KvStorageExt: KvStorage {
         Err(kept_losing(self.backend_name(), "setdefault"))
     }
 
+    /// The keys of the live entries starting with `prefix`, streamed: a keys-only
+    /// [`scan`](KvStorage::scan) of the prefix, which the backend pushes down (see
+    /// [`Scan`](crate::Scan)). No character of `prefix` is a wildcard.
+    fn keys_with_prefix<'s>(&'s self, prefix: &str) -> Result<BoxIter<'s, String>> {
+        Ok(Box::new(
+            self.scan(Scan::keys_only().prefix(prefix))?
+                .map(|record| record.map(|r| r.key)),
+        ))
+    }
+
+    /// Deletes every live entry whose key starts with `prefix` and returns how many it deleted:
+    /// the keys of a prefix scan (pushed down by the backend), deleted in batches of
+    /// [`UPDATE_BATCH`](crate::UPDATE_BATCH) by [`delete_many`](KvStorage::delete_many). Memory
+    /// grows with the batch, never with the store. Entries written under the prefix while it
+    /// runs may stay; entries the scan reports as unreadable are left (their keys cannot be
+    /// named). The empty prefix deletes every entry ([`clear`](KvStorage::clear) is one call).
+    fn delete_prefix(&self, prefix: &str) -> Result<usize> {
+        let mut deleted = 0;
+        let mut batch: Vec<String> = Vec::with_capacity(UPDATE_BATCH);
+        let mut records = self.scan(Scan::keys_only().prefix(prefix))?;
+        loop {
+            let next = records.next();
+            let done = next.is_none();
+            if let Some(record) = next.map(readable_record).transpose()?.flatten() {
+                batch.push(record.key);
+            }
+            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
+                let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
+                deleted += self.delete_many(&keys)?;
+                batch.clear();
+            }
+            if done {
+                return Ok(deleted);
+            }
+        }
+    }
+
     /// Removes and returns some live entry, as Python's `dict.popitem` (which one is not
     /// specified: the first a keys-only scan lists); `None` when the store is empty. An entry
     /// another caller removes first is skipped, so racing callers never get the same one.
@@ -110,7 +147,7 @@ impl<S: KvStorage + ?Sized> KvStorageExt for S {}
 pub trait AsyncKvStorageExt: AsyncKvStorage {
     /// Whether there is no live entry (the first item of a keys-only scan).
     async fn is_empty(&self) -> Result<bool> {
-        let mut records = self.scan(ScanMode::KeysOnly).await?;
+        let mut records = self.scan(Scan::keys_only()).await?;
         match records.try_next().await {
             Ok(None) => Ok(true),
             Ok(Some(_)) => Ok(false),
@@ -121,7 +158,7 @@ pub trait AsyncKvStorageExt: AsyncKvStorage {
     /// The values of the live entries, streamed.
     async fn values(&self) -> Result<BoxStream<'_, Vec<u8>>> {
         Ok(Box::pin(
-            self.scan(ScanMode::WithValues)
+            self.scan(Scan::with_values())
                 .await?
                 .map_ok(|r| r.value.unwrap_or_default()),
         ))
@@ -130,7 +167,7 @@ pub trait AsyncKvStorageExt: AsyncKvStorage {
     /// The `(key, value)` pairs of the live entries, streamed.
     async fn items(&self) -> Result<BoxStream<'_, (String, Vec<u8>)>> {
         Ok(Box::pin(
-            self.scan(ScanMode::WithValues)
+            self.scan(Scan::with_values())
                 .await?
                 .map_ok(|r| (r.key, r.value.unwrap_or_default())),
         ))
@@ -168,6 +205,37 @@ pub trait AsyncKvStorageExt: AsyncKvStorage {
             }
         }
         Err(kept_losing(self.backend_name(), "setdefault"))
+    }
+
+    /// [`KvStorageExt::keys_with_prefix`], async.
+    async fn keys_with_prefix<'s>(&'s self, prefix: &str) -> Result<BoxStream<'s, String>> {
+        Ok(Box::pin(
+            self.scan(Scan::keys_only().prefix(prefix))
+                .await?
+                .map_ok(|r| r.key),
+        ))
+    }
+
+    /// [`KvStorageExt::delete_prefix`], async.
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
+        let mut deleted = 0;
+        let mut batch: Vec<String> = Vec::with_capacity(UPDATE_BATCH);
+        let mut records = self.scan(Scan::keys_only().prefix(prefix)).await?;
+        loop {
+            let next = records.next().await;
+            let done = next.is_none();
+            if let Some(record) = next.map(readable_record).transpose()?.flatten() {
+                batch.push(record.key);
+            }
+            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
+                let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
+                deleted += self.delete_many(&keys).await?;
+                batch.clear();
+            }
+            if done {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// [`KvStorageExt::popitem`], async.

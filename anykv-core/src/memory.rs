@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::caps::SizeCaps;
-use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::entry::{Entry, Record, Scan, SetEntry};
 use crate::error::Result;
 use crate::limits::{check_entry, check_key, Namespace};
 use crate::memory_table::{is_live, Table};
@@ -206,6 +206,22 @@ impl KvStorage for MemoryStorage {
         Ok(())
     }
 
+    fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
+        check_key(key)?;
+        let created = new_entry(b"", ttl)?;
+        let mut table = self.write();
+        let live = table.live(key);
+        let stored = live.map(|entry| entry.value.as_slice());
+        let value = crate::counter::next(self.backend_name(), key, stored, by)?;
+        let expires_at = live.map_or(created.expires_at, |entry| entry.expires_at);
+        let entry = Entry {
+            value: crate::counter::encode(value),
+            expires_at,
+        };
+        table.insert(key, entry);
+        Ok(value)
+    }
+
     fn compare_and_set(
         &self,
         key: &str,
@@ -245,17 +261,19 @@ impl KvStorage for MemoryStorage {
         Ok(removed.filter(is_live).map(|entry| entry.value))
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        let range = scan.key_range();
+        let with_values = scan.values();
         Ok(paginate(DEFAULT_PAGE_SIZE, move |after, limit| {
             let now = Timestamp::now();
             let table = self.read();
             Ok(table
-                .after(after)
+                .in_range(&range, after)
                 .filter(|(_, entry)| !entry.is_expired_at(now))
                 .take(limit)
                 .map(|(key, entry)| Record {
                     key: key.to_string(),
-                    value: mode.values().then(|| entry.value.clone()),
+                    value: with_values.then(|| entry.value.clone()),
                     expires_at: entry.expires_at,
                 })
                 .collect())

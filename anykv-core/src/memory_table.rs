@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::caps::{SizeCaps, Usage};
-use crate::entry::Entry;
+use crate::entry::{Entry, KeyRange};
 use crate::time::Timestamp;
 
 /// An entry and when it was last used, in writes to its table (a read marks it with the
@@ -198,14 +198,22 @@ impl Table {
         before - self.entries.len()
     }
 
-    /// The entries in key order after `after` (from the start with `None`).
-    pub(crate) fn after<'a>(
+    /// The entries of `range` in key order after `after` (from the range's start with `None`).
+    pub(crate) fn in_range<'a>(
         &'a self,
-        after: Option<&str>,
+        range: &'a KeyRange,
+        after: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a Arc<str>, &'a Entry)> + 'a {
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let start = match after {
+            Some(after) if after >= range.start.as_str() => Bound::Excluded(after),
+            _ => Bound::Included(range.start.as_str()),
+        };
+        let end = range
+            .end
+            .as_deref()
+            .map_or(Bound::Unbounded, Bound::Excluded);
         self.order
-            .range::<str, _>((start, Bound::Unbounded))
+            .range::<str, _>((start, end))
             .filter_map(|key| self.entries.get(key).map(|slot| (key, &slot.entry)))
     }
 
@@ -258,11 +266,27 @@ mod tests {
         table.insert("e", entry(Some(past)));
         assert!(!table.set_expiry("e", None), "an expired entry was touched");
         assert!(table.remove("e").is_some());
+        let everything = KeyRange::of_prefix("");
         let keys: Vec<String> = table
-            .after(Some("a"))
+            .in_range(&everything, Some("a"))
             .map(|(key, _)| key.to_string())
             .collect();
         assert_eq!(keys, ["b"]);
+        table.insert("ab", entry(None));
+        table.insert("abc", entry(None));
+        let under_a = KeyRange::of_prefix("a");
+        let keys: Vec<String> = table
+            .in_range(&under_a, None)
+            .map(|(key, _)| key.to_string())
+            .collect();
+        assert_eq!(keys, ["a", "ab", "abc"]);
+        let keys: Vec<String> = table
+            .in_range(&under_a, Some("ab"))
+            .map(|(key, _)| key.to_string())
+            .collect();
+        assert_eq!(keys, ["abc"]);
+        table.remove("ab");
+        table.remove("abc");
         table.clear();
         assert_eq!((table.expiring, table.live_count(now)), (0, 0));
     }

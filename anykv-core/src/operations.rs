@@ -22,7 +22,7 @@
 //! [`Call::key`](crate::layer::Call::key)), `value` (bytes written, counted in
 //! [`Call::bytes_in`](crate::layer::Call::bytes_in)), `expected` / `maybe_expected` (bytes
 //! compared), `ttl` (a write's TTL, which [`Layer::write_ttl`](crate::layer::Layer::write_ttl)
-//! may change), `keys`, `pairs` and `entries` (bulk arguments, counted in
+//! may change), `scan` (a [`Scan`](crate::Scan), which borrows its prefix), `keys`, `pairs` and `entries` (bulk arguments, counted in
 //! [`Call::keys`](crate::layer::Call::keys)), and `plain` (a small `Copy` value).
 
 /// Calls `$callback! { [extra tokens] calls { … } listings { … } }` with every operation the
@@ -123,6 +123,27 @@ macro_rules! kv_operations {
                 /// it.
                 Pop pop(key: &str as key) -> Option<Vec<u8>> [lookup write];
 
+                /// Adds `by` to the counter under `key` and returns its new value. A key
+                /// without a live entry starts from 0 and is created expiring after `ttl`; a
+                /// live counter keeps its expiry (`ttl` is not applied to it). Atomic: of
+                /// racing increments, every one counts.
+                ///
+                /// Counters are stored as Redis stores them, decimal ASCII (`b"-12"`, see
+                /// [`counter`](crate::counter)): `get` reads them and `set(key, b"5", …)`
+                /// starts one at 5. A value that is not such a number is an
+                /// [`InvalidData`](crate::ErrorKind::InvalidData) error, a sum outside `i64` an
+                /// [`InvalidInput`](crate::ErrorKind::InvalidInput) one; either leaves the entry
+                /// as it was.
+                ///
+                /// The default is a [`compare_and_set`](Self::compare_and_set) loop; memory,
+                /// SQLite (one write transaction), Redis (`INCRBY`), MongoDB and DynamoDB (a
+                /// conditional update) do it in one step.
+                Increment increment(
+                    key: &str as key,
+                    by: i64 as plain,
+                    ttl: Option<::std::time::Duration> as ttl
+                ) -> i64 [write];
+
                 /// The number of live entries: as many as [`keys`](Self::keys) yields, entries
                 /// it reports as unreadable included.
                 Len len() -> usize [retry];
@@ -173,9 +194,11 @@ macro_rules! kv_operations {
                 PurgeExpired purge_expired() -> usize [write];
             }
             listings {
-                /// Streams the live entries (order unspecified), in batches: never the whole
-                /// store at once.
-                Scan scan(mode: $crate::ScanMode as plain) -> $crate::Record [required];
+                /// Streams the live entries (order unspecified) whose keys start with the
+                /// scan's prefix (every entry with the empty prefix), in batches: never the
+                /// whole store at once. Backends push the prefix down where they can, so a
+                /// prefix scan reads the matching entries, not the store.
+                Scan scan(scan: $crate::Scan<'_> as scan) -> $crate::Record [required];
 
                 /// The keys of the live entries, streamed.
                 Keys keys() -> String [];

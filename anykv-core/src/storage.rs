@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::entry::{Record, ScanMode, SetEntry};
+use crate::entry::{Record, Scan, SetEntry};
 use crate::error::Result;
 use crate::time::{remaining_ttl, Timestamp};
 use crate::traits::KvStorage;
@@ -22,11 +22,11 @@ pub const UPDATE_BATCH: usize = 256;
 /// conflict (each lost round means another writer changed the entry).
 pub const TOUCH_ATTEMPTS: usize = 64;
 
-/// The error of a default `touch` that lost every round to other writers.
-pub(crate) fn touch_contended(backend: &'static str) -> crate::Error {
+/// The error of a default `touch` or `increment` that lost every round to other writers.
+pub(crate) fn contended(backend: &'static str, operation: &'static str) -> crate::Error {
     crate::Error::backend(
         backend,
-        "touch",
+        operation,
         crate::ErrorKind::Conflict,
         format!("the entry changed under {TOUCH_ATTEMPTS} attempts in a row"),
     )
@@ -131,7 +131,7 @@ pub(crate) fn copy_entries<S: KvStorage + ?Sized>(
         batch.clear();
         Ok(())
     };
-    for record in other.scan(ScanMode::WithValues)? {
+    for record in other.scan(Scan::with_values())? {
         let record = record?;
         let Some(ttl) = remaining_ttl(record.expires_at, Timestamp::now()) else {
             continue;

@@ -8,7 +8,7 @@ use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Namespace, Record, Result,
-    ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+    Scan, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -360,9 +360,11 @@ impl DynamoStorage {
         Ok(WriteRequest::builder().delete_request(delete).build())
     }
 
-    /// One Query page of the namespace after `start`, with an optional filter.
+    /// One Query page of the namespace's keys starting with `prefix` (all with `""`: a
+    /// `begins_with` key condition otherwise) after `start`, with an optional filter.
     async fn query(
         &self,
+        prefix: &str,
         start: Option<Item>,
         limit: Option<i32>,
         projection: Option<&str>,
@@ -374,12 +376,25 @@ impl DynamoStorage {
         if filter.is_some() {
             values.insert(":now".to_owned(), now_value(Timestamp::now()));
         }
-        let names = names(&["#ns = :ns", projection.unwrap_or(""), filter.unwrap_or("")]);
+        let key_condition = if prefix.is_empty() {
+            "#ns = :ns"
+        } else {
+            values.insert(
+                ":prefix".to_owned(),
+                AttributeValue::B(Blob::new(prefix.as_bytes())),
+            );
+            "#ns = :ns AND begins_with(#k, :prefix)"
+        };
+        let names = names(&[
+            key_condition,
+            projection.unwrap_or(""),
+            filter.unwrap_or(""),
+        ]);
         let mut request = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("#ns = :ns")
+            .key_condition_expression(key_condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .consistent_read(self.consistent_reads)
@@ -403,7 +418,13 @@ impl DynamoStorage {
     }
 
     /// Up to `limit` live records after `after`, in key order.
-    async fn page(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
+    async fn page(
+        &self,
+        mode: ScanMode,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Page> {
         let mut start = after.map(|key| self.primary_key(&key));
         let projection = if mode.values() {
             None
@@ -415,7 +436,7 @@ impl DynamoStorage {
         loop {
             let want = i32::try_from(limit - entries.len()).unwrap_or(i32::MAX);
             let (items, _, next) = self
-                .query(start, Some(want), projection, None, false)
+                .query(prefix, start, Some(want), projection, None, false)
                 .await?;
             let now = Timestamp::now();
             for found in items.into_iter().filter(|i| item::is_live(i, now)) {
@@ -581,10 +602,15 @@ impl AsyncKvStorage for DynamoStorage {
         Ok(self.get_item(key, false).await?.is_some())
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
+        let mode = scan.mode();
+        let prefix = scan.key_prefix().to_owned();
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
-            move |after, limit| self.page(mode, after, limit),
+            move |after, limit| {
+                let prefix = prefix.clone();
+                async move { self.page(mode, &prefix, after, limit).await }
+            },
         ))
     }
 
@@ -592,7 +618,7 @@ impl AsyncKvStorage for DynamoStorage {
         let mut start = None;
         loop {
             let (items, _, next) = self
-                .query(start, None, Some("#ns, #k"), None, false)
+                .query("", start, None, Some("#ns, #k"), None, false)
                 .await?;
             let requests = items
                 .iter()
@@ -611,7 +637,7 @@ impl AsyncKvStorage for DynamoStorage {
         let mut total = 0usize;
         loop {
             let live = Some("attribute_not_exists(#e) OR #e > :now");
-            let (_, count, next) = self.query(start, None, None, live, true).await?;
+            let (_, count, next) = self.query("", start, None, None, live, true).await?;
             total += usize::try_from(count).unwrap_or(0);
             match next {
                 Some(next) => start = Some(next),
@@ -683,7 +709,7 @@ impl AsyncKvStorage for DynamoStorage {
         loop {
             let expired = Some("#e <= :now");
             let (items, _, next) = self
-                .query(start, None, Some(KEYS_AND_EXPIRY), expired, false)
+                .query("", start, None, Some(KEYS_AND_EXPIRY), expired, false)
                 .await?;
             for found in items {
                 let key = item::key(&found)?;

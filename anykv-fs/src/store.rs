@@ -12,8 +12,8 @@ use anykv_core::caps::SizeCaps;
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, ScanMode, Store,
-    StoreInfo, Timestamp,
+    Entry, Error, Expiry, KvStorage, Namespace, Record, RecordIter, Result, Scan, Store, StoreInfo,
+    Timestamp,
 };
 
 use crate::caps::{Directory, FileVersion, FsCaps};
@@ -188,7 +188,7 @@ impl FsStorage {
 
     /// The files of the live entries, streamed.
     pub fn paths(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
-        Ok(self.scan(ScanMode::KeysOnly)?.map(move |record| {
+        Ok(self.scan(Scan::keys_only())?.map(move |record| {
             let record = record?;
             Ok(self
                 .dir
@@ -585,14 +585,25 @@ impl KvStorage for FsStorage {
         Ok(self.live_file(&path, key, false, Access::Use)?.is_some())
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
         let files = self.entry_files()?;
+        let prefix = scan.key_prefix().to_owned();
+        let with_values = scan.values();
         Ok(Box::new(files.filter_map(move |path| {
             let path = match path {
                 Ok(path) => path,
                 Err(error) => return Some(Err(error)),
             };
-            match self.read_file(&path, None, mode.values(), Access::Inspect) {
+            // File names are hashes: a prefix scan reads each header, and the value only of
+            // the entries it lists.
+            if !prefix.is_empty() {
+                match self.read_file(&path, None, false, Access::Inspect) {
+                    Ok(Some((header, _))) if !header.key.starts_with(&prefix) => return None,
+                    Ok(None) => return None,
+                    _ => {}
+                }
+            }
+            match self.read_file(&path, None, with_values, Access::Inspect) {
                 // Deleted since the directory was listed.
                 Ok(None) => None,
                 Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => {
@@ -613,7 +624,7 @@ impl KvStorage for FsStorage {
                 }
                 Ok(Some((header, value))) => Some(Ok(Record {
                     key: header.key,
-                    value: mode.values().then_some(value),
+                    value: with_values.then_some(value),
                     expires_at: header.expires_at,
                 })),
                 Err(error) => Some(Err(error)),

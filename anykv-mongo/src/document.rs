@@ -3,7 +3,7 @@
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 
 use anykv_core::pagination::Page;
-use anykv_core::{Entry, Error, Record, Result, Timestamp};
+use anykv_core::{Entry, Error, KeyRange, Record, Result, Timestamp};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
 use mongodb::Collection;
@@ -88,6 +88,30 @@ pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
                 other.map(|b| b.element_type())
             ),
         )),
+    }
+}
+
+/// The filter of a page of a scan over `range` after `after` (from the range's start when
+/// `None`): a range on the indexed `_id`, which needs no escaping (MongoDB compares strings by
+/// their UTF-8 bytes, the order of [`KeyRange`]).
+pub(crate) fn page_filter(range: &KeyRange, after: Option<String>) -> Document {
+    let mut bounds = Document::new();
+    match after {
+        Some(after) => {
+            bounds.insert("$gt", after);
+        }
+        None if range.is_everything() => {}
+        None => {
+            bounds.insert("$gte", range.start.as_str());
+        }
+    }
+    if let Some(end) = &range.end {
+        bounds.insert("$lt", end.as_str());
+    }
+    if bounds.is_empty() {
+        Document::new()
+    } else {
+        doc! { "_id": bounds }
     }
 }
 

@@ -7,8 +7,8 @@ use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
-    Result, ScanMode, Store, StoreInfo, Timestamp,
+    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
+    Namespace, Record, Result, Scan, ScanMode, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
@@ -256,11 +256,13 @@ impl GridFsStorage {
         ))
     }
 
-    async fn page(&self, after: Option<String>, limit: usize) -> Result<Vec<Document>> {
-        let filter = match after {
-            Some(after) => doc! { "_id": { "$gt": after } },
-            None => Document::new(),
-        };
+    async fn page(
+        &self,
+        range: &KeyRange,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Document>> {
+        let filter = document::page_filter(range, after);
         let cursor = self
             .keys
             .find(and_live(filter, Timestamp::now()))
@@ -271,8 +273,14 @@ impl GridFsStorage {
         cursor.try_collect().await.map_err(mongo_error("scan"))
     }
 
-    async fn records(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
-        let indexes = self.page(after, limit).await?;
+    async fn records(
+        &self,
+        mode: ScanMode,
+        range: &KeyRange,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Page> {
+        let indexes = self.page(range, after, limit).await?;
         let mut last_key = None;
         let mut entries = Vec::with_capacity(indexes.len());
         for index in indexes {
@@ -519,10 +527,14 @@ impl AsyncKvStorage for GridFsStorage {
         Ok(AsyncKvStorage::expiry(self, key).await?.is_some())
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
+        let (mode, range) = (scan.mode(), scan.key_range());
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
-            move |after, limit| self.records(mode, after, limit),
+            move |after, limit| {
+                let range = range.clone();
+                async move { self.records(mode, &range, after, limit).await }
+            },
         ))
     }
 

@@ -7,8 +7,8 @@ use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, Namespace, Record,
-    Result, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+    AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
+    Namespace, Record, Result, Scan, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -122,11 +122,14 @@ impl MongoStorage {
         Ok(taken.filter(|d| !document::expiry(d).is_some_and(|at| at.is_expired_at(now))))
     }
 
-    async fn page(&self, mode: ScanMode, after: Option<String>, limit: usize) -> Result<Page> {
-        let filter = match after {
-            Some(after) => doc! { "_id": { "$gt": after } },
-            None => Document::new(),
-        };
+    async fn page(
+        &self,
+        mode: ScanMode,
+        range: &KeyRange,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Page> {
+        let filter = document::page_filter(range, after);
         let find = self
             .collection
             .find(and_live(filter, Timestamp::now()))
@@ -302,10 +305,14 @@ impl AsyncKvStorage for MongoStorage {
         Ok(touched.matched_count > 0)
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
+        let (mode, range) = (scan.mode(), scan.key_range());
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
-            move |after, limit| self.page(mode, after, limit),
+            move |after, limit| {
+                let range = range.clone();
+                async move { self.page(mode, &range, after, limit).await }
+            },
         ))
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::{
     is_entry, readable_record, AsyncKvStorage, BoxIter, BoxStream, Entry, KvStorage, Namespace,
-    Record, RecordIter, Result, ScanMode, SetEntry, Store, StoreInfo,
+    Record, RecordIter, Result, Scan, ScanMode, SetEntry, Store, StoreInfo,
 };
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -207,8 +207,13 @@ impl KvStorage for RedisHashStorage {
         Ok(HashOps::decode_take(&[key], replies)?.pop().flatten())
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        scan_sync(&self.sync, self.ops_sync()?.clone(), Want::Records(mode))
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        scan_sync(
+            &self.sync,
+            self.ops_sync()?.clone(),
+            Want::Records(scan.mode()),
+            scan.key_prefix(),
+        )
     }
 
     fn clear(&self) -> Result<()> {
@@ -248,7 +253,7 @@ impl KvStorage for RedisHashStorage {
         if let Some(keys) = self.indexed_sync("keys", KEYS_SCRIPT)? {
             return Ok(Box::new(keys.into_iter()));
         }
-        let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
+        let records = KvStorage::scan(self, Scan::keys_only())?;
         Ok(Box::new(records.map(|record| record.map(|r| r.key))))
     }
 
@@ -257,7 +262,7 @@ impl KvStorage for RedisHashStorage {
             return Ok(count);
         }
         let mut count = 0;
-        for record in KvStorage::scan(self, ScanMode::KeysOnly)? {
+        for record in KvStorage::scan(self, Scan::keys_only())? {
             count += usize::from(is_entry(record)?);
         }
         Ok(count)
@@ -352,6 +357,7 @@ impl RedisHashStorage {
             &self.sync,
             Arc::new(ops.including_expired()),
             Want::Records(ScanMode::KeysOnly),
+            "",
         )?;
         for record in all {
             if let Some(plan) = batches.add(record)? {
@@ -369,6 +375,7 @@ impl RedisHashStorage {
             &self.conn,
             Arc::new(ops.including_expired()),
             Want::Records(ScanMode::KeysOnly),
+            "",
         )
         .await?;
         while let Some(record) = all.next().await {
@@ -476,9 +483,15 @@ impl AsyncKvStorage for RedisHashStorage {
         )
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
         let ops = self.ops_async().await?.clone();
-        scan_async(&self.conn, ops, Want::Records(mode)).await
+        scan_async(
+            &self.conn,
+            ops,
+            Want::Records(scan.mode()),
+            scan.key_prefix(),
+        )
+        .await
     }
 
     async fn clear(&self) -> Result<()> {
@@ -517,7 +530,7 @@ impl AsyncKvStorage for RedisHashStorage {
         if let Some(keys) = self.indexed_async("keys", KEYS_SCRIPT).await? {
             return Ok(futures_util::stream::iter(keys).boxed());
         }
-        let records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+        let records = AsyncKvStorage::scan(self, Scan::keys_only()).await?;
         Ok(records.map(|record| record.map(|r| r.key)).boxed())
     }
 
@@ -525,7 +538,7 @@ impl AsyncKvStorage for RedisHashStorage {
         if let Some(count) = self.indexed_async("len", LEN_SCRIPT).await? {
             return Ok(count);
         }
-        let mut records = AsyncKvStorage::scan(self, ScanMode::KeysOnly).await?;
+        let mut records = AsyncKvStorage::scan(self, Scan::keys_only()).await?;
         let mut count = 0;
         while let Some(record) = records.next().await {
             count += usize::from(is_entry(record)?);

@@ -28,7 +28,7 @@ use redis::{Cmd, Value};
 
 use crate::conn::Plan;
 use crate::error::unexpected;
-use crate::keys::KeyLayout;
+use crate::keys::{escape_glob, KeyLayout};
 use crate::reply::{bytes, int, next};
 use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
 use crate::script::Lua;
@@ -645,15 +645,16 @@ impl ScanSource for HashOps {
         false
     }
 
-    fn command(&self, cursor: u64) -> (Cmd, Vec<u8>) {
-        (
-            self.cmd("HSCAN")
-                .arg(cursor)
-                .arg("COUNT")
-                .arg(SCAN_COUNT)
-                .to_owned(),
-            self.hash.clone(),
-        )
+    fn command(&self, cursor: u64, prefix: &str) -> (Cmd, Vec<u8>) {
+        let mut cmd = self.cmd("HSCAN");
+        cmd.arg(cursor);
+        if !prefix.is_empty() {
+            let mut pattern = escape_glob(prefix.as_bytes());
+            pattern.push(b'*');
+            cmd.arg("MATCH").arg(pattern);
+        }
+        cmd.arg("COUNT").arg(SCAN_COUNT);
+        (cmd, self.hash.clone())
     }
 
     fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Item> {

@@ -8,6 +8,7 @@ use anykv_core::{Entry, Error, Expiry, Record, Result};
 use redis::{Cmd, Value};
 
 use crate::conn::Plan;
+use crate::error::{unexpected, BACKEND};
 use crate::keys::KeyLayout;
 use crate::reply::{bytes, int, next, ok_or_nil, pexpiretime};
 use crate::scan::{Item, ScanSource, Seen, Want, SCAN_COUNT};
@@ -24,6 +25,10 @@ static COMPARE_AND_DELETE: Lua = Lua::new(include_str!("lua/key/compare_and_dele
 
 /// `touch`: KEYS[1] the key; ARGV[1] the new ttl in ms ('' for none). 0 if there is no key.
 static TOUCH: Lua = Lua::new(include_str!("lua/key/touch.lua"));
+
+/// `increment`: KEYS[1] the counter; ARGV[1] the increment, ARGV[2] the TTL in ms of a new
+/// counter ('' for none). `{1, value}` after adding, `{0, value}` / `{0}` when refused.
+static INCREMENT: Lua = Lua::new(include_str!("lua/key/increment.lua"));
 
 /// The operation name of a conditional write: `set_if_absent` when nothing is expected.
 pub(crate) fn conditional_operation(expected: Option<&[u8]>) -> &'static str {
@@ -162,6 +167,42 @@ impl KeyOps {
     }
 
     /// A new TTL for `key` (decoded by [`decode_conditional`](Self::decode_conditional)).
+    /// `INCRBY` in a script that gives a new counter its TTL.
+    pub(crate) fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<Plan> {
+        let server_key = self.layout.server_key(key);
+        let ttl = ttl.map(ttl_millis).transpose()?;
+        let mut cmd = INCREMENT.call(1);
+        cmd.arg(&server_key)
+            .arg(by)
+            .arg(ttl.map(|ms| ms.to_string()).unwrap_or_default());
+        Ok(Plan::script(&INCREMENT, cmd, server_key))
+    }
+
+    /// The new value of `increment`, or the error the shared counter rules give for the value
+    /// Redis refused.
+    pub(crate) fn decode_increment(key: &str, by: i64, replies: Vec<Value>) -> Result<i64> {
+        let reply = next("increment", &mut replies.into_iter())?;
+        let Value::Array(parts) = reply else {
+            return Err(unexpected("increment", reply));
+        };
+        let mut parts = parts.into_iter();
+        let added = int("increment", &next("increment", &mut parts)?)? == 1;
+        let stored = parts
+            .next()
+            .map(|value| bytes("increment", value))
+            .transpose()?;
+        match (added, stored.flatten()) {
+            (true, Some(stored)) => anykv_core::counter::decode(key, &stored),
+            (false, Some(stored)) => {
+                // Refused: the shared rules name the reason (not a counter, or an overflow).
+                anykv_core::counter::next(BACKEND, key, Some(&stored), by).and_then(|value| {
+                    Err(unexpected("increment", format!("INCRBY refused {value}")))
+                })
+            }
+            (_, None) => Err(Error::corrupt(key, "the key holds another Redis type")),
+        }
+    }
+
     pub(crate) fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<Plan> {
         let server_key = self.layout.server_key(key);
         let ttl = match ttl {
@@ -325,11 +366,11 @@ impl ScanSource for KeyOps {
         true
     }
 
-    fn command(&self, cursor: u64) -> (Cmd, Vec<u8>) {
+    fn command(&self, cursor: u64, prefix: &str) -> (Cmd, Vec<u8>) {
         let mut cmd = redis::cmd("SCAN");
         cmd.arg(cursor)
             .arg("MATCH")
-            .arg(self.layout.pattern())
+            .arg(self.layout.pattern(prefix))
             .arg("COUNT")
             .arg(SCAN_COUNT);
         (cmd, Vec::new())

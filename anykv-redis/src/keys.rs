@@ -47,9 +47,15 @@ impl KeyLayout {
         String::from_utf8(server_key).ok()
     }
 
-    /// The `SCAN MATCH` pattern that matches this namespace's keys and no other's.
-    pub(crate) fn pattern(&self) -> &[u8] {
-        &self.pattern
+    /// The `SCAN MATCH` pattern that matches this namespace's keys starting with `prefix`
+    /// (every key with `""`) and no other's.
+    pub(crate) fn pattern(&self, prefix: &str) -> std::borrow::Cow<'_, [u8]> {
+        if prefix.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.pattern);
+        }
+        let mut pattern = escape_glob(&self.server_key(prefix));
+        pattern.push(b'*');
+        std::borrow::Cow::Owned(pattern)
     }
 
     /// The prefix itself, as a whole key (the hash of a hash store).
@@ -114,7 +120,8 @@ mod tests {
     #[test]
     fn patterns_never_match_other_namespaces() -> anykv_core::Result<()> {
         let layout = KeyLayout::new("kv", &Namespace::new("ns")?);
-        assert_eq!(layout.pattern(), b"kv:ns:*");
+        assert_eq!(&*layout.pattern(""), b"kv:ns:*");
+        assert_eq!(&*layout.pattern("a*[?]\\"), b"kv:ns:a\\*\\[\\?\\]\\\\*");
         assert_eq!(
             layout.entry_key(&layout.server_key("a*b")),
             Some("a*b".to_owned())

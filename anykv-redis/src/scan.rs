@@ -1,4 +1,4 @@
-//! Namespace-wide iteration: SCAN over every master (per-key store) or HSCAN over one hash,
+//! Namespace-wide or prefix iteration: SCAN over every master (per-key store) or HSCAN over one hash,
 //! in batches, deduplicated (SCAN may return a key twice), shared by both faces.
 
 use std::collections::{HashSet, VecDeque};
@@ -50,8 +50,9 @@ pub(crate) trait ScanSource: Send + Sync {
     /// single server).
     fn per_node(&self) -> bool;
 
-    /// The command fetching the batch at `cursor`, with its routing key.
-    fn command(&self, cursor: u64) -> (Cmd, Vec<u8>);
+    /// The command fetching the batch at `cursor` of the entries whose keys start with
+    /// `prefix` (a `MATCH` of the prefix, escaped), with its routing key.
+    fn command(&self, cursor: u64, prefix: &str) -> (Cmd, Vec<u8>);
 
     /// Splits a batch into items (a key, or a field and its value), skipping those seen before.
     fn items(&self, elements: Vec<Value>, seen: &mut Seen) -> Vec<Item>;
@@ -124,6 +125,8 @@ impl Seen {
 
 /// Where the scan stands.
 struct Progress {
+    /// The prefix of the keys listed.
+    prefix: String,
     nodes: Vec<String>,
     node: usize,
     cursor: u64,
@@ -132,8 +135,9 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(nodes: Vec<String>) -> Self {
+    fn new(nodes: Vec<String>, prefix: &str) -> Self {
         Progress {
+            prefix: prefix.to_owned(),
             nodes,
             node: 0,
             cursor: 0,
@@ -172,6 +176,7 @@ pub(crate) fn scan_sync<'a>(
     conn: &'a SyncConn,
     source: Arc<dyn ScanSource>,
     want: Want,
+    prefix: &str,
 ) -> Result<RecordIter<'a>> {
     let masters = if source.per_node() {
         conn.scan_nodes()?
@@ -179,7 +184,7 @@ pub(crate) fn scan_sync<'a>(
         None
     };
     let direct = masters.is_some();
-    let mut progress = Progress::new(masters.unwrap_or_else(|| vec![String::new()]));
+    let mut progress = Progress::new(masters.unwrap_or_else(|| vec![String::new()]), prefix);
     let mut node_conn: Option<(usize, NodeConn)> = None;
     let mut fetch = move || -> Result<Option<Result<Record>>> {
         loop {
@@ -188,7 +193,7 @@ pub(crate) fn scan_sync<'a>(
                 Err(true) => return Ok(None),
                 Err(false) => {}
             }
-            let (cmd, key) = source.command(progress.cursor);
+            let (cmd, key) = source.command(progress.cursor, &progress.prefix);
             let reply = if direct {
                 if node_conn.as_ref().is_none_or(|(n, _)| *n != progress.node) {
                     node_conn = Some((progress.node, conn.node(&progress.nodes[progress.node])?));
@@ -243,6 +248,7 @@ pub(crate) async fn scan_async<'a>(
     conn: &'a AsyncConn,
     source: Arc<dyn ScanSource>,
     want: Want,
+    prefix: &str,
 ) -> Result<BoxStream<'a, Record>> {
     let masters = if source.per_node() {
         conn.scan_nodes().await?
@@ -256,7 +262,7 @@ pub(crate) async fn scan_async<'a>(
         failed: bool,
     }
     let state = State {
-        progress: Progress::new(masters.unwrap_or_else(|| vec![String::new()])),
+        progress: Progress::new(masters.unwrap_or_else(|| vec![String::new()]), prefix),
         node_conn: None,
         failed: false,
     };
@@ -274,7 +280,7 @@ pub(crate) async fn scan_async<'a>(
                         Err(true) => return Ok(None),
                         Err(false) => {}
                     }
-                    let (cmd, key) = source.command(progress.cursor);
+                    let (cmd, key) = source.command(progress.cursor, &progress.prefix);
                     let reply = if direct {
                         if state
                             .node_conn

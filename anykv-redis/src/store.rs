@@ -6,7 +6,7 @@ use std::time::Duration;
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::{
     AsyncKvStorage, BoxIter, BoxStream, Entry, Expiry, KvStorage, Namespace, Record, RecordIter,
-    Result, ScanMode, SetEntry, Store, StoreInfo,
+    Result, Scan, SetEntry, Store, StoreInfo,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -188,24 +188,35 @@ impl KvStorage for RedisStorage {
         Ok(KvStorage::expiry(self, key)?.is_some())
     }
 
+    fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
+        check_key(key)?;
+        let plan = self.ops.increment(key, by, ttl)?;
+        KeyOps::decode_increment(key, by, self.sync.run("increment", plan)?)
+    }
+
     fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         check_key(key)?;
         let plan = self.ops.touch(key, ttl)?;
         KeyOps::decode_conditional("touch", self.sync.run("touch", plan)?)
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        scan_sync(&self.sync, self.ops.clone(), Want::Records(mode))
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        scan_sync(
+            &self.sync,
+            self.ops.clone(),
+            Want::Records(scan.mode()),
+            scan.key_prefix(),
+        )
     }
 
     fn keys(&self) -> Result<BoxIter<'_, String>> {
-        let listed = scan_sync(&self.sync, self.ops.clone(), Want::Keys)?;
+        let listed = scan_sync(&self.sync, self.ops.clone(), Want::Keys, "")?;
         Ok(Box::new(listed.map(|record| record.map(|r| r.key))))
     }
 
     fn len(&self) -> Result<usize> {
         let mut count = 0;
-        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys)? {
+        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys, "")? {
             record?;
             count += 1;
         }
@@ -214,7 +225,7 @@ impl KvStorage for RedisStorage {
 
     fn clear(&self) -> Result<()> {
         let mut batch = Vec::with_capacity(CLEAR_BATCH);
-        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys)? {
+        for record in scan_sync(&self.sync, self.ops.clone(), Want::Keys, "")? {
             batch.push(self.ops.layout.server_key(&record?.key));
             if batch.len() == CLEAR_BATCH {
                 self.sync
@@ -313,30 +324,42 @@ impl AsyncKvStorage for RedisStorage {
         Ok(AsyncKvStorage::expiry(self, key).await?.is_some())
     }
 
+    async fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
+        check_key(key)?;
+        let plan = self.ops.increment(key, by, ttl)?;
+        KeyOps::decode_increment(key, by, self.conn.run("increment", plan).await?)
+    }
+
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         check_key(key)?;
         let plan = self.ops.touch(key, ttl)?;
         KeyOps::decode_conditional("touch", self.conn.run("touch", plan).await?)
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        scan_async(&self.conn, self.ops.clone(), Want::Records(mode)).await
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
+        scan_async(
+            &self.conn,
+            self.ops.clone(),
+            Want::Records(scan.mode()),
+            scan.key_prefix(),
+        )
+        .await
     }
 
     async fn keys(&self) -> Result<BoxStream<'_, String>> {
-        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
+        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys, "").await?;
         Ok(Box::pin(listed.map_ok(|record| record.key)))
     }
 
     async fn len(&self) -> Result<usize> {
-        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
+        let listed = scan_async(&self.conn, self.ops.clone(), Want::Keys, "").await?;
         listed
             .try_fold(0, |count, _| async move { Ok(count + 1) })
             .await
     }
 
     async fn clear(&self) -> Result<()> {
-        let mut records = scan_async(&self.conn, self.ops.clone(), Want::Keys).await?;
+        let mut records = scan_async(&self.conn, self.ops.clone(), Want::Keys, "").await?;
         let mut batch = Vec::with_capacity(CLEAR_BATCH);
         while let Some(record) = records.try_next().await? {
             batch.push(self.ops.layout.server_key(&record.key));

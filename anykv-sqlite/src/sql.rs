@@ -32,12 +32,33 @@ pub(crate) struct Sql {
     pub sorted_by_size: String,
     /// Bytes of the held keys and values.
     pub bytes: String,
-    pub first_page: [String; 2],
-    pub next_page: [String; 2],
+    /// `?1` now, `?2` limit, `?3` the lower bound, `?4` the upper one: the pages of a scan,
+    /// by [`PageBounds`].
+    pages: [[[String; 2]; 2]; 3],
     pub clear: String,
     pub purge: String,
     pub key_listing: KeyListingSql,
     table: String,
+}
+
+/// The lower bound of a page of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lower {
+    /// From the first key.
+    None,
+    /// From `?3` (the prefix), included.
+    Inclusive,
+    /// After `?3` (the last key of the page before).
+    Exclusive,
+}
+
+/// Which bounds a page of a scan has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageBounds {
+    /// The lower bound.
+    pub lower: Lower,
+    /// Whether keys are below `?4` (the end of the prefix's range).
+    pub upper: bool,
 }
 
 /// The condition "the row is live at `?n`" (`?n` is the current time in ms).
@@ -59,14 +80,18 @@ impl Sql {
         let t = format!("\"{table_name}\"");
         let index = format!("\"{table_name}_expires_at\"");
         // Positional parameters throughout: binding by name costs a lookup per parameter.
-        let page = |values: bool, after: bool| {
+        let page = |lower: usize, upper: usize, values: usize| {
             format!(
-                "SELECT key, {}, expires_at FROM {t} WHERE {}{} ORDER BY key LIMIT ?2",
-                if values { "value" } else { "NULL" },
+                "SELECT key, {}, expires_at FROM {t} WHERE {}{}{} ORDER BY key LIMIT ?2",
+                if values == 1 { "value" } else { "NULL" },
                 live(1),
-                if after { " AND key > ?3" } else { "" },
+                ["", " AND key >= ?3", " AND key > ?3"][lower],
+                if upper == 1 { " AND key < ?4" } else { "" },
             )
         };
+        let pages = std::array::from_fn(|lower| {
+            std::array::from_fn(|upper| std::array::from_fn(|values| page(lower, upper, values)))
+        });
         Sql {
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires_at INTEGER);
@@ -115,13 +140,22 @@ impl Sql {
                 live(1)
             ),
             bytes: format!("SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM {t}"),
-            first_page: [page(false, false), page(true, false)],
-            next_page: [page(false, true), page(true, true)],
+            pages,
             clear: format!("DELETE FROM {t}"),
             purge: format!("DELETE FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= ?1"),
             key_listing: KeyListingSql::new(&t),
             table: t,
         }
+    }
+
+    /// The page query of a scan bounded as `bounds` says, reading values or not.
+    pub(crate) fn page(&self, bounds: PageBounds, values: bool) -> &str {
+        let lower = match bounds.lower {
+            Lower::None => 0,
+            Lower::Inclusive => 1,
+            Lower::Exclusive => 2,
+        };
+        &self.pages[lower][usize::from(bounds.upper)][usize::from(values)]
     }
 
     /// `SELECT key, value FROM t WHERE key IN (?1…?n) AND live`, `now` is `?{n+1}`.

@@ -9,8 +9,8 @@ use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_pages, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
-    At, BoxIter, Entry, Error, ErrorKind, Expiry, KvStorage, Namespace, Record, RecordIter, Result,
-    ScanMode, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
+    At, BoxIter, Entry, Error, ErrorKind, Expiry, KeyRange, KvStorage, Namespace, Record,
+    RecordIter, Result, Scan, SetEntry, SortBy, SortedEntry, Store, StoreInfo, Timestamp,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
@@ -20,7 +20,7 @@ use crate::config::{Location, SqliteOptions};
 use crate::connection::{connect, is_memory_path, retry_busy};
 use crate::error::{db_error, BACKEND};
 use crate::key_listing;
-use crate::sql::{Sql, MAX_IN_PARAMS};
+use crate::sql::{Lower, PageBounds, Sql, MAX_IN_PARAMS};
 use crate::transaction::{
     delete_entry, execute_write, read_entry, read_held_entry, write_entry, SqliteBatch,
 };
@@ -345,10 +345,25 @@ impl SqliteStorage {
             .with(operation, |conn| work(conn).map_err(db_error(operation)))
     }
 
-    fn page(&self, mode: ScanMode, after: Option<&str>, limit: usize) -> Result<Page> {
+    fn page(
+        &self,
+        with_values: bool,
+        range: &KeyRange,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page> {
         let now = Timestamp::now().as_millis();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let with_values = usize::from(mode.values());
+        let (lower, low) = match after {
+            Some(after) => (Lower::Exclusive, after),
+            None if range.is_everything() => (Lower::None, ""),
+            None => (Lower::Inclusive, range.start.as_str()),
+        };
+        let high = range.end.as_deref();
+        let bounds = PageBounds {
+            lower,
+            upper: high.is_some(),
+        };
         // Read as SQLite stored them: a row written by other tools (a TEXT key or value) is
         // reported as a bad entry in its place, never a failed page.
         let rows = self.read("scan", |conn| {
@@ -361,21 +376,19 @@ impl SqliteStorage {
                 ));
                 Ok(())
             };
-            match after {
-                None => {
-                    let mut stmt = conn.prepare_cached(&self.sql.first_page[with_values])?;
-                    let mut cursor = stmt.query(params![now, limit])?;
-                    while let Some(row) = cursor.next()? {
-                        push(row)?;
-                    }
+            let mut stmt = conn.prepare_cached(self.sql.page(bounds, with_values))?;
+            let mut cursor = match (lower, high) {
+                (Lower::None, None) => stmt.query(params![now, limit])?,
+                (Lower::None, Some(high)) => {
+                    stmt.query(params![now, limit, low.as_bytes(), high.as_bytes()])?
                 }
-                Some(after) => {
-                    let mut stmt = conn.prepare_cached(&self.sql.next_page[with_values])?;
-                    let mut cursor = stmt.query(params![now, limit, after.as_bytes()])?;
-                    while let Some(row) = cursor.next()? {
-                        push(row)?;
-                    }
+                (_, None) => stmt.query(params![now, limit, low.as_bytes()])?,
+                (_, Some(high)) => {
+                    stmt.query(params![now, limit, low.as_bytes(), high.as_bytes()])?
                 }
+            };
+            while let Some(row) = cursor.next()? {
+                push(row)?;
             }
             Ok(rows)
         })?;
@@ -385,7 +398,7 @@ impl SqliteStorage {
             .into_iter()
             .map(|(key, value, expires_at)| {
                 let (key, bad_key) = scanned_key(key);
-                record_from_row(key, bad_key, value, expires_at, mode.values())
+                record_from_row(key, bad_key, value, expires_at, with_values)
             })
             .collect();
         Ok(Page::new(entries, last_key))
@@ -483,6 +496,32 @@ impl KvStorage for SqliteStorage {
         })
     }
 
+    fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
+        check_key(key)?;
+        let created_expiry = expiry_from_ttl(ttl, Timestamp::now())?;
+        // Read and write in one write transaction: no other writer comes between them.
+        let add = |conn: &Connection| -> Result<i64> {
+            let live = read_entry(conn, &self.sql, key).map_err(db_error("increment"))?;
+            let stored = live.as_ref().map(|entry| entry.value.as_slice());
+            let value = anykv_core::counter::next(BACKEND, key, stored, by)?;
+            let expires_at = live.map_or(created_expiry, |entry| entry.expires_at);
+            conn.prepare_cached(&self.sql.set)
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        key.as_bytes(),
+                        anykv_core::counter::encode(value),
+                        expires_at.map(Timestamp::as_millis)
+                    ])
+                })
+                .map_err(db_error("increment"))?;
+            Ok(value)
+        };
+        match self.capped {
+            None => self.write_transaction("increment", |tx| add(tx)),
+            Some(_) => self.write("increment", Some(key), add),
+        }
+    }
+
     fn compare_and_set(
         &self,
         key: &str,
@@ -530,9 +569,11 @@ impl KvStorage for SqliteStorage {
         self.read("delete", |conn| delete_entry(conn, &self.sql, key))
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        let range = scan.key_range();
+        let with_values = scan.values();
         Ok(paginate_pages(DEFAULT_PAGE_SIZE, move |after, limit| {
-            self.page(mode, after, limit)
+            self.page(with_values, &range, after, limit)
         }))
     }
 
@@ -543,7 +584,7 @@ impl KvStorage for SqliteStorage {
         })?;
         // Too many expired entries held to remember: the scan filters them in SQL.
         let Some(expired) = expired else {
-            let records = KvStorage::scan(self, ScanMode::KeysOnly)?;
+            let records = KvStorage::scan(self, Scan::keys_only())?;
             return Ok(Box::new(records.map(|record| record.map(|r| r.key))));
         };
         let fetch = move |after: Option<&SqlValue>| {

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use anykv::{open, KvStorage, ScanMode, SetEntry, Signer};
+use anykv::{open, KvStorage, Scan, SetEntry, Signer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -42,7 +42,7 @@ pub fn copy(src: &str, dst: &str, options: Options, json: bool) -> Result<Outcom
     let progress = progress_bar(source.as_ref(), json);
     let mut tally = Tally::default();
     let mut batch: Vec<(String, Vec<u8>, Option<std::time::Duration>)> = Vec::with_capacity(BATCH);
-    for item in source.scan(ScanMode::WithValues)? {
+    for item in source.scan(Scan::with_values())? {
         progress.inc(1);
         match scanned(item)? {
             None => {}

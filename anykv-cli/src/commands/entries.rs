@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anykv::time::{remaining_ttl, Timestamp};
-use anykv::{open, ScanMode};
+use anykv::{open, KvStorageExt, Scan};
 use serde_json::json;
 
 use super::{scanned, Scanned};
@@ -15,10 +15,10 @@ use crate::{Failure, Outcome};
 /// Lists the keys (with `long`, their remaining TTL and size), streamed.
 pub fn ls(url: &str, prefix: Option<&str>, long: bool, json: bool) -> Result<Outcome, Failure> {
     let store = open(url)?;
-    let mode = if long {
-        ScanMode::WithValues
+    let scan = if long {
+        Scan::with_values()
     } else {
-        ScanMode::KeysOnly
+        Scan::keys_only()
     };
     let mut array = if json {
         Some(JsonArray::start()?)
@@ -27,7 +27,7 @@ pub fn ls(url: &str, prefix: Option<&str>, long: bool, json: bool) -> Result<Out
     };
     let mut stdout = std::io::stdout().lock();
     let mut bad = 0usize;
-    for item in store.scan(mode)? {
+    for item in store.scan(scan.prefix(prefix.unwrap_or_default()))? {
         let Some(scanned) = scanned(item)? else {
             continue;
         };
@@ -42,9 +42,6 @@ pub fn ls(url: &str, prefix: Option<&str>, long: bool, json: bool) -> Result<Out
                 continue;
             }
         };
-        if prefix.is_some_and(|prefix| !record.key.starts_with(prefix)) {
-            continue;
-        }
         let size = record.value.as_ref().map(Vec::len);
         match (&mut array, long) {
             (Some(array), true) => array.push(&json!({
@@ -151,6 +148,18 @@ pub fn rm(url: &str, keys: &[String], json: bool) -> Result<Outcome, Failure> {
     } else {
         Outcome::NotFound
     })
+}
+
+/// Deletes every entry whose key starts with `prefix`.
+pub fn rm_prefix(url: &str, prefix: &str, json: bool) -> Result<Outcome, Failure> {
+    let store = open(url)?;
+    let removed = store.delete_prefix(prefix)?;
+    if json {
+        output::json(&json!({ "prefix": prefix, "removed": removed }))?;
+    } else {
+        eprintln!("kvs: removed {removed} entries under {prefix:?}");
+    }
+    Ok(Outcome::Done)
 }
 
 /// `kvs touch`: a new TTL (`None`: no expiry) for a live entry.

@@ -1,6 +1,6 @@
 //! `stats` and `purge`.
 
-use anykv::{open, ScanMode};
+use anykv::{open, Scan};
 use serde_json::json;
 
 use super::{scanned, Scanned};
@@ -13,7 +13,7 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
     let store = open(url)?;
     let (mut entries, mut with_ttl, mut bad, mut total) = (0u64, 0u64, 0u64, 0u64);
     let mut largest: Option<(String, u64)> = None;
-    for item in store.scan(ScanMode::WithValues)? {
+    for item in store.scan(Scan::with_values())? {
         match scanned(item)? {
             None => {}
             Some(Scanned::Unreadable(_)) => bad += 1,

@@ -25,7 +25,10 @@ pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
             ttl,
         } => entries::set(&url, &key, file.as_deref(), value, ttl, json),
         Command::Touch { url, key, ttl, .. } => entries::touch(&url, &key, ttl, json),
-        Command::Rm { url, keys } => entries::rm(&url, &keys, json),
+        Command::Rm { url, keys, prefix } => match prefix {
+            Some(prefix) => entries::rm_prefix(&url, &prefix, json),
+            None => entries::rm(&url, &keys, json),
+        },
         Command::Stats { url } => maintenance::stats(&url, json),
         Command::Purge { url } => maintenance::purge(&url, json),
         Command::Verify {

@@ -1,6 +1,6 @@
 //! `verify`: every entry's signature checked with the application's signing configuration.
 
-use anykv::{open, ScanMode, Signer, SigningKey};
+use anykv::{open, Scan, Signer, SigningKey};
 use serde_json::json;
 
 use super::{scanned, Scanned};
@@ -23,7 +23,7 @@ pub fn verify(url: &str, args: &SigningArgs, delete: bool, json: bool) -> Result
     };
     let (mut checked, mut deleted, mut unreadable) = (0u64, 0u64, 0u64);
     let mut bad = BadEntries::new(json);
-    for item in store.scan(ScanMode::WithValues)? {
+    for item in store.scan(Scan::with_values())? {
         let (record, _) = match scanned(item)? {
             None => continue,
             Some(Scanned::Unreadable(error)) => {

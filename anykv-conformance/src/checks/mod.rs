@@ -6,12 +6,14 @@ mod bulk;
 mod caps;
 mod concurrency;
 mod conditional;
+mod counter;
 mod counts;
 mod faces;
 mod layers;
 mod limits;
 mod mapping;
 mod namespaces;
+mod prefix;
 mod race;
 mod signing;
 mod sorted;
@@ -38,6 +40,7 @@ pub use conditional::{
     compare_and_set_counts_exactly, compare_and_swap_semantics, conditional_writes_have_one_winner,
     conditional_writes_have_one_winner_async,
 };
+pub use counter::increment_counts_every_call;
 pub use counts::counts_include_expired_entries_and_sizes_follow_writes;
 pub use faces::typed_and_signed_agree_across_faces;
 pub use layers::{
@@ -48,6 +51,7 @@ pub use limits::{
 };
 pub use mapping::setdefault_and_popitem;
 pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
+pub use prefix::prefix_scans_list_and_delete_exactly_their_keys;
 pub use signing::signatures_bind_namespace_and_expiry;
 pub use sorted::sorted_lists_soonest_expiry_or_largest_first;
 pub use stale::stale_reads_see_expired_entries_until_purged;
@@ -105,6 +109,8 @@ macro_rules! __with_checks {
             compare_and_set_counts_exactly: Nothing,
             pop_removes_the_entry: Nothing,
             setdefault_and_popitem: Nothing,
+            increment_counts_every_call: Nothing,
+            prefix_scans_list_and_delete_exactly_their_keys: Nothing,
             every_key_up_to_the_limit_works: Nothing,
             long_keys_are_refused: Nothing,
             values_over_the_limit_are_refused: Nothing,

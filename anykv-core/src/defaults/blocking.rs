@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use crate::entry::{Entry, ScanMode, SetEntry};
+use crate::entry::{Entry, Scan, SetEntry};
 use crate::error::Result;
 use crate::limits::check_key;
 use crate::sorted::{SortBy, SortedEntry, TopEntries};
-use crate::storage::{is_entry, readable_record, touch_contended, BoxIter, Expiry, TOUCH_ATTEMPTS};
+use crate::storage::{contended, is_entry, readable_record, BoxIter, Expiry, TOUCH_ATTEMPTS};
 use crate::time::Timestamp;
 use crate::traits::KvStorage;
 
@@ -52,7 +52,28 @@ pub(crate) fn touch<S: KvStorage + ?Sized>(
             return Ok(true);
         }
     }
-    Err(touch_contended(store.backend_name()))
+    Err(contended(store.backend_name(), "touch"))
+}
+
+pub(crate) fn increment<S: KvStorage + ?Sized>(
+    store: &S,
+    key: &str,
+    by: i64,
+    ttl: Option<Duration>,
+) -> Result<i64> {
+    crate::time::expiry_from_ttl(ttl, Timestamp::now())?;
+    for _ in 0..crate::counter::ATTEMPTS {
+        let entry = store.get_entry(key)?;
+        let backend = store.backend_name();
+        let Some(round) = crate::counter::round(backend, key, entry.as_ref(), by, ttl)? else {
+            continue;
+        };
+        let expected = entry.as_ref().map(|entry| entry.value.as_slice());
+        if store.compare_and_set(key, expected, &round.stored, round.ttl)? {
+            return Ok(round.value);
+        }
+    }
+    Err(contended(store.backend_name(), "increment"))
 }
 
 pub(crate) fn pop<S: KvStorage + ?Sized>(store: &S, key: &str) -> Result<Option<Vec<u8>>> {
@@ -64,7 +85,7 @@ pub(crate) fn pop<S: KvStorage + ?Sized>(store: &S, key: &str) -> Result<Option<
 
 pub(crate) fn len<S: KvStorage + ?Sized>(store: &S) -> Result<usize> {
     let mut count = 0;
-    for record in store.scan(ScanMode::KeysOnly)? {
+    for record in store.scan(Scan::keys_only())? {
         count += usize::from(is_entry(record)?);
     }
     Ok(count)
@@ -85,7 +106,7 @@ pub(crate) fn sorted<S: KvStorage + ?Sized>(
 ) -> Result<Vec<SortedEntry>> {
     let mut top = TopEntries::new(by, limit);
     if limit > 0 {
-        for item in store.scan(by.scan_mode())? {
+        for item in store.scan(Scan::from(by.scan_mode()))? {
             if let Some(record) = readable_record(item)? {
                 top.push(SortedEntry::of_record(record));
             }
@@ -128,7 +149,7 @@ pub(crate) fn purge_expired<S: KvStorage + ?Sized>(_store: &S) -> Result<usize> 
 pub(crate) fn keys<S: KvStorage + ?Sized>(store: &S) -> Result<BoxIter<'_, String>> {
     Ok(Box::new(
         store
-            .scan(ScanMode::KeysOnly)?
+            .scan(Scan::keys_only())?
             .map(|record| record.map(|r| r.key)),
     ))
 }

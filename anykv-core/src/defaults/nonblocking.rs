@@ -5,11 +5,11 @@ use std::time::Duration;
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::async_storage::BoxStream;
-use crate::entry::{Entry, ScanMode, SetEntry};
+use crate::entry::{Entry, Scan, SetEntry};
 use crate::error::Result;
 use crate::limits::check_key;
 use crate::sorted::{SortBy, SortedEntry, TopEntries};
-use crate::storage::{is_entry, readable_record, touch_contended, Expiry, TOUCH_ATTEMPTS};
+use crate::storage::{contended, is_entry, readable_record, Expiry, TOUCH_ATTEMPTS};
 use crate::time::Timestamp;
 use crate::traits::AsyncKvStorage;
 
@@ -68,7 +68,31 @@ pub(crate) async fn touch<S: AsyncKvStorage + ?Sized>(
             return Ok(true);
         }
     }
-    Err(touch_contended(store.backend_name()))
+    Err(contended(store.backend_name(), "touch"))
+}
+
+pub(crate) async fn increment<S: AsyncKvStorage + ?Sized>(
+    store: &S,
+    key: &str,
+    by: i64,
+    ttl: Option<Duration>,
+) -> Result<i64> {
+    crate::time::expiry_from_ttl(ttl, Timestamp::now())?;
+    for _ in 0..crate::counter::ATTEMPTS {
+        let entry = store.get_entry(key).await?;
+        let backend = store.backend_name();
+        let Some(round) = crate::counter::round(backend, key, entry.as_ref(), by, ttl)? else {
+            continue;
+        };
+        let expected = entry.as_ref().map(|entry| entry.value.as_slice());
+        if store
+            .compare_and_set(key, expected, &round.stored, round.ttl)
+            .await?
+        {
+            return Ok(round.value);
+        }
+    }
+    Err(contended(store.backend_name(), "increment"))
 }
 
 pub(crate) async fn pop<S: AsyncKvStorage + ?Sized>(
@@ -82,7 +106,7 @@ pub(crate) async fn pop<S: AsyncKvStorage + ?Sized>(
 }
 
 pub(crate) async fn len<S: AsyncKvStorage + ?Sized>(store: &S) -> Result<usize> {
-    let mut records = store.scan(ScanMode::KeysOnly).await?;
+    let mut records = store.scan(Scan::keys_only()).await?;
     let mut count = 0;
     while let Some(record) = records.next().await {
         count += usize::from(is_entry(record)?);
@@ -105,7 +129,7 @@ pub(crate) async fn sorted<S: AsyncKvStorage + ?Sized>(
 ) -> Result<Vec<SortedEntry>> {
     let mut top = TopEntries::new(by, limit);
     if limit > 0 {
-        let mut items = store.scan(by.scan_mode()).await?;
+        let mut items = store.scan(Scan::from(by.scan_mode())).await?;
         while let Some(item) = items.next().await {
             if let Some(record) = readable_record(item)? {
                 top.push(SortedEntry::of_record(record));
@@ -157,7 +181,7 @@ pub(crate) async fn purge_expired<S: AsyncKvStorage + ?Sized>(_store: &S) -> Res
 pub(crate) async fn keys<S: AsyncKvStorage + ?Sized>(store: &S) -> Result<BoxStream<'_, String>> {
     Ok(Box::pin(
         store
-            .scan(ScanMode::KeysOnly)
+            .scan(Scan::keys_only())
             .await?
             .map_ok(|record| record.key),
     ))

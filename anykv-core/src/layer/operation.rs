@@ -119,6 +119,7 @@ pub trait Outcome {
 impl Outcome for () {}
 impl Outcome for bool {}
 impl Outcome for usize {}
+impl Outcome for i64 {}
 impl Outcome for Option<Expiry> {}
 impl Outcome for Option<u64> {}
 impl Outcome for Vec<crate::sorted::SortedEntry> {}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::signer::Signer;
-use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::entry::{Entry, Record, Scan, SetEntry};
 use crate::error::Result;
 use crate::limits::check_entry;
 use crate::storage::RecordIter;
@@ -272,9 +272,9 @@ impl<S: KvStorage> KvStorage for Signed<S> {
         self.inner.delete(key)
     }
 
-    fn scan(&self, mode: ScanMode) -> Result<RecordIter<'_>> {
-        let records = self.inner.scan(mode)?;
-        if !mode.values() {
+    fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
+        let records = self.inner.scan(scan)?;
+        if !scan.values() {
             return Ok(records);
         }
         Ok(Box::new(records.filter_map(move |record| {

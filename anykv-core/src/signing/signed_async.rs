@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use super::signed::{earliest, Settled, Signed};
 use super::signer::Signer;
 use crate::async_storage::BoxStream;
-use crate::entry::{Entry, Record, ScanMode, SetEntry};
+use crate::entry::{Entry, Record, Scan, SetEntry};
 use crate::error::Result;
 use crate::limits::check_entry;
 use crate::time::Timestamp;
@@ -144,9 +144,9 @@ impl<S: AsyncKvStorage> AsyncKvStorage for Signed<S> {
         self.inner().delete(key).await
     }
 
-    async fn scan(&self, mode: ScanMode) -> Result<BoxStream<'_, Record>> {
-        let records = self.inner().scan(mode).await?;
-        if !mode.values() {
+    async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
+        let records = self.inner().scan(scan).await?;
+        if !scan.values() {
             return Ok(records);
         }
         Ok(Box::pin(records.filter_map(move |record| async move {
