@@ -179,6 +179,7 @@ mod write_tests {
                 "set_if_absent",
                 "touch",
                 "pop",
+                "increment",
                 "set_entries",
                 "delete_many",
                 "purge_expired"
