@@ -354,3 +354,79 @@ fn copy_refuses_signed_entries_bound_for_another_namespace() -> anykv::Result<()
     assert_eq!(anykv::open(&other_namespace)?.len()?, 1);
     Ok(())
 }
+
+/// `ls --prefix` and `rm --prefix` list and delete exactly the keys starting with the prefix,
+/// glob and `LIKE` characters matched as they are, on SQLite and Redis.
+#[test]
+fn prefixes_list_and_remove_exactly_their_keys() -> anykv::Result<()> {
+    let redis = anykv_test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let namespace = anykv_test_support::unique_name("kvs_prefix");
+    let urls = [
+        format!("sqlite://{}/p.db?namespace=prefix", dir.path().display()),
+        format!("{}?namespace={namespace}", redis.url()),
+    ];
+    let keys = [
+        "user:1", "user:2", "user*", "user%x", "users", "use", "u*er:1",
+    ];
+    for url in &urls {
+        let store = anykv::open(url)?;
+        for key in keys {
+            store.set(key, b"v", None)?;
+        }
+        let listed = json(&kvs(&["ls", url, "--prefix", "user", "--json"], b"", &[]));
+        let mut listed: Vec<String> = listed
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|key| key.as_str().map(str::to_owned))
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            ["user%x", "user*", "user:1", "user:2", "users"],
+            "{url}"
+        );
+        let starred = expect(&kvs(&["ls", url, "--prefix", "u*"], b"", &[]), 0);
+        assert_eq!(starred, "u*er:1\n", "{url}");
+        let removed = kvs(&["rm", url, "--prefix", "user:", "--json"], b"", &[]);
+        expect(&removed, 0);
+        assert_eq!(json(&removed)["removed"], 2, "{url}");
+        let mut left: Vec<String> = store.keys()?.collect::<anykv::Result<_>>()?;
+        left.sort();
+        assert_eq!(left, ["u*er:1", "use", "user%x", "user*", "users"], "{url}");
+        expect(&kvs(&["rm", url], b"", &[]), 2);
+    }
+    Ok(())
+}
+
+/// `kvs stats` shows the statistics memo caches share through the store.
+#[test]
+fn stats_show_the_memo_statistics_shared_in_the_store() -> anykv::Result<()> {
+    use anykv::memo::{Memo, MemoOptions};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}/memo.db?namespace=memo", dir.path().display());
+    let options = MemoOptions::new("square", Duration::from_secs(60), Duration::from_secs(120))
+        .shared_stats(Duration::from_secs(3600));
+    let memo: Memo<u64> = Memo::new(anykv::open(&url)?.into(), options);
+    for n in [1u64, 2, 1, 1] {
+        let square = memo.call(&n, move || Ok::<_, std::io::Error>(n * n));
+        assert_eq!(square.ok(), Some(n * n));
+    }
+    memo.flush_stats()?;
+    let stats = json(&kvs(&["stats", &url, "--json"], b"", &[]));
+    let square = &stats["memo"][0];
+    assert_eq!(square["name"], "square", "{stats}");
+    assert_eq!(
+        (square["hit"].as_u64(), square["missed"].as_u64()),
+        (Some(2), Some(2)),
+        "{stats}"
+    );
+    let text = expect(&kvs(&["stats", &url], b"", &[]), 0);
+    assert!(
+        text.contains("memo \"square\"  hit 2 stale 0 missed 2 (50.0% served)"),
+        "{text}"
+    );
+    Ok(())
+}

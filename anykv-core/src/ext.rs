@@ -27,6 +27,32 @@ fn kept_losing(backend: &'static str, operation: &'static str) -> Error {
     )
 }
 
+/// The keys a prefix deletion collects between two bulk deletes, and what it deleted so far.
+#[derive(Default)]
+struct DeleteBatch {
+    keys: Vec<String>,
+    deleted: usize,
+}
+
+impl DeleteBatch {
+    /// Takes the scan's next item (`None`: the scan is `done`); returns the keys to delete now:
+    /// a full batch, or what is left at the end.
+    fn take(
+        &mut self,
+        next: Option<Result<crate::Record>>,
+        chosen: &(dyn for<'k> Fn(&'k str) -> bool + Sync),
+        done: bool,
+    ) -> Result<Option<Vec<String>>> {
+        if let Some(record) = next.map(readable_record).transpose()?.flatten() {
+            if chosen(&record.key) {
+                self.keys.push(record.key);
+            }
+        }
+        let full = self.keys.len() >= UPDATE_BATCH || (done && !self.keys.is_empty());
+        Ok(full.then(|| std::mem::take(&mut self.keys)))
+    }
+}
+
 /// Conveniences of every [`KvStorage`] (in the [`prelude`](crate::prelude)).
 pub trait KvStorageExt: KvStorage {
     /// Whether there is no live entry (the first item of a keys-only scan).
@@ -103,22 +129,26 @@ pub trait KvStorageExt: KvStorage {
     /// runs may stay; entries the scan reports as unreadable are left (their keys cannot be
     /// named). The empty prefix deletes every entry ([`clear`](KvStorage::clear) is one call).
     fn delete_prefix(&self, prefix: &str) -> Result<usize> {
-        let mut deleted = 0;
-        let mut batch: Vec<String> = Vec::with_capacity(UPDATE_BATCH);
+        self.delete_prefix_where(prefix, &|_| true)
+    }
+
+    /// [`delete_prefix`](Self::delete_prefix) of the keys `chosen` accepts only.
+    fn delete_prefix_where(
+        &self,
+        prefix: &str,
+        chosen: &(dyn for<'k> Fn(&'k str) -> bool + Sync),
+    ) -> Result<usize> {
+        let mut batch = DeleteBatch::default();
         let mut records = self.scan(Scan::keys_only().prefix(prefix))?;
         loop {
             let next = records.next();
             let done = next.is_none();
-            if let Some(record) = next.map(readable_record).transpose()?.flatten() {
-                batch.push(record.key);
-            }
-            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
-                let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
-                deleted += self.delete_many(&keys)?;
-                batch.clear();
+            if let Some(keys) = batch.take(next, chosen, done)? {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                batch.deleted += self.delete_many(&keys)?;
             }
             if done {
-                return Ok(deleted);
+                return Ok(batch.deleted);
             }
         }
     }
@@ -218,22 +248,26 @@ pub trait AsyncKvStorageExt: AsyncKvStorage {
 
     /// [`KvStorageExt::delete_prefix`], async.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
-        let mut deleted = 0;
-        let mut batch: Vec<String> = Vec::with_capacity(UPDATE_BATCH);
+        self.delete_prefix_where(prefix, &|_| true).await
+    }
+
+    /// [`KvStorageExt::delete_prefix_where`], async.
+    async fn delete_prefix_where(
+        &self,
+        prefix: &str,
+        chosen: &(dyn for<'k> Fn(&'k str) -> bool + Sync),
+    ) -> Result<usize> {
+        let mut batch = DeleteBatch::default();
         let mut records = self.scan(Scan::keys_only().prefix(prefix)).await?;
         loop {
             let next = records.next().await;
             let done = next.is_none();
-            if let Some(record) = next.map(readable_record).transpose()?.flatten() {
-                batch.push(record.key);
-            }
-            if batch.len() == UPDATE_BATCH || (done && !batch.is_empty()) {
-                let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
-                deleted += self.delete_many(&keys).await?;
-                batch.clear();
+            if let Some(keys) = batch.take(next, chosen, done)? {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                batch.deleted += self.delete_many(&keys).await?;
             }
             if done {
-                return Ok(deleted);
+                return Ok(batch.deleted);
             }
         }
     }

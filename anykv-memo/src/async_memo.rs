@@ -6,17 +6,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anykv_core::{AsyncKvStorage, Postcard, Serializer};
+use anykv_core::{AsyncKvStorage, AsyncKvStorageExt, Postcard, Serializer};
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::cache::MemoCache;
-use crate::cached::Lookup;
-use crate::core::{computed, or_fail_open, CallKeys, Step};
+use crate::cached::{call_prefix, is_call_key_of, Lookup};
+use crate::core::{computed, flush_pending, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
 use crate::options::OnWaitTimeout;
-use crate::stats::Counter;
+use crate::stats::{shared_keys, Counter, MemoStats};
 use anykv_core::lease::Lease;
 
 /// A function-result cache over any [`AsyncKvStorage`], for async code; the same behaviour as
@@ -42,8 +42,47 @@ where
         self.store.delete(&keys.value).await
     }
 
+    /// Forgets every cached value of this cache; see [`Memo::forget_all`](crate::Memo::forget_all).
+    pub async fn forget_all(&self) -> anykv_core::Result<usize> {
+        let name = self.core.options.name.clone();
+        self.store
+            .delete_prefix_where(&call_prefix(&name), &move |key| is_call_key_of(&name, key))
+            .await
+    }
+
+    /// Adds this process's counts to the shared counters; see
+    /// [`Memo::flush_stats`](crate::Memo::flush_stats).
+    pub async fn flush_stats(&self) -> anykv_core::Result<()> {
+        flush_pending!(self.core, |key, by| self
+            .store
+            .increment(&key, by, None)
+            .await)
+    }
+
+    /// The counters shared through the store; see [`Memo::shared_stats`](crate::Memo::shared_stats).
+    pub async fn shared_stats(&self) -> anykv_core::Result<MemoStats> {
+        let keys = shared_keys(&self.core.options.name);
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        MemoStats::from_shared(&keys, self.store.get_many(&refs).await?)
+    }
+
     /// The cached result for `args`; see [`Memo::call`](crate::Memo::call).
     pub async fn call<A, F, Fut, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
+    where
+        A: Serialize + ?Sized,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        let result = self.call_cached(args, f).await;
+        if self.core.counters.flush_due() {
+            // A failed flush keeps its counts for the next one.
+            let _ = self.flush_stats().await;
+        }
+        result
+    }
+
+    async fn call_cached<A, F, Fut, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
     where
         A: Serialize + ?Sized,
         F: FnOnce() -> Fut + Send + 'static,

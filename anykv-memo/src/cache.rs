@@ -47,7 +47,7 @@ where
         MemoCache {
             store,
             core: Arc::new(MemoCore {
-                counters: Counters::named(&options.name),
+                counters: Counters::named(&options.name, options.shared_stats),
                 options,
                 serializer,
                 default: std::sync::OnceLock::new(),
@@ -66,7 +66,7 @@ where
         self.core.counters.snapshot()
     }
 
-    /// Sets every counter to zero.
+    /// Sets every counter of this process to zero (the shared ones stay).
     pub fn reset_stats(&self) {
         self.core.counters.reset();
     }

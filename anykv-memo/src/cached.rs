@@ -71,9 +71,48 @@ pub(crate) fn call_key<A: Serialize + ?Sized>(name: &str, args: &A) -> Result<St
     Ok(format!("{name}:#{}", sha256_hex(json.as_bytes())))
 }
 
+/// The prefix every value key of the cache `name` starts with (keys of caches whose names
+/// extend it, `name:x`, too: [`is_call_key_of`] tells them apart).
+pub(crate) fn call_prefix(name: &str) -> String {
+    format!("{name}:")
+}
+
+/// Whether `key` is a value key [`call_key`] makes for the cache `name`: the name, `:`, then
+/// the arguments' JSON or `#` and their hash. `a:1:[2]` is a key of the cache `a:1`, never of
+/// `a` (`1:[2]` is no JSON).
+pub(crate) fn is_call_key_of(name: &str, key: &str) -> bool {
+    let Some(rest) = key.strip_prefix(&call_prefix(name)) else {
+        return false;
+    };
+    match rest.strip_prefix('#') {
+        Some(hash) => hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => serde_json::from_str::<serde::de::IgnoredAny>(rest).is_ok(),
+    }
+}
+
 const LOCK_PREFIX: &str = "lock:";
 
 /// The key of the refresh lock of `key`.
 pub(crate) fn lock_key(key: &str) -> String {
     format!("{LOCK_PREFIX}{key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_keys_belong_to_their_cache_only() -> Result<()> {
+        let key = call_key("a", &(1, "x"))?;
+        assert!(is_call_key_of("a", &key));
+        let extended = call_key("a:1", &[2])?;
+        assert_eq!(extended, "a:1:[2]");
+        assert!(!is_call_key_of("a", &extended));
+        assert!(is_call_key_of("a:1", &extended));
+        let long = call_key("a", &"x".repeat(2000))?;
+        assert!(long.starts_with("a:#") && is_call_key_of("a", &long));
+        assert!(!is_call_key_of("a", "a:#nothex"));
+        assert!(!is_call_key_of("a", "lock:a:1"));
+        Ok(())
+    }
 }

@@ -61,6 +61,28 @@ pub(crate) fn computed<T, E>(caught: Caught<T, E>) -> std::result::Result<T, Mem
     }
 }
 
+/// Adds the pending counts to the shared counters with `increment` (a store's, on either face):
+/// on the first failure, that count and every one not yet added are kept for the next flush.
+macro_rules! flush_pending {
+    ($core:expr, |$key:ident, $by:ident| $increment:expr) => {{
+        let mut pending = $core.counters.take_pending().into_iter();
+        let mut outcome = Ok(());
+        for ($key, counter, count) in pending.by_ref() {
+            let $by = i64::try_from(count).unwrap_or(i64::MAX);
+            if let Err(error) = $increment {
+                $core.counters.restore_pending(counter, count);
+                outcome = Err(error);
+                break;
+            }
+        }
+        for (_, counter, count) in pending {
+            $core.counters.restore_pending(counter, count);
+        }
+        outcome
+    }};
+}
+pub(crate) use flush_pending;
+
 /// The keys of one call.
 pub(crate) struct CallKeys {
     pub value: String,

@@ -18,7 +18,7 @@ pub use error::MemoError;
 pub use memo::Memo;
 pub use memoized::Memoized;
 pub use options::{MemoOptions, OnWaitTimeout};
-pub use stats::MemoStats;
+pub use stats::{MemoStats, SHARED_PREFIX};
 
 /// What [`memoize!`] expands to needs; not part of the API.
 #[doc(hidden)]

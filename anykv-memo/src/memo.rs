@@ -5,16 +5,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anykv_core::{KvStorage, Postcard, Serializer};
+use anykv_core::{KvStorage, KvStorageExt, Postcard, Serializer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::cache::MemoCache;
-use crate::cached::Lookup;
-use crate::core::{computed, or_fail_open, CallKeys, Step};
+use crate::cached::{call_prefix, is_call_key_of, Lookup};
+use crate::core::{computed, flush_pending, or_fail_open, CallKeys, Step};
 use crate::error::MemoError;
 use crate::options::OnWaitTimeout;
-use crate::stats::Counter;
+use crate::stats::{shared_keys, Counter, MemoStats};
 use anykv_core::lease::Lease;
 
 /// A function-result cache over any [`KvStorage`], for blocking code.
@@ -53,10 +53,50 @@ where
         self.store.delete(&keys.value)
     }
 
+    /// Forgets every cached value of this cache, whatever its arguments, for every process
+    /// sharing the store: a prefix scan of the cache's name (pushed down by the backend), its
+    /// keys deleted in batches. Keys of caches whose names extend this one's (`name:x`) are
+    /// left. Returns how many values it removed.
+    pub fn forget_all(&self) -> anykv_core::Result<usize> {
+        let name = self.core.options.name.clone();
+        self.store
+            .delete_prefix_where(&call_prefix(&name), &move |key| is_call_key_of(&name, key))
+    }
+
+    /// Adds what this process counted since the last flush to the counters shared in the store
+    /// ([`MemoOptions::shared_stats`](crate::MemoOptions::shared_stats); calls flush by
+    /// themselves at most that often). Counts the store did not take are kept for the next
+    /// flush. Without shared statistics there is nothing to add.
+    pub fn flush_stats(&self) -> anykv_core::Result<()> {
+        flush_pending!(self.core, |key, by| self.store.increment(&key, by, None))
+    }
+
+    /// The counters shared by every process using this cache's store (zero for a cache that
+    /// never flushed): what `kvs stats` shows.
+    pub fn shared_stats(&self) -> anykv_core::Result<MemoStats> {
+        let keys = shared_keys(&self.core.options.name);
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        MemoStats::from_shared(&keys, self.store.get_many(&refs)?)
+    }
+
     /// The cached result for `args`, computing it with `f` as the options say: fresh values at
     /// once; stale values at once with one background refresh; missing values after waiting for
     /// one computation shared by every caller (or the default at once, when not waiting).
     pub fn call<A, F, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
+    where
+        A: Serialize + ?Sized,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        let result = self.call_cached(args, f);
+        if self.core.counters.flush_due() {
+            // A failed flush keeps its counts for the next one.
+            let _ = self.flush_stats();
+        }
+        result
+    }
+
+    fn call_cached<A, F, E>(&self, args: &A, f: F) -> Result<T, MemoError<E>>
     where
         A: Serialize + ?Sized,
         F: FnOnce() -> Result<T, E> + Send + 'static,

@@ -31,6 +31,12 @@ pub struct MemoOptions {
     /// function and returns its result uncached (counted as `store_failed`), as rediscache does
     /// when Redis is down. A value computed before the store failed is returned, not lost.
     pub fail_open: bool,
+    /// Counters shared by every process using the store: this cache adds what it counted to
+    /// counters kept in the store (`memo-stats:<name>:<event>`, by the store's atomic
+    /// [`increment`](anykv_core::KvStorage::increment)) at most this often, during a call, and
+    /// on [`flush_stats`](crate::Memo::flush_stats). `None` (the default): counters of this
+    /// process only. Read with [`shared_stats`](crate::Memo::shared_stats) or `kvs stats`.
+    pub shared_stats: Option<Duration>,
 }
 
 /// What a caller does when it has waited [`MemoOptions::max_wait`] for another caller's
@@ -60,6 +66,7 @@ impl MemoOptions {
             max_wait: None,
             on_wait_timeout: OnWaitTimeout::Compute,
             fail_open: false,
+            shared_stats: None,
         }
     }
 
@@ -86,6 +93,13 @@ impl MemoOptions {
     /// [`fail_open`](Self::fail_open)).
     pub fn fail_open(mut self, fail_open: bool) -> Self {
         self.fail_open = fail_open;
+        self
+    }
+
+    /// Shares the counters across processes through the store, adding this process's counts
+    /// at most every `every` (see [`shared_stats`](Self::shared_stats)).
+    pub fn shared_stats(mut self, every: Duration) -> Self {
+        self.shared_stats = Some(every);
         self
     }
 

@@ -374,3 +374,95 @@ fn the_async_face_behaves_the_same() {
         }
     });
 }
+
+/// On the async face too: statistics flushed to the store add up across caches sharing it,
+/// and `forget_all` removes every value of one cache (not those of a cache whose name extends
+/// its own).
+#[test]
+fn the_async_face_shares_stats_and_forgets_all() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let runtime = runtime.unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        let namespace = anykv_test_support::unique_name("async_shared");
+        let redis: Arc<dyn AsyncKvStorage> = Arc::new(
+            RedisStorage::from_url(redis().url(), &namespace).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let memory: Arc<dyn AsyncKvStorage> = Arc::new(AsyncAdapter::new(MemoryStorage::new()));
+        for (backend, store) in [("redis", redis), ("memory", memory)] {
+            let shared = |name: &str| -> AsyncMemo<u64> {
+                AsyncMemo::new(
+                    store.clone(),
+                    options(name, 60_000, 120_000).shared_stats(Duration::from_secs(3600)),
+                )
+            };
+            let (first, second) = (shared("sq"), shared("sq"));
+            for n in 0..4u64 {
+                for memo in [&first, &second] {
+                    let got = memo
+                        .call(&n, move || async move { Ok::<_, Failure>(n * n) })
+                        .await
+                        .ok();
+                    assert_eq!(got, Some(n * n), "{backend}");
+                }
+            }
+            // Nothing shared before a flush (the interval is an hour).
+            let before = first
+                .shared_stats()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            assert_eq!(before, MemoStats::default(), "{backend}");
+            first
+                .flush_stats()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            second
+                .flush_stats()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            second
+                .flush_stats()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            let after = first
+                .shared_stats()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            let local = (first.stats(), second.stats());
+            assert_eq!(after.hit, local.0.hit + local.1.hit, "{backend}: {after:?}");
+            assert_eq!(
+                after.missed,
+                local.0.missed + local.1.missed,
+                "{backend}: {after:?}"
+            );
+            assert_eq!(after.hit + after.missed, 8, "{backend}: {after:?}");
+
+            let extended: AsyncMemo<u64> =
+                AsyncMemo::new(store.clone(), options("sq:1", 60_000, 120_000));
+            assert_eq!(
+                extended
+                    .call(&"a", || async { Ok::<_, Failure>(7) })
+                    .await
+                    .ok(),
+                Some(7)
+            );
+            let forgotten = first
+                .forget_all()
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {e}"));
+            assert_eq!(forgotten, 4, "{backend}");
+            let again = first
+                .call(&2u64, || async { Ok::<_, Failure>(0) })
+                .await
+                .ok();
+            assert_eq!(again, Some(0), "{backend}: a forgotten value was served");
+            let kept = extended
+                .call(&"a", || async { Ok::<_, Failure>(0) })
+                .await
+                .ok();
+            assert_eq!(kept, Some(7), "{backend}: forget_all reached another cache");
+        }
+    });
+}

@@ -1,7 +1,9 @@
 //! Processes sharing one store (a SQLite file, a Redis server, Redis behind each process's
 //! near cache fed by the server's change reports):
 //! - exactly one refresh runs per stale window, however many processes read;
-//! - a refresher killed mid-run is replaced after the retry duration, not before.
+//! - a refresher killed mid-run is replaced after the retry duration, not before;
+//! - statistics shared through the store count every process's calls once, and `forget_all`
+//!   forgets every value of one cache.
 //!
 //! Runs without the test harness: the parent re-executes this binary as the workers.
 
@@ -111,6 +113,85 @@ fn hanging_refresher(spec: &str) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
     std::thread::sleep(Duration::from_secs(3600));
+    Ok(())
+}
+
+/// Calls each counting worker makes.
+const COUNTED_CALLS: usize = 40;
+
+/// The cache whose statistics the workers share through the store.
+fn counted(store: Arc<dyn KvStorage>) -> Memo<String> {
+    Memo::new(
+        store,
+        MemoOptions::new("counted", Duration::from_secs(60), Duration::from_secs(120))
+            .shared_stats(Duration::from_millis(100)),
+    )
+}
+
+/// Worker: calls the counted cache over three arguments, then flushes what is left to flush.
+fn counter(spec: &str) -> Result<(), String> {
+    let store = open(spec)?;
+    let memo = counted(store);
+    for call in 0..COUNTED_CALLS {
+        let arg = call % 3;
+        memo.call(&arg, move || Ok::<_, std::io::Error>(arg.to_string()))
+            .map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    memo.flush_stats().map_err(|e| e.to_string())
+}
+
+/// Every process's calls are counted once in the shared statistics (hits, stale serves and
+/// misses add up to the calls of all processes), and `forget_all` removes every value of the
+/// cache and nothing of a cache whose name extends it.
+fn stats_are_shared_and_forget_all_forgets(spec: &str) -> Result<(), String> {
+    let store = open(spec)?;
+    store.clear().map_err(|e| e.to_string())?;
+    let workers = (0..WORKERS)
+        .map(|_| spawn(&[spec, "count"]))
+        .collect::<Result<Vec<_>, _>>()?;
+    for mut worker in workers {
+        let status = worker.wait().map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("{spec}: a counting worker failed ({status})"));
+        }
+    }
+    let memo = counted(store.clone());
+    let shared = memo.shared_stats().map_err(|e| e.to_string())?;
+    let calls = (shared.hit + shared.stale + shared.missed) as usize;
+    if calls != WORKERS * COUNTED_CALLS || shared.success < 3 || shared.missed < 3 {
+        return Err(format!(
+            "{spec}: {WORKERS} processes x {COUNTED_CALLS} calls shared as {shared:?}"
+        ));
+    }
+    let extended: Memo<String> = Memo::new(
+        store.clone(),
+        MemoOptions::new(
+            "counted:1",
+            Duration::from_secs(60),
+            Duration::from_secs(120),
+        ),
+    );
+    extended
+        .call(&"a", || Ok::<_, std::io::Error>("kept".to_owned()))
+        .map_err(|e| e.to_string())?;
+    let forgotten = memo.forget_all().map_err(|e| e.to_string())?;
+    if forgotten != 3 {
+        return Err(format!(
+            "{spec}: forget_all removed {forgotten} values, not 3"
+        ));
+    }
+    let recomputed = memo
+        .call(&1usize, || Ok::<_, std::io::Error>("again".to_owned()))
+        .map_err(|e| e.to_string())?;
+    let kept = extended
+        .call(&"a", || Ok::<_, std::io::Error>("recomputed".to_owned()))
+        .map_err(|e| e.to_string())?;
+    if recomputed != "again" || kept != "kept" {
+        return Err(format!(
+            "{spec}: after forget_all: {recomputed:?} (want a new value), {kept:?} (want the other cache's)"
+        ));
+    }
     Ok(())
 }
 
@@ -236,6 +317,8 @@ fn parent() -> Result<usize, String> {
         passed += 1;
         killed_refresher_is_replaced_after_retry(spec)?;
         passed += 1;
+        stats_are_shared_and_forget_all_forgets(spec)?;
+        passed += 1;
     }
     Ok(passed)
 }
@@ -247,6 +330,7 @@ fn main() -> ExitCode {
         let outcome = match arg(2) {
             "reader" => reader(arg(1), arg(3), arg(4).parse().unwrap_or(400)),
             "hang" => hanging_refresher(arg(1)),
+            "count" => counter(arg(1)),
             other => Err(format!("unknown worker mode {other}")),
         };
         return match outcome {

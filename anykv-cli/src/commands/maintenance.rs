@@ -1,6 +1,7 @@
 //! `stats` and `purge`.
 
-use anykv::{open, Scan};
+use anykv::memo::{MemoStats, SHARED_PREFIX};
+use anykv::{open, readable_record, KvStorage, Scan};
 use serde_json::json;
 
 use super::{scanned, Scanned};
@@ -28,6 +29,7 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
             }
         }
     }
+    let memo_stats = shared_memo_stats(&*store)?;
     // Entries the scan saw (live, or unreadable) are not expired ones.
     let expired_kept = (store.len_including_expired()? as u64).saturating_sub(entries + bad);
     let store_size = store.size()?;
@@ -42,6 +44,20 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
             "largest": largest.as_ref().map(|(key, size)| json!({ "key": key, "bytes": size })),
             "expired_present": expired_kept,
             "store_bytes": store_size,
+            "memo": memo_stats.iter().map(|(name, stats)| json!({
+                "name": name,
+                "hit": stats.hit,
+                "stale": stats.stale,
+                "missed": stats.missed,
+                "refresh": stats.refresh,
+                "success": stats.success,
+                "failed": stats.failed,
+                "wait": stats.wait,
+                "wait_timeout": stats.wait_timeout,
+                "default": stats.default,
+                "store_failed": stats.store_failed,
+                "hit_ratio": stats.hit_ratio(),
+            })).collect::<Vec<_>>(),
         }))?;
     } else {
         println!("backend        {}", store.backend_name());
@@ -58,6 +74,22 @@ pub fn stats(url: &str, json: bool) -> Result<Outcome, Failure> {
         match store_size {
             Some(bytes) => println!("store size     {}", output::size(bytes)),
             None => println!("store size     not told by this backend"),
+        }
+        for (name, stats) in &memo_stats {
+            let ratio = stats
+                .hit_ratio()
+                .map_or("-".to_owned(), |ratio| format!("{:.1}%", ratio * 100.0));
+            println!(
+                "memo {name:?}  hit {} stale {} missed {} ({ratio} served), refreshed {} ({} failed), waited {} ({} timed out), store failures {}",
+                stats.hit,
+                stats.stale,
+                stats.missed,
+                stats.refresh,
+                stats.failed,
+                stats.wait,
+                stats.wait_timeout,
+                stats.store_failed
+            );
         }
     }
     Ok(if bad == 0 {
@@ -77,4 +109,16 @@ pub fn purge(url: &str, json: bool) -> Result<Outcome, Failure> {
         println!("purged {purged} expired entries");
     }
     Ok(Outcome::Done)
+}
+
+/// The statistics memo caches share in this store
+/// ([`MemoOptions::shared_stats`](anykv::memo::MemoOptions::shared_stats)), by a prefix scan.
+fn shared_memo_stats(store: &dyn KvStorage) -> Result<Vec<(String, MemoStats)>, Failure> {
+    let mut entries = Vec::new();
+    for item in store.scan(Scan::with_values().prefix(SHARED_PREFIX))? {
+        if let Some(record) = readable_record(item)? {
+            entries.push((record.key, record.value.unwrap_or_default()));
+        }
+    }
+    Ok(MemoStats::of_shared_entries(entries))
 }
