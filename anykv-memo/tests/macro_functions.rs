@@ -10,6 +10,7 @@ use anykv_memo::{memoize, AsyncMemo, Memo, MemoOptions};
 use anykv_sqlite::{SqliteOptions, SqliteStorage};
 
 static BLOCKING_CALLS: AtomicU64 = AtomicU64::new(0);
+static KEYED_CALLS: AtomicU64 = AtomicU64::new(0);
 static ASYNC_CALLS: AtomicU64 = AtomicU64::new(0);
 
 fn sqlite(label: &str) -> Arc<dyn KvStorage> {
@@ -35,6 +36,25 @@ memoize! {
         using BLOCKING, bypass greet_uncached, invalidate forget_greeting => {
         let call = BLOCKING_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(format!("hello {name}{} #{call}", if excited { "!" } else { "" }))
+    }
+}
+
+static KEYED: LazyLock<AsyncMemo<String>> = LazyLock::new(|| {
+    let store: Arc<dyn AsyncKvStorage> = Arc::new(AsyncAdapter::from_arc(sqlite("macro_keyed")));
+    AsyncMemo::new(store, options("keyed"))
+});
+
+/// Not `Serialize`: an argument the key leaves out.
+struct Client {
+    label: &'static str,
+}
+
+memoize! {
+    /// A value keyed on `id` and `lang` only: the client and the trace flag do not select it.
+    async fn describe(client: Arc<Client>, id: u32, trace: bool, lang: String) -> Result<String, std::io::Error>
+        using KEYED, key (id, lang), invalidate forget_description => {
+        let call = KEYED_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(format!("{} {id} {lang} trace={trace} #{call}", client.label))
     }
 }
 
@@ -101,6 +121,32 @@ fn async_functions_cache_bypass_and_forget_per_argument_set(
             "computed again"
         );
         assert_eq!(ASYNC.stats().refresh, 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_key_clause_keys_on_the_arguments_it_names() -> Result<(), Box<dyn std::error::Error>> {
+    anykv_test_support::runtime().block_on(async {
+        let (first, second) = (
+            Arc::new(Client { label: "a" }),
+            Arc::new(Client { label: "b" }),
+        );
+        let value = describe(first.clone(), 1, false, "en".into()).await?;
+        assert_eq!(value, "a 1 en trace=false #1");
+        let same = describe(second.clone(), 1, true, "en".into()).await?;
+        assert_eq!(same, value, "another client and trace flag, the same entry");
+        let other = describe(first.clone(), 1, false, "fr".into()).await?;
+        assert_eq!(
+            other, "a 1 fr trace=false #2",
+            "a key argument selects another entry"
+        );
+        assert!(forget_description(second, 1, true, "en".into()).await?);
+        let again = describe(first, 1, false, "en".into()).await?;
+        assert_eq!(
+            again, "a 1 en trace=false #3",
+            "forgotten by its key arguments"
+        );
         Ok(())
     })
 }
