@@ -6,22 +6,53 @@ use std::collections::BinaryHeap;
 use crate::entry::{Record, ScanMode};
 use crate::time::Timestamp;
 
-/// The order of [`KvStorage::sorted`](crate::KvStorage::sorted).
+/// The order of [`KvStorage::sorted`](crate::KvStorage::sorted); each has its exact reverse
+/// ([`reversed`](Self::reversed)), as requests-cache's `sorted(key, reversed=True)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
     /// Soonest expiry first; entries without expiry last; ties by key.
     Expiry,
     /// Largest value first; ties by key.
     Size,
+    /// By key (in the order of their UTF-8 bytes).
+    Key,
+    /// [`Expiry`](Self::Expiry) reversed: entries without expiry first, then the latest expiry;
+    /// ties by key, descending.
+    LatestExpiry,
+    /// [`Size`](Self::Size) reversed: smallest value first; ties by key, descending.
+    Smallest,
+    /// [`Key`](Self::Key) reversed.
+    KeyDescending,
 }
 
 impl SortBy {
     /// What a scan for this order must read.
     pub fn scan_mode(self) -> ScanMode {
         match self {
-            SortBy::Expiry => ScanMode::KeysOnly,
-            SortBy::Size => ScanMode::WithValues,
+            SortBy::Size | SortBy::Smallest => ScanMode::WithValues,
+            _ => ScanMode::KeysOnly,
         }
+    }
+
+    /// The same order, backwards.
+    pub fn reversed(self) -> Self {
+        match self {
+            SortBy::Expiry => SortBy::LatestExpiry,
+            SortBy::Size => SortBy::Smallest,
+            SortBy::Key => SortBy::KeyDescending,
+            SortBy::LatestExpiry => SortBy::Expiry,
+            SortBy::Smallest => SortBy::Size,
+            SortBy::KeyDescending => SortBy::Key,
+        }
+    }
+
+    /// Whether this is the reverse of [`Expiry`](Self::Expiry), [`Size`](Self::Size) or
+    /// [`Key`](Self::Key).
+    pub fn is_reversed(self) -> bool {
+        matches!(
+            self,
+            SortBy::LatestExpiry | SortBy::Smallest | SortBy::KeyDescending
+        )
     }
 }
 
@@ -53,14 +84,27 @@ impl SortedEntry {
         SortedEntry::new(record.key, record.expires_at, size)
     }
 
+    /// The entry's place in the forward order of `by` (reversed orders compare it backwards).
     fn rank(&self, by: SortBy) -> (i64, Reverse<usize>, &str) {
-        match by {
+        let forward = if by.is_reversed() { by.reversed() } else { by };
+        match forward {
             SortBy::Expiry => (
                 self.expires_at.map_or(i64::MAX, Timestamp::as_millis),
                 Reverse(0),
                 &self.key,
             ),
             SortBy::Size => (0, Reverse(self.size.unwrap_or(0)), &self.key),
+            _ => (0, Reverse(0), &self.key),
+        }
+    }
+
+    /// How this entry and `other` compare in the order `by`.
+    fn compare(&self, other: &Self, by: SortBy) -> Ordering {
+        let forward = self.rank(by).cmp(&other.rank(by));
+        if by.is_reversed() {
+            forward.reverse()
+        } else {
+            forward
         }
     }
 }
@@ -70,7 +114,7 @@ struct Ranked(SortBy, SortedEntry);
 
 impl Ord for Ranked {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.1.rank(self.0).cmp(&other.1.rank(other.0))
+        self.1.compare(&other.1, self.0)
     }
 }
 
@@ -166,6 +210,30 @@ mod tests {
             keys(all.into_sorted()),
             ["c", "e", "d", "a", "b"],
             "never-expiring last"
+        );
+        for by in [SortBy::Expiry, SortBy::Size, SortBy::Key] {
+            let sorted = |by: SortBy, limit: usize| {
+                let mut top = TopEntries::new(by, limit);
+                entries.iter().for_each(|e| top.push(e.clone()));
+                keys(top.into_sorted())
+            };
+            let mut backwards = sorted(by, 10);
+            backwards.reverse();
+            assert_eq!(sorted(by.reversed(), 10), backwards, "{by:?} reversed");
+            assert_eq!(
+                sorted(by.reversed(), 2),
+                backwards[..2],
+                "{by:?} reversed, limited"
+            );
+            assert_eq!(by.reversed().reversed(), by);
+        }
+        assert_eq!(
+            keys({
+                let mut top = TopEntries::new(SortBy::Key, 10);
+                entries.iter().for_each(|e| top.push(e.clone()));
+                top.into_sorted()
+            }),
+            ["a", "b", "c", "d", "e"]
         );
     }
 }

@@ -57,6 +57,25 @@ pub struct SqliteOptions {
     /// `PRAGMA name = value` run on every connection after the store's own settings, in order
     /// (e.g. `cache_size`, `mmap_size`, `temp_store`); see [`pragma`](Self::pragma).
     pub pragmas: Vec<(String, String)>,
+    /// `clear()` gives the freed space back to the file system: a `VACUUM` after the delete
+    /// (default off: the freed pages are reused by later writes). A `VACUUM` rewrites the whole
+    /// file, every namespace in it, so it costs as much as the database is large.
+    pub vacuum_on_clear: bool,
+    /// What [`size()`](anykv_core::KvStorage::size) reports (default: the entries' bytes).
+    pub size_of: SizeOf,
+}
+
+/// What [`SqliteStorage`](crate::SqliteStorage)'s `size()` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SizeOf {
+    /// The bytes of the namespace's keys and values (the usage row of a capped store).
+    #[default]
+    Entries,
+    /// The database's files on disk (the main file, its `-wal` and `-shm`), every namespace in
+    /// them and SQLite's free pages included, as requests-cache's `size` reports; `None` for an
+    /// in-memory database.
+    File,
 }
 
 impl SqliteOptions {
@@ -72,7 +91,21 @@ impl SqliteOptions {
             caps: SizeCaps::default(),
             read_only: false,
             pragmas: Vec::new(),
+            vacuum_on_clear: false,
+            size_of: SizeOf::Entries,
         }
+    }
+
+    /// Whether `clear()` gives the space back (see [`vacuum_on_clear`](Self::vacuum_on_clear)).
+    pub fn vacuum_on_clear(mut self, vacuum: bool) -> Self {
+        self.vacuum_on_clear = vacuum;
+        self
+    }
+
+    /// What `size()` reports (see [`SizeOf`]).
+    pub fn size_of(mut self, size_of: SizeOf) -> Self {
+        self.size_of = size_of;
+        self
     }
 
     /// Opens the file read-only (see [`read_only`](Self::read_only)).
@@ -192,7 +225,8 @@ impl SqliteOptions {
     /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
     /// `sqlite::memory:`, with the parameters `namespace`, `wal` (bool), `busy_timeout`
     /// (`30s`), `fast_save` (bool), `pool_size`, `max_value_len`, `max_entries`,
-    /// `max_bytes`, `read_only` (bool) and `pragma.<name>=<value>` (any number of them). Another scheme, an unknown
+    /// `max_bytes`, `read_only` (bool), `vacuum_on_clear` (bool), `size_of` (`entries` or `file`)
+    /// and `pragma.<name>=<value>` (any number of them). Another scheme, an unknown
     /// parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
@@ -230,6 +264,18 @@ impl SqliteOptions {
         }
         if let Some(read_only) = url.take_bool("read_only")? {
             options = options.read_only(read_only);
+        }
+        if let Some(vacuum) = url.take_bool("vacuum_on_clear")? {
+            options = options.vacuum_on_clear(vacuum);
+        }
+        if let Some(size_of) = url.take("size_of") {
+            options = options.size_of(match size_of.as_str() {
+                "entries" => SizeOf::Entries,
+                "file" => SizeOf::File,
+                other => {
+                    return Err(url.error(format!("size_of={other:?}: `entries` or `file`")));
+                }
+            });
         }
         for (name, value) in url.take_prefixed("pragma.") {
             options = options.pragma(name, value);

@@ -10,6 +10,6 @@ mod sql;
 mod store;
 mod transaction;
 
-pub use config::{Location, SqliteOptions};
+pub use config::{Location, SizeOf, SqliteOptions};
 pub use store::SqliteStorage;
 pub use transaction::SqliteBatch;

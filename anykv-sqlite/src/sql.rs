@@ -26,10 +26,9 @@ pub(crate) struct Sql {
     pub count: String,
     /// Rows held, expired ones included.
     pub count_held: String,
-    /// `?1` now, `?2` limit: live keys, expiries and value lengths, soonest expiry first.
-    pub sorted_by_expiry: String,
-    /// `?1` now, `?2` limit: the same, largest value first.
-    pub sorted_by_size: String,
+    /// `?1` now, `?2` limit: live keys, expiries and value lengths in each order of
+    /// [`SortBy`](anykv_core::SortBy) (see [`Sql::sorted`]).
+    sorted: [String; 6],
     /// Bytes of the held keys and values.
     pub bytes: String,
     /// `?1` now, `?2` limit, `?3` the lower bound, `?4` the upper one: the pages of a scan,
@@ -129,16 +128,20 @@ impl Sql {
             pop: format!("DELETE FROM {t} WHERE key = ?1 RETURNING value, {}", live(2)),
             count: format!("SELECT COUNT(*) FROM {t} WHERE {}", live(1)),
             count_held: format!("SELECT COUNT(*) FROM {t}"),
-            sorted_by_expiry: format!(
-                "SELECT key, expires_at, LENGTH(value) FROM {t} WHERE {}
-                 ORDER BY expires_at IS NULL, expires_at, key LIMIT ?2",
-                live(1)
-            ),
-            sorted_by_size: format!(
-                "SELECT key, expires_at, LENGTH(value) FROM {t} WHERE {}
-                 ORDER BY LENGTH(value) DESC, key LIMIT ?2",
-                live(1)
-            ),
+            sorted: [
+                "expires_at IS NULL, expires_at, key",
+                "LENGTH(value) DESC, key",
+                "key",
+                "expires_at IS NULL DESC, expires_at DESC, key DESC",
+                "LENGTH(value), key DESC",
+                "key DESC",
+            ]
+            .map(|order| {
+                format!(
+                    "SELECT key, expires_at, LENGTH(value) FROM {t} WHERE {} ORDER BY {order} LIMIT ?2",
+                    live(1)
+                )
+            }),
             bytes: format!("SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM {t}"),
             pages,
             clear: format!("DELETE FROM {t}"),
@@ -146,6 +149,20 @@ impl Sql {
             key_listing: KeyListingSql::new(&t),
             table: t,
         }
+    }
+
+    /// The query of `sorted` in the order `by`.
+    pub(crate) fn sorted(&self, by: anykv_core::SortBy) -> &str {
+        use anykv_core::SortBy;
+        let index = match by {
+            SortBy::Expiry => 0,
+            SortBy::Size => 1,
+            SortBy::Key => 2,
+            SortBy::LatestExpiry => 3,
+            SortBy::Smallest => 4,
+            SortBy::KeyDescending => 5,
+        };
+        &self.sorted[index]
     }
 
     /// The page query of a scan bounded as `bounds` says, reading values or not.

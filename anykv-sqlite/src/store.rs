@@ -16,7 +16,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::caps::Capped;
-use crate::config::{Location, SqliteOptions};
+use crate::config::{Location, SizeOf, SqliteOptions};
 use crate::connection::{connect, is_memory_path, retry_busy};
 use crate::error::{db_error, BACKEND};
 use crate::key_listing;
@@ -35,6 +35,10 @@ struct Database {
     path: Option<PathBuf>,
     /// Opened read-only: tables are looked for, never created.
     read_only: bool,
+    /// `clear()` ends with a `VACUUM`.
+    vacuum_on_clear: bool,
+    /// What `size()` reports.
+    size_of: SizeOf,
     hard_max_value: usize,
     /// Keeps a temporary directory alive as long as a store uses it.
     _temp_dir: Option<tempfile::TempDir>,
@@ -150,6 +154,8 @@ impl SqliteStorage {
             pool,
             path,
             read_only: options.read_only,
+            vacuum_on_clear: options.vacuum_on_clear,
+            size_of: options.size_of,
             hard_max_value,
             _temp_dir: temp_dir,
         });
@@ -271,6 +277,30 @@ impl SqliteStorage {
             )
             .map_err(db_error("vacuum"))
         })
+    }
+
+    /// The bytes the database takes on disk: its file and, when they exist, its `-wal` and
+    /// `-shm` files (every namespace, and SQLite's free pages); `None` for an in-memory
+    /// database.
+    pub fn file_size(&self) -> Result<Option<u64>> {
+        let Some(path) = self.db.path.as_deref().filter(|path| !is_memory_path(path)) else {
+            return Ok(None);
+        };
+        let mut total = 0;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::metadata(&file) {
+                Ok(meta) => total += meta.len(),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    let kind = ErrorKind::of_io(&error);
+                    let place = PathBuf::from(file).display().to_string();
+                    return Err(Error::backend(BACKEND, "size", kind, At::new(place, error)));
+                }
+            }
+        }
+        Ok(Some(total))
     }
 
     fn check_write(&self, key: &str, value: &[u8]) -> Result<()> {
@@ -594,7 +624,11 @@ impl KvStorage for SqliteStorage {
     }
 
     fn clear(&self) -> Result<()> {
-        self.read("clear", |conn| conn.execute(&self.sql.clear, []).map(drop))
+        self.read("clear", |conn| conn.execute(&self.sql.clear, []).map(drop))?;
+        if self.db.vacuum_on_clear {
+            self.vacuum()?;
+        }
+        Ok(())
     }
 
     fn expiry(&self, key: &str) -> Result<Option<Expiry>> {
@@ -656,10 +690,7 @@ impl KvStorage for SqliteStorage {
 
     /// One `ORDER BY … LIMIT` query (SQLite keeps only the best `limit` rows while it sorts).
     fn sorted(&self, by: SortBy, limit: usize) -> Result<Vec<SortedEntry>> {
-        let sql = match by {
-            SortBy::Size => &self.sql.sorted_by_size,
-            SortBy::Expiry => &self.sql.sorted_by_expiry,
-        };
+        let sql = self.sql.sorted(by);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = Timestamp::now().as_millis();
         let rows = self.read("sorted", |conn| {
@@ -702,6 +733,9 @@ impl KvStorage for SqliteStorage {
     /// Bytes of the keys and values the table holds (one pass over it, or the usage row of a
     /// capped table); the database file is larger by its pages' overhead and free pages.
     fn size(&self) -> Result<Option<u64>> {
+        if self.db.size_of == SizeOf::File {
+            return self.file_size();
+        }
         if let Some(capped) = &self.capped {
             let usage = self.read("size", |conn| capped.usage(conn))?;
             return Ok(Some(usage.bytes));

@@ -1,7 +1,7 @@
 //! SQLite-only features: batches, vacuum, purge, shared files, the hard value limit, golden
 //! format.
 
-use anykv_core::{Error, KvStorage, KvStorageExt, Store};
+use anykv_core::{Error, KvStorage, KvStorageExt, SetEntry, Store};
 use std::time::Duration;
 
 use anykv_sqlite::{SqliteOptions, SqliteStorage};
@@ -368,5 +368,69 @@ fn pragmas_by_url_apply_to_every_connection() -> anykv_core::Result<()> {
             .unwrap_or_else(|| panic!("{bad} was accepted"));
         assert!(said.contains("pragma"), "{bad}: {said}");
     }
+    Ok(())
+}
+
+/// `vacuum_on_clear` gives a cleared namespace's space back to the file system, where a plain
+/// `clear` leaves the file as large (its pages free for reuse); `size_of=file` makes `size()`
+/// report the database's files on disk.
+#[test]
+fn clear_gives_the_space_back_when_asked_and_size_can_be_the_file() -> anykv_core::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| anykv_core::Error::Config(e.to_string()))?;
+    let value = vec![7u8; 4096];
+    let fill = |store: &SqliteStorage| -> anykv_core::Result<()> {
+        let keys: Vec<String> = (0..1000).map(|i| format!("k{i}")).collect();
+        let entries: Vec<SetEntry<'_>> = keys
+            .iter()
+            .map(|k| SetEntry::new(k, &value, None))
+            .collect();
+        store.set_entries(&entries)
+    };
+    for (vacuum, label) in [(false, "plain"), (true, "vacuum")] {
+        let path = dir.path().join(format!("{label}.db"));
+        let url = format!(
+            "sqlite://{}?vacuum_on_clear={vacuum}&size_of=file",
+            path.display()
+        );
+        let store = SqliteStorage::open(SqliteOptions::from_url(&url)?)?;
+        fill(&store)?;
+        let full = store.file_size()?.unwrap_or(0);
+        assert!(full > 4_000_000, "{label}: {full} bytes for 4 MB of values");
+        assert_eq!(
+            store.size()?,
+            Some(full),
+            "{label}: size_of=file reports the files"
+        );
+        store.clear()?;
+        let after = store.file_size()?.unwrap_or(0);
+        if vacuum {
+            assert!(
+                after < 200_000,
+                "vacuum_on_clear left {after} bytes of {full}"
+            );
+        } else {
+            assert!(
+                after >= 4_000_000,
+                "a plain clear shrank the file to {after} bytes"
+            );
+        }
+        assert_eq!(store.len()?, 0);
+        store.set("after", b"v", None)?;
+        assert_eq!(store.get("after")?, Some(b"v".to_vec()));
+    }
+    let entries = SqliteStorage::open(SqliteOptions::in_memory())?;
+    entries.set("k", b"abc", None)?;
+    assert_eq!(
+        entries.size()?,
+        Some(4),
+        "the entries' keys and values by default"
+    );
+    assert_eq!(
+        entries.file_size()?,
+        None,
+        "an in-memory database has no file"
+    );
+    let bad = SqliteOptions::from_url("sqlite::memory:?size_of=pages").err();
+    assert!(bad.is_some_and(|e| e.to_string().contains("size_of")));
     Ok(())
 }

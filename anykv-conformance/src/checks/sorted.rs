@@ -14,8 +14,9 @@ fn keys(listing: &[SortedEntry]) -> Vec<&str> {
 }
 
 /// `sorted(Expiry, n)` lists the live entries soonest expiry first (those without expiry
-/// last), `sorted(Size, n)` the largest first with their sizes, both at most `n`, expired entries
-/// never; the async face lists the same.
+/// last), `sorted(Size, n)` the largest first with their sizes, `sorted(Key, n)` by key, each at
+/// most `n`, expired entries never; each reversed order lists the same backwards; the async face
+/// lists the same.
 pub fn sorted_lists_soonest_expiry_or_largest_first(backend: &dyn Backend) -> CheckResult {
     let namespace = unique_namespace("sorted");
     let store = backend.open(&namespace).ctx("open")?;
@@ -76,6 +77,31 @@ pub fn sorted_lists_soonest_expiry_or_largest_first(backend: &dyn Backend) -> Ch
         store.sorted(SortBy::Size, 0).ctx("sorted")?.is_empty(),
         "sorted with limit 0 listed entries"
     );
+    // Key order, and every order reversed: the same listing backwards.
+    let by_key = store.sorted(SortBy::Key, 100).ctx("sorted")?;
+    ensure!(
+        keys(&by_key)
+            == [
+                "in 120 min",
+                "in 180 min",
+                "in 30 min",
+                "in 60 min",
+                "never"
+            ],
+        "sorted(Key) listed {:?}",
+        keys(&by_key)
+    );
+    for by in [SortBy::Expiry, SortBy::Size, SortBy::Key] {
+        let mut forward = store.sorted(by, 100).ctx("sorted")?;
+        forward.reverse();
+        let backward = store.sorted(by.reversed(), 2).ctx("sorted")?;
+        ensure!(
+            keys(&backward) == keys(&forward[..2]),
+            "sorted({:?}, 2) listed {:?}, not the last two of {by:?} backwards",
+            by.reversed(),
+            keys(&backward)
+        );
+    }
     let async_store = backend.open_async(&namespace).ctx("open_async")?;
     let async_largest = crate::runtime(2)?
         .block_on(async_store.sorted(SortBy::Size, 2))
