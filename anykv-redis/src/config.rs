@@ -37,12 +37,17 @@ pub struct RedisOptions {
     pub password: Option<String>,
     /// TLS (`rediss://`), needs the `tls` feature.
     pub tls: bool,
+    /// Certificates for TLS beyond the system's roots: a CA of your own, a client certificate.
+    pub tls_certificates: TlsPem,
     /// The namespace of the store.
     pub namespace: String,
     /// The first part of every server key of the store, before the namespace: `None` for the
     /// defaults `kv` (`kv:<namespace>:<key>`) and `kvh` (the hash `kvh:<namespace>`). Letters,
     /// digits, `_`, `-` and `.` only, so no two configurations' keys meet.
     pub key_prefix: Option<String>,
+    /// The connection of a client the application made ([`from_client`](Self::from_client)),
+    /// used as it is (its TLS settings included) for its server.
+    pub(crate) client_info: Option<redis::ConnectionInfo>,
     /// How long to wait for a connection (default 2 s).
     pub connect_timeout: Duration,
     /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
@@ -51,6 +56,39 @@ pub struct RedisOptions {
     /// (default 16); callers beyond it wait for one to come back, for up to the connect timeout
     /// plus the response timeout. (Scans open one more per master while they run.)
     pub max_sync_connections: usize,
+}
+
+/// Certificates (PEM) for TLS connections beyond the system's roots (feature `tls`).
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsPem {
+    /// The CA certificate(s) the server's certificate must chain to, instead of the system's
+    /// roots (a private CA).
+    pub ca: Option<Vec<u8>>,
+    /// A client certificate and its private key, for servers that ask for one
+    /// (`tls-auth-clients yes`).
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TlsPem {
+    /// Whether any certificate is set.
+    pub fn is_set(&self) -> bool {
+        self.ca.is_some() || self.client.is_some()
+    }
+}
+
+impl std::fmt::Debug for TlsPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsPem")
+            .field("ca", &self.ca.as_ref().map(|_| "<set>"))
+            .field("client", &self.client.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Reads a PEM file named by a URL parameter; errors name the file, never its content.
+fn read_pem(url: &StoreUrl, parameter: &str, path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| url.error(format!("{parameter}: cannot read {path}: {e}")))
 }
 
 /// The default of [`RedisOptions::max_sync_connections`].
@@ -66,6 +104,7 @@ impl std::fmt::Debug for RedisOptions {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("tls", &self.tls)
+            .field("tls_certificates", &self.tls_certificates)
             .field("namespace", &self.namespace)
             .field("key_prefix", &self.key_prefix)
             .field("max_sync_connections", &self.max_sync_connections)
@@ -104,6 +143,8 @@ impl RedisOptions {
             username: None,
             password: lookup("REDIS_SERVICE_PASSWORD").filter(|p| !p.is_empty()),
             tls: false,
+            tls_certificates: TlsPem::default(),
+            client_info: None,
             namespace: Namespace::DEFAULT.to_owned(),
             key_prefix: None,
             connect_timeout: Duration::from_secs(2),
@@ -121,7 +162,9 @@ impl RedisOptions {
     ///   the `db` parameter.
     ///
     /// Credentials are percent-decoded. Parameters: `namespace`, `db`, `connect_timeout`,
-    /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`. Another scheme, an unknown
+    /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`, `key_prefix`, and for
+    /// `rediss://` `tls_ca_file` (a PEM file of the CA to trust instead of the system's roots)
+    /// with `tls_cert_file` + `tls_key_file` (a client certificate and its key). Another scheme, an unknown
     /// parameter or a bad value is an error naming it, with the password hidden.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
@@ -199,6 +242,24 @@ impl RedisOptions {
         if let Some(max) = url.take_usize("max_sync_connections")? {
             options = options.max_sync_connections(max);
         }
+        let ca = url.take("tls_ca_file");
+        let cert = url.take("tls_cert_file");
+        let key = url.take("tls_key_file");
+        if (ca.is_some() || cert.is_some() || key.is_some()) && !tls {
+            return Err(url.error("tls_ca_file, tls_cert_file and tls_key_file need rediss://"));
+        }
+        if let Some(ca) = ca {
+            options.tls_certificates.ca = Some(read_pem(url, "tls_ca_file", &ca)?);
+        }
+        match (cert, key) {
+            (Some(cert), Some(key)) => {
+                let cert = read_pem(url, "tls_cert_file", &cert)?;
+                let key = read_pem(url, "tls_key_file", &key)?;
+                options.tls_certificates.client = Some((cert, key));
+            }
+            (None, None) => {}
+            _ => return Err(url.error("tls_cert_file and tls_key_file go together")),
+        }
         Ok(options)
     }
 
@@ -220,12 +281,31 @@ impl RedisOptions {
             }
         };
         let settings = info.redis_settings();
+        options.client_info = Some(info.clone());
         options.nodes = vec![node];
         options.tls = tls;
         options.db = settings.db();
         options.username = settings.username().map(str::to_owned);
         options.password = settings.password().map(str::to_owned);
         Ok(options)
+    }
+
+    /// Trusts `ca_pem` (PEM: one or more CA certificates) for the server's certificate instead
+    /// of the system's roots (TLS, feature `tls`).
+    pub fn tls_ca(mut self, ca_pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_certificates.ca = Some(ca_pem.into());
+        self
+    }
+
+    /// Presents `cert_pem` with its private key `key_pem` to servers that ask for a client
+    /// certificate (TLS, feature `tls`).
+    pub fn tls_client_certificate(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls_certificates.client = Some((cert_pem.into(), key_pem.into()));
+        self
     }
 
     /// One standalone server.
@@ -306,6 +386,11 @@ impl RedisOptions {
     /// The driver's connection settings for one node (`host:port`, ignored for a Unix socket):
     /// address, TLS, credentials and database, without writing a URL.
     pub(crate) fn connection_info(&self, node: &str) -> Result<ConnectionInfo> {
+        if let Some(info) = &self.client_info {
+            if self.nodes.first().is_some_and(|first| first == node) {
+                return Ok(info.clone());
+            }
+        }
         let addr = match &self.unix_socket {
             Some(socket) => ConnectionAddr::Unix(socket.clone()),
             None => {

@@ -11,7 +11,7 @@ use anykv_core::{Error, Result};
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
-use redis::{Cmd, Value};
+use redis::{Cmd, ConnectionInfo, Value};
 
 use crate::config::RedisOptions;
 use crate::error::{redis_error, redis_error_at, timed_out_at, unexpected};
@@ -194,10 +194,16 @@ fn cluster_client(options: &RedisOptions) -> Result<ClusterClient> {
         .iter()
         .map(|node| options.connection_info(node))
         .collect::<Result<Vec<_>>>()?;
-    ClusterClientBuilder::new(nodes)
+    let builder = ClusterClientBuilder::new(nodes)
         .connection_timeout(options.connect_timeout)
         .response_timeout(options.response_timeout)
-        .retries(2)
+        .retries(2);
+    let builder = match tls_certificates(options)? {
+        None => builder,
+        #[cfg(feature = "tls")]
+        Some(certificates) => builder.certs(certificates),
+    };
+    builder
         .build()
         .map_err(redis_error_at("connect", &options.target()))
 }
@@ -212,7 +218,65 @@ fn first_node(options: &RedisOptions) -> Result<&str> {
 }
 
 fn client(options: &RedisOptions, node: &str) -> Result<redis::Client> {
-    redis::Client::open(options.connection_info(node)?).map_err(redis_error_at("connect", node))
+    client_of(options, options.connection_info(node)?, node)
+}
+
+/// A client of `info`, with the certificates of `options` when it has any.
+fn client_of(options: &RedisOptions, info: ConnectionInfo, node: &str) -> Result<redis::Client> {
+    let client = match tls_certificates(options)? {
+        None => redis::Client::open(info),
+        #[cfg(feature = "tls")]
+        Some(certificates) => redis::Client::build_with_tls(info, certificates),
+    };
+    client.map_err(redis_error_at("connect", node))
+}
+
+/// The certificates of `options` as the driver takes them; `None` without any. Makes sure
+/// rustls has a crypto provider first (see [`install_crypto_provider`]).
+#[cfg(feature = "tls")]
+fn tls_certificates(options: &RedisOptions) -> Result<Option<redis::TlsCertificates>> {
+    if options.tls {
+        install_crypto_provider();
+    }
+    let pem = &options.tls_certificates;
+    if !pem.is_set() {
+        return Ok(None);
+    }
+    Ok(Some(redis::TlsCertificates {
+        client_tls: pem
+            .client
+            .as_ref()
+            .map(|(cert, key)| redis::ClientTlsConfig {
+                client_cert: cert.clone(),
+                client_key: key.clone(),
+            }),
+        root_cert: pem.ca.clone(),
+    }))
+}
+
+/// Installs rustls's `ring` provider as the process default, once, unless the application
+/// installed one already: rustls panics at the first TLS connection when no provider was
+/// installed and its features do not name exactly one.
+#[cfg(feature = "tls")]
+fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Another thread may install one at the same moment: either is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    });
+}
+
+/// Without the `tls` feature there are no certificates to use: asking for some is an error.
+#[cfg(not(feature = "tls"))]
+fn tls_certificates(options: &RedisOptions) -> Result<Option<std::convert::Infallible>> {
+    if options.tls_certificates.is_set() {
+        return Err(Error::Config(
+            "TLS certificates need the `tls` feature of anykv-redis (`redis-tls` of anykv)".into(),
+        ));
+    }
+    Ok(None)
 }
 
 /// A client of the standalone server of `options` speaking RESP3 (for push messages).
@@ -223,7 +287,7 @@ pub(crate) fn resp3_client(options: &RedisOptions) -> Result<redis::Client> {
         .redis_settings()
         .clone()
         .set_protocol(redis::ProtocolVersion::RESP3);
-    redis::Client::open(info.set_redis_settings(settings)).map_err(redis_error_at("connect", node))
+    client_of(options, info.set_redis_settings(settings), node)
 }
 
 // ----------------------------------------------------------------------------------------------

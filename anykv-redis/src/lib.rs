@@ -15,6 +15,6 @@ mod script;
 mod store;
 
 pub use changes::{ChangeListener, LISTENER_NAME, PING_EVERY};
-pub use config::RedisOptions;
+pub use config::{RedisOptions, TlsPem};
 pub use hash::RedisHashStorage;
 pub use store::{RedisStorage, MAX_VALUE_LEN};

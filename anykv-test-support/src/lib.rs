@@ -23,6 +23,7 @@ mod ports;
 mod process;
 mod redis;
 mod scans;
+mod tls;
 mod tools;
 
 pub use dynamo::dynamo;
@@ -34,6 +35,7 @@ pub use redis::{
     RedisServer,
 };
 pub use scans::{assert_bad_entry_reported, write_good_entries};
+pub use tls::{redis_tls, TlsFiles, OPENSSL_HOW_TO_GET};
 pub use tools::{find_program, find_tool, tools_dir};
 
 use std::sync::atomic::{AtomicU64, Ordering};

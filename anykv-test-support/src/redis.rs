@@ -63,7 +63,7 @@ impl RedisServer {
         self != RedisServer::Debian
     }
 
-    fn program(self) -> Result<PathBuf, String> {
+    pub(crate) fn program(self) -> Result<PathBuf, String> {
         match self {
             RedisServer::Debian => find_program("redis-server", REDIS_HOW_TO_GET),
             RedisServer::Redis8 => find_tool("redis8/redis-server", NATIVE_REDIS_HOW_TO_GET),
@@ -73,7 +73,7 @@ impl RedisServer {
 }
 
 /// How long one `redis-server` may take to answer PING.
-const READY_WITHIN: Duration = Duration::from_secs(60);
+pub(crate) const READY_WITHIN: Duration = Duration::from_secs(60);
 /// How long a new cluster may take to reach `cluster_state:ok` on every node.
 const CLUSTER_OK_WITHIN: Duration = Duration::from_secs(120);
 /// How many times a whole cluster is built again before giving up.
@@ -258,7 +258,7 @@ fn start_cluster(server: RedisServer) -> Result<TestServer, String> {
     })
 }
 
-fn server_args(port: u16, dir: &Path, extra: &[&str]) -> Vec<String> {
+pub(crate) fn server_args(port: u16, dir: &Path, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "--port",
         &port.to_string(),
@@ -285,7 +285,7 @@ fn server_args(port: u16, dir: &Path, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn answers_ping(port: u16) -> bool {
+pub(crate) fn answers_ping(port: u16) -> bool {
     resp_command(port, "PING").starts_with("+PONG")
 }
 
