@@ -47,7 +47,7 @@ pub struct RedisOptions {
     pub key_prefix: Option<String>,
     /// The connection of a client the application made ([`from_client`](Self::from_client)),
     /// used as it is (its TLS settings included) for its server.
-    pub(crate) client_info: Option<redis::ConnectionInfo>,
+    pub(crate) client_info: Option<Box<redis::ConnectionInfo>>,
     /// How long to wait for a connection (default 2 s).
     pub connect_timeout: Duration,
     /// How long to wait for a reply (default 5 s); past it a call fails with a retryable error.
@@ -281,7 +281,7 @@ impl RedisOptions {
             }
         };
         let settings = info.redis_settings();
-        options.client_info = Some(info.clone());
+        options.client_info = Some(Box::new(info.clone()));
         options.nodes = vec![node];
         options.tls = tls;
         options.db = settings.db();
@@ -388,7 +388,7 @@ impl RedisOptions {
     pub(crate) fn connection_info(&self, node: &str) -> Result<ConnectionInfo> {
         if let Some(info) = &self.client_info {
             if self.nodes.first().is_some_and(|first| first == node) {
-                return Ok(info.clone());
+                return Ok((**info).clone());
             }
         }
         let addr = match &self.unix_socket {
