@@ -97,10 +97,10 @@ pub(crate) fn listen(
     tracked: Tracked,
     report: impl Fn(Invalidation) + Send + Sync + 'static,
 ) -> Result<ChangeListener> {
-    if options.cluster {
+    if options.cluster || options.sentinel.is_some() {
         return Err(Error::Config(
-            "a change feed needs a standalone Redis server; on a cluster use a near cache with a \
-             staleness bound instead"
+            "a change feed needs a standalone Redis server; on a cluster or behind Sentinel use \
+             a near cache with a staleness bound instead"
                 .into(),
         ));
     }

@@ -29,6 +29,8 @@ pub struct RedisOptions {
     pub unix_socket: Option<PathBuf>,
     /// Whether `nodes` belong to a Redis Cluster.
     pub cluster: bool,
+    /// The master is found through Redis Sentinel: `nodes` are then the sentinels.
+    pub sentinel: Option<Sentinel>,
     /// The database number (standalone only).
     pub db: i64,
     /// ACL user name.
@@ -56,6 +58,45 @@ pub struct RedisOptions {
     /// (default 16); callers beyond it wait for one to come back, for up to the connect timeout
     /// plus the response timeout. (Scans open one more per master while they run.)
     pub max_sync_connections: usize,
+}
+
+/// A master found through Redis Sentinel: the store asks the sentinels (the options' `nodes`)
+/// for the master's address when it connects, checks that the server it reaches is a master,
+/// and asks again after a failover (a lost connection, or a `READONLY` answer from a demoted
+/// master).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Sentinel {
+    /// The name the sentinels monitor the master under (`sentinel monitor <name> …`).
+    pub master: String,
+    /// The sentinels' password, when they ask for one (`requirepass` of the sentinels); the
+    /// options' user and password are the master's.
+    pub password: Option<String>,
+}
+
+impl Sentinel {
+    /// The master monitored as `master`.
+    pub fn new(master: impl Into<String>) -> Self {
+        Sentinel {
+            master: master.into(),
+            password: None,
+        }
+    }
+
+    /// The sentinels' password.
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for Sentinel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sentinel")
+            .field("master", &self.master)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Certificates (PEM) for TLS connections beyond the system's roots (feature `tls`).
@@ -100,6 +141,7 @@ impl std::fmt::Debug for RedisOptions {
             .field("nodes", &self.nodes)
             .field("unix_socket", &self.unix_socket)
             .field("cluster", &self.cluster)
+            .field("sentinel", &self.sentinel)
             .field("db", &self.db)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
@@ -137,6 +179,7 @@ impl RedisOptions {
             nodes: vec![format!("{host}:{port}")],
             unix_socket: None,
             cluster: false,
+            sentinel: None,
             db: lookup("REDIS_SERVICE_DB")
                 .and_then(|d| d.parse().ok())
                 .unwrap_or(0),
@@ -159,7 +202,10 @@ impl RedisOptions {
     /// - `redis+cluster://[user:password@]host:port,host:port,…` (and `rediss+cluster://`):
     ///   a cluster through its seed nodes;
     /// - `redis+unix:///path/to/redis.sock` (or `unix:///…`): a Unix socket, the database in
-    ///   the `db` parameter.
+    ///   the `db` parameter;
+    /// - `redis+sentinel://host:26379,host:26380/mymaster[/db]` (and `rediss+sentinel://`): the
+    ///   master the sentinels monitor as `mymaster` (`sentinel_password` if they ask for one;
+    ///   the credentials are the master's).
     ///
     /// Credentials are percent-decoded. Parameters: `namespace`, `db`, `connect_timeout`,
     /// `response_timeout` (`250ms`, `5s`), `max_sync_connections`, `key_prefix`, and for
@@ -174,17 +220,20 @@ impl RedisOptions {
     /// rest there (for a caller that takes parameters of its own, then calls
     /// [`StoreUrl::finish`]).
     pub fn from_store_url(url: &mut StoreUrl) -> Result<Self> {
-        let (tls, cluster, unix) =
-            match url.scheme() {
-                "redis" => (false, false, false),
-                "rediss" => (true, false, false),
-                "redis+cluster" | "redis-cluster" => (false, true, false),
-                "rediss+cluster" | "rediss-cluster" => (true, true, false),
-                "redis+unix" | "unix" => (false, false, true),
-                _ => return Err(url.error(
-                    "the scheme must be redis, rediss, redis+cluster, rediss+cluster or redis+unix",
-                )),
-            };
+        let (tls, cluster, unix) = match url.scheme() {
+            "redis" | "redis+sentinel" => (false, false, false),
+            "rediss" | "rediss+sentinel" => (true, false, false),
+            "redis+cluster" | "redis-cluster" => (false, true, false),
+            "rediss+cluster" | "rediss-cluster" => (true, true, false),
+            "redis+unix" | "unix" => (false, false, true),
+            _ => {
+                return Err(url.error(
+                    "the scheme must be redis, rediss, redis+cluster, rediss+cluster, \
+                     redis+sentinel, rediss+sentinel or redis+unix",
+                ))
+            }
+        };
+        let sentinel = url.scheme().ends_with("+sentinel");
         let mut options = Self::from_lookup(|_| None);
         options.tls = tls;
         options.cluster = cluster;
@@ -206,11 +255,31 @@ impl RedisOptions {
             if options.nodes.is_empty() {
                 return Err(url.error("no host"));
             }
-            if !cluster && options.nodes.len() > 1 {
+            if !cluster && !sentinel && options.nodes.len() > 1 {
                 return Err(url.error("several hosts need the redis+cluster:// scheme"));
             }
             let path = url.url().path().trim_start_matches('/').to_owned();
-            if !path.is_empty() {
+            if sentinel {
+                // `redis+sentinel://s1:26379,s2:26379/<master name>[/<db>]`
+                let (master, db) = match path.split_once('/') {
+                    Some((master, db)) => (master, Some(db)),
+                    None => (path.as_str(), None),
+                };
+                if master.is_empty() {
+                    return Err(url.error(
+                        "redis+sentinel:// needs the master's name as its path: \
+                         redis+sentinel://host:26379/mymaster",
+                    ));
+                }
+                let mut found = Sentinel::new(master);
+                found.password = url.take("sentinel_password");
+                options.sentinel = Some(found);
+                if let Some(db) = db.filter(|db| !db.is_empty()) {
+                    options.db = db.parse().map_err(|_| {
+                        url.error("the path after the master must be a database number")
+                    })?;
+                }
+            } else if !path.is_empty() {
                 if cluster {
                     return Err(url.error("a cluster has no database number: drop the path"));
                 }
@@ -308,11 +377,21 @@ impl RedisOptions {
         self
     }
 
+    /// The master monitored as `master` by the sentinels at `sentinels` (`host:port`).
+    pub fn sentinel(mut self, sentinels: &[&str], sentinel: Sentinel) -> Self {
+        self.nodes = sentinels.iter().map(|node| (*node).to_owned()).collect();
+        self.unix_socket = None;
+        self.cluster = false;
+        self.sentinel = Some(sentinel);
+        self
+    }
+
     /// One standalone server.
     pub fn host(mut self, host: &str, port: u16) -> Self {
         self.nodes = vec![format!("{host}:{port}")];
         self.unix_socket = None;
         self.cluster = false;
+        self.sentinel = None;
         self
     }
 
@@ -322,6 +401,7 @@ impl RedisOptions {
         self.nodes = vec![path.display().to_string()];
         self.unix_socket = Some(path);
         self.cluster = false;
+        self.sentinel = None;
         self
     }
 
@@ -330,6 +410,7 @@ impl RedisOptions {
         self.nodes = nodes.into_iter().map(Into::into).collect();
         self.unix_socket = None;
         self.cluster = true;
+        self.sentinel = None;
         self
     }
 
@@ -425,9 +506,41 @@ impl RedisOptions {
         Ok(info.set_redis_settings(settings))
     }
 
+    /// How to reach the sentinel `node` (`host:port`): TCP, or TLS with the options'
+    /// certificates for `rediss+sentinel://`, with the sentinels' password; no database.
+    pub(crate) fn sentinel_info(&self, node: &str) -> Result<ConnectionInfo> {
+        let (host, port) = split_node(node)
+            .ok_or_else(|| Error::Config(format!("sentinel {node:?} is not host:port")))?;
+        let addr = if self.tls {
+            ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: false,
+                tls_params: None,
+            }
+        } else {
+            ConnectionAddr::Tcp(host, port)
+        };
+        let mut settings = RedisConnectionInfo::default();
+        if let Some(password) = self.sentinel.as_ref().and_then(|s| s.password.as_ref()) {
+            settings = settings.set_password(password);
+        }
+        let info = addr
+            .into_connection_info()
+            .map_err(crate::error::redis_error("connect"))?;
+        Ok(info.set_redis_settings(settings))
+    }
+
     /// What connection errors name: the server (`host:port` or the socket's path), or the
     /// cluster's seed nodes. Never a password.
     pub(crate) fn target(&self) -> String {
+        if let Some(sentinel) = &self.sentinel {
+            return format!(
+                "master {:?} of sentinels {}",
+                sentinel.master,
+                self.nodes.join(",")
+            );
+        }
         match (&self.unix_socket, self.cluster) {
             (Some(socket), _) => socket.display().to_string(),
             (None, true) => format!("cluster {}", self.nodes.join(",")),

@@ -5,6 +5,7 @@
 //! replies; only running it differs between the sync and the async connection.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use anykv_core::pool::Pool;
 use anykv_core::{Error, Result};
@@ -222,7 +223,11 @@ fn client(options: &RedisOptions, node: &str) -> Result<redis::Client> {
 }
 
 /// A client of `info`, with the certificates of `options` when it has any.
-fn client_of(options: &RedisOptions, info: ConnectionInfo, node: &str) -> Result<redis::Client> {
+pub(crate) fn client_of(
+    options: &RedisOptions,
+    info: ConnectionInfo,
+    node: &str,
+) -> Result<redis::Client> {
     let client = match tls_certificates(options)? {
         None => redis::Client::open(info),
         #[cfg(feature = "tls")]
@@ -321,6 +326,15 @@ impl Connector {
     }
 
     fn connect(&self) -> Result<SyncLink> {
+        if let Some(sentinel) = &self.options.sentinel {
+            let master = crate::sentinel::master(&self.options, sentinel)?;
+            let mut conn = self.connect_node(&master)?;
+            let role: Value = crate::sentinel::role()
+                .query(&mut conn)
+                .map_err(redis_error_at("connect", &master))?;
+            crate::sentinel::check_master(&master, &role)?;
+            return Ok(SyncLink::Single(conn));
+        }
         if self.options.cluster {
             let conn = cluster_client(&self.options)?
                 .get_connection()
@@ -436,6 +450,53 @@ impl NodeConn {
 enum AsyncLink {
     Single(ConnectionManager),
     Cluster(redis::cluster_async::ClusterConnection),
+    /// The master the sentinels name, found again after a failover.
+    Sentinel(Arc<SentinelLink>),
+}
+
+/// The connection to the master of a Sentinel setup: made on first use from the sentinels'
+/// answer, and forgotten when a call fails in a way a failover explains (a lost connection, a
+/// `READONLY` demoted master), so the next call asks the sentinels again.
+struct SentinelLink {
+    current: tokio::sync::Mutex<Option<ConnectionManager>>,
+}
+
+impl SentinelLink {
+    /// The connection to the current master, found through the sentinels when there is none.
+    async fn manager(&self, options: &RedisOptions) -> Result<ConnectionManager> {
+        let mut current = self.current.lock().await;
+        if let Some(manager) = current.as_ref() {
+            return Ok(manager.clone());
+        }
+        let Some(sentinel) = &options.sentinel else {
+            return Err(Error::Config("no sentinel configured".into()));
+        };
+        let master = crate::sentinel::master_async(options, sentinel).await?;
+        let mut manager = client(options, &master)?
+            .get_connection_manager_with_config(manager_config(options))
+            .await
+            .map_err(redis_error_at("connect", &master))?;
+        let role: Value = crate::sentinel::role()
+            .query_async(&mut manager)
+            .await
+            .map_err(redis_error_at("connect", &master))?;
+        crate::sentinel::check_master(&master, &role)?;
+        *current = Some(manager.clone());
+        Ok(manager)
+    }
+
+    /// Forgets the connection, so the next call asks the sentinels again.
+    async fn forget(&self) {
+        *self.current.lock().await = None;
+    }
+}
+
+/// How this store's connection managers connect, time out and retry.
+fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(options.connect_timeout))
+        .set_response_timeout(Some(options.response_timeout))
+        .set_number_of_retries(1)
 }
 
 /// A multiplexed async connection that reconnects by itself, created on first use.
@@ -483,19 +544,19 @@ impl AsyncConn {
     async fn first_link(&self) -> Result<AsyncLink> {
         let options = &self.options;
         let connect = async {
-            if options.cluster {
+            if options.sentinel.is_some() {
+                Ok::<_, Error>(AsyncLink::Sentinel(Arc::new(SentinelLink {
+                    current: tokio::sync::Mutex::new(None),
+                })))
+            } else if options.cluster {
                 let conn = cluster_client(options)?
                     .get_async_connection()
                     .await
                     .map_err(redis_error_at("connect", &self.target))?;
                 Ok::<_, Error>(AsyncLink::Cluster(conn))
             } else {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(options.connect_timeout))
-                    .set_response_timeout(Some(options.response_timeout))
-                    .set_number_of_retries(1);
                 let conn = client(options, first_node(options)?)?
-                    .get_connection_manager_with_config(config)
+                    .get_connection_manager_with_config(manager_config(options))
                     .await
                     .map_err(redis_error_at("connect", &self.target))?;
                 Ok(AsyncLink::Single(conn))
@@ -516,22 +577,17 @@ impl AsyncConn {
         let link = self.link().await?;
         let work = async {
             match link {
-                AsyncLink::Single(mut conn) => match plan.into_single() {
-                    Ok((cmd, script)) => match cmd.query_async::<Value>(&mut conn).await {
-                        Err(error) if is_unknown_script(&error) => match script {
-                            Some(script) => Box::pin(in_full_async(&mut conn, script, &cmd)).await,
-                            None => Err(error),
-                        },
-                        reply => reply,
+                AsyncLink::Single(conn) => run_on_server(plan, conn)
+                    .await
+                    .map_err(redis_error_at(operation, &self.target)),
+                AsyncLink::Sentinel(sentinel) => {
+                    let conn = sentinel.manager(&self.options).await?;
+                    let replies = run_on_server(plan, conn).await;
+                    if replies.as_ref().is_err_and(crate::error::is_retryable) {
+                        sentinel.forget().await;
                     }
-                    .map(|reply| vec![reply]),
-                    Err(plan) => {
-                        plan.into_pipeline()
-                            .query_async::<Vec<Value>>(&mut conn)
-                            .await
-                    }
+                    replies.map_err(redis_error_at(operation, &self.target))
                 }
-                .map_err(redis_error_at(operation, &self.target)),
                 // Boxed: inline, the cluster's larger futures would enlarge every call's.
                 AsyncLink::Cluster(conn) => Box::pin(run_on_cluster(plan, conn))
                     .await
@@ -566,6 +622,26 @@ impl AsyncConn {
             .await
             .map_err(redis_error_at("connect", node))?;
         Ok(AsyncNodeConn(conn))
+    }
+}
+
+/// Runs a plan on one server: one command alone (sent in full when the server does not know
+/// its script), or a pipeline.
+async fn run_on_server(plan: Plan, mut conn: ConnectionManager) -> redis::RedisResult<Vec<Value>> {
+    match plan.into_single() {
+        Ok((cmd, script)) => match cmd.query_async::<Value>(&mut conn).await {
+            Err(error) if is_unknown_script(&error) => match script {
+                Some(script) => Box::pin(in_full_async(&mut conn, script, &cmd)).await,
+                None => Err(error),
+            },
+            reply => reply,
+        }
+        .map(|reply| vec![reply]),
+        Err(plan) => {
+            plan.into_pipeline()
+                .query_async::<Vec<Value>>(&mut conn)
+                .await
+        }
     }
 }
 

@@ -12,9 +12,10 @@ mod keys;
 mod reply;
 mod scan;
 mod script;
+mod sentinel;
 mod store;
 
 pub use changes::{ChangeListener, LISTENER_NAME, PING_EVERY};
-pub use config::{RedisOptions, TlsPem};
+pub use config::{RedisOptions, Sentinel, TlsPem};
 pub use hash::RedisHashStorage;
 pub use store::{RedisStorage, MAX_VALUE_LEN};

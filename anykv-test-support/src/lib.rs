@@ -23,6 +23,7 @@ mod ports;
 mod process;
 mod redis;
 mod scans;
+mod sentinel;
 mod tls;
 mod tools;
 
@@ -35,6 +36,7 @@ pub use redis::{
     RedisServer,
 };
 pub use scans::{assert_bad_entry_reported, write_good_entries};
+pub use sentinel::{redis_sentinel, SENTINEL_MASTER};
 pub use tls::{redis_tls, TlsFiles, OPENSSL_HOW_TO_GET};
 pub use tools::{find_program, find_tool, tools_dir};
 

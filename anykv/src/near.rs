@@ -81,7 +81,7 @@ mod imp {
     pub(super) fn listen_for(target: &Target) -> Option<Listen> {
         match target {
             #[cfg(feature = "redis")]
-            Target::Redis { options, hash } if !options.cluster => {
+            Target::Redis { options, hash } if !options.cluster && options.sentinel.is_none() => {
                 let (options, hash) = (options.clone(), *hash);
                 Some(Box::new(move |report| {
                     let listener = if hash {

@@ -14,6 +14,8 @@ const SCHEMES: &[(&str, &str, bool)] = &[
     ("redis+cluster", "redis", cfg!(feature = "redis")),
     ("rediss+cluster", "redis-tls", cfg!(feature = "redis-tls")),
     ("redis+unix", "redis", cfg!(feature = "redis")),
+    ("redis+sentinel", "redis", cfg!(feature = "redis")),
+    ("rediss+sentinel", "redis-tls", cfg!(feature = "redis-tls")),
     ("mongodb", "mongo", cfg!(feature = "mongo")),
     ("mongodb+srv", "mongo-srv", cfg!(feature = "mongo-srv")),
     ("dynamodb", "dynamo", cfg!(feature = "dynamo")),
@@ -110,7 +112,8 @@ impl Target {
             #[cfg(feature = "fs")]
             "file" => Target::Fs(anykv_fs::FsOptions::from_store_url(&mut url)?),
             #[cfg(feature = "redis")]
-            "redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix" => {
+            "redis" | "rediss" | "redis+cluster" | "rediss+cluster" | "redis+unix"
+            | "redis+sentinel" | "rediss+sentinel" => {
                 let hash = url.take_bool("hash")?.unwrap_or(false);
                 let options = anykv_redis::RedisOptions::from_store_url(&mut url)?;
                 Target::Redis { options, hash }
