@@ -531,6 +531,19 @@ impl AsyncConn {
         }
     }
 
+    /// Uses an existing async cluster connection instead of making one.
+    pub(crate) fn with_cluster_connection(
+        options: RedisOptions,
+        conn: redis::cluster_async::ClusterConnection,
+    ) -> Self {
+        AsyncConn {
+            target: options.target(),
+            options,
+            link: tokio::sync::OnceCell::new_with(Some(AsyncLink::Cluster(conn))),
+            link_times_out: false,
+        }
+    }
+
     /// The connection, made on first use. The connecting future is large (a few KiB), so it is
     /// boxed: inline, every call's future would carry it, and a call would allocate and copy
     /// that much for nothing once the connection exists.

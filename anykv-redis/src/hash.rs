@@ -95,6 +95,34 @@ impl RedisHashStorage {
         )
     }
 
+    /// A store in `namespace` on the server of an existing client (its connection settings,
+    /// TLS included, as they are).
+    pub fn from_client(client: &redis::Client, namespace: &str) -> Result<Self> {
+        Self::new(RedisOptions::from_client(client)?.namespace(namespace))
+    }
+
+    /// A store whose async face uses an existing connection manager; see
+    /// [`RedisStorage::with_connection_manager`](crate::RedisStorage::with_connection_manager).
+    pub fn with_connection_manager(
+        manager: redis::aio::ConnectionManager,
+        options: RedisOptions,
+    ) -> Result<Self> {
+        let mut store = Self::new(options.clone())?;
+        store.conn = AsyncConn::with_manager(options, manager);
+        Ok(store)
+    }
+
+    /// A store whose async face uses an existing async cluster connection; see
+    /// [`RedisStorage::with_cluster_connection`](crate::RedisStorage::with_cluster_connection).
+    pub fn with_cluster_connection(
+        conn: redis::cluster_async::ClusterConnection,
+        options: RedisOptions,
+    ) -> Result<Self> {
+        let mut store = Self::new(options.clone())?;
+        store.conn = AsyncConn::with_cluster_connection(options, conn);
+        Ok(store)
+    }
+
     /// A store for the server or cluster at `url`, in `namespace`.
     pub fn from_url(url: &str, namespace: &str) -> Result<Self> {
         Self::new(RedisOptions::from_url(url)?.namespace(namespace))

@@ -76,14 +76,26 @@ impl RedisStorage {
         Self::new(RedisOptions::from_client(client)?.namespace(namespace))
     }
 
-    /// A store whose async face uses an existing connection manager; its sync face connects
-    /// with `options` (which should name the same server).
+    /// A store whose async face uses an existing connection manager (no connection of its
+    /// own, the manager's reconnection and timeouts); its sync face connects with `options`
+    /// (which should name the same server) on first use.
     pub fn with_connection_manager(
         manager: redis::aio::ConnectionManager,
         options: RedisOptions,
     ) -> Result<Self> {
         let mut store = Self::new(options.clone())?;
         store.conn = AsyncConn::with_manager(options, manager);
+        Ok(store)
+    }
+
+    /// A store whose async face uses an existing async cluster connection (no connection of
+    /// its own); its sync face connects with `options` (which should name the same cluster).
+    pub fn with_cluster_connection(
+        conn: redis::cluster_async::ClusterConnection,
+        options: RedisOptions,
+    ) -> Result<Self> {
+        let mut store = Self::new(options.clone())?;
+        store.conn = AsyncConn::with_cluster_connection(options, conn);
         Ok(store)
     }
 
