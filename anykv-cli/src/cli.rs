@@ -37,6 +37,10 @@ pub enum Command {
         /// Also show each entry's remaining TTL and size.
         #[arg(long, short)]
         long: bool,
+        /// Also list the expired entries the store still holds (until `kvs purge`, or until
+        /// the server removes them), marked `expired`.
+        #[arg(long)]
+        expired: bool,
     },
     /// Write the value of KEY to stdout (or to --output).
     Get {

@@ -430,3 +430,48 @@ fn stats_show_the_memo_statistics_shared_in_the_store() -> anykv::Result<()> {
     );
     Ok(())
 }
+
+/// `ls --expired` lists the expired entries the store still holds, marked, until `purge`.
+#[test]
+fn ls_lists_expired_entries_when_asked() -> anykv::Result<()> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}/expired.db", dir.path().display());
+    let store = anykv::open(&url)?;
+    store.set("kept", b"v", None)?;
+    store.set("gone", b"vv", Some(Duration::from_millis(50)))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while store.get("gone")?.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the entry never expired"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(expect(&kvs(&["ls", &url], b"", &[]), 0), "kept\n");
+    let listed = json(&kvs(
+        &["ls", &url, "--expired", "--long", "--json"],
+        b"",
+        &[],
+    ));
+    let gone = listed
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["key"] == "gone").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (gone["expired"].as_bool(), gone["size"].as_u64()),
+        (Some(true), Some(2)),
+        "{listed}"
+    );
+    let text = expect(&kvs(&["ls", &url, "--expired", "--long"], b"", &[]), 0);
+    assert!(
+        text.lines()
+            .any(|line| line.contains("expired") && line.ends_with("gone")),
+        "{text}"
+    );
+    expect(&kvs(&["purge", &url], b"", &[]), 0);
+    assert_eq!(
+        expect(&kvs(&["ls", &url, "--expired"], b"", &[]), 0),
+        "kept\n"
+    );
+    Ok(())
+}

@@ -141,7 +141,7 @@ macro_rules! owned_arg {
             .collect();
     };
     (scan $arg:ident) => {
-        let $arg = ($arg.mode(), $arg.key_prefix().to_owned());
+        let $arg = ($arg.prefix(""), $arg.key_prefix().to_owned());
     };
     ($kind:ident $arg:ident) => {};
 }
@@ -179,7 +179,7 @@ macro_rules! borrowed_arg {
         let $arg = &$arg[..];
     };
     (scan $arg:ident) => {
-        let $arg = crate::Scan::from($arg.0).prefix(&$arg.1);
+        let $arg = $arg.0.prefix(&$arg.1);
     };
     ($kind:ident $arg:ident) => {};
 }

@@ -90,6 +90,7 @@ impl ScanMode {
 pub struct Scan<'a> {
     mode: ScanMode,
     prefix: &'a str,
+    expired: bool,
 }
 
 impl Scan<'static> {
@@ -111,7 +112,32 @@ impl<'a> Scan<'a> {
         Scan {
             mode: self.mode,
             prefix,
+            expired: self.expired,
         }
+    }
+
+    /// The same scan, listing the expired entries the store still holds too (each with its
+    /// past [`expires_at`](Record::expires_at)), as requests-cache's `filter(expired=True)`:
+    /// the stores that keep expired entries until [`purge_expired`](crate::KvStorage::purge_expired)
+    /// (memory, SQLite, files, the Redis hash store on servers without field expiry, GridFS)
+    /// list them until then; stores whose server removes them (Redis keys, MongoDB's TTL
+    /// monitor, DynamoDB's TTL) until it does, which may be at once. Stores that cannot tell
+    /// list live entries only.
+    pub fn including_expired(self) -> Self {
+        Scan {
+            expired: true,
+            ..self
+        }
+    }
+
+    /// Whether expired entries still held are listed too.
+    pub fn lists_expired(self) -> bool {
+        self.expired
+    }
+
+    /// Whether an entry expiring at `expires_at` is one this scan lists at `now`.
+    pub fn lists_expiry(self, expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+        self.expired || !expires_at.is_some_and(|at| at.is_expired_at(now))
     }
 
     /// What the scan reads of each entry.
@@ -142,7 +168,11 @@ impl<'a> Scan<'a> {
 
 impl From<ScanMode> for Scan<'static> {
     fn from(mode: ScanMode) -> Self {
-        Scan { mode, prefix: "" }
+        Scan {
+            mode,
+            prefix: "",
+            expired: false,
+        }
     }
 }
 

@@ -264,12 +264,13 @@ impl KvStorage for MemoryStorage {
     fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
         let range = scan.key_range();
         let with_values = scan.values();
+        let scan = scan.prefix("");
         Ok(paginate(DEFAULT_PAGE_SIZE, move |after, limit| {
             let now = Timestamp::now();
             let table = self.read();
             Ok(table
                 .in_range(&range, after)
-                .filter(|(_, entry)| !entry.is_expired_at(now))
+                .filter(|(_, entry)| scan.lists_expiry(entry.expires_at, now))
                 .take(limit)
                 .map(|(key, entry)| Record {
                     key: key.to_string(),

@@ -8,7 +8,7 @@ use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Namespace, Record, Result,
-    Scan, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+    Scan, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -420,11 +420,12 @@ impl DynamoStorage {
     /// Up to `limit` live records after `after`, in key order.
     async fn page(
         &self,
-        mode: ScanMode,
+        scan: Scan<'static>,
         prefix: &str,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page> {
+        let mode = scan.mode();
         let mut start = after.map(|key| self.primary_key(&key));
         let projection = if mode.values() {
             None
@@ -439,7 +440,10 @@ impl DynamoStorage {
                 .query(prefix, start, Some(want), projection, None, false)
                 .await?;
             let now = Timestamp::now();
-            for found in items.into_iter().filter(|i| item::is_live(i, now)) {
+            for found in items
+                .into_iter()
+                .filter(|i| scan.lists_expired() || item::is_live(i, now))
+            {
                 if let Some(key) = item::key_for_cursor(&found) {
                     last_key = Some(key);
                 }
@@ -603,13 +607,13 @@ impl AsyncKvStorage for DynamoStorage {
     }
 
     async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
-        let mode = scan.mode();
         let prefix = scan.key_prefix().to_owned();
+        let scan = scan.prefix("");
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
             move |after, limit| {
                 let prefix = prefix.clone();
-                async move { self.page(mode, &prefix, after, limit).await }
+                async move { self.page(scan, &prefix, after, limit).await }
             },
         ))
     }

@@ -588,7 +588,7 @@ impl KvStorage for FsStorage {
     fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
         let files = self.entry_files()?;
         let prefix = scan.key_prefix().to_owned();
-        let with_values = scan.values();
+        let (with_values, expired_too) = (scan.values(), scan.lists_expired());
         Ok(Box::new(files.filter_map(move |path| {
             let path = match path {
                 Ok(path) => path,
@@ -606,7 +606,9 @@ impl KvStorage for FsStorage {
             match self.read_file(&path, None, with_values, Access::Inspect) {
                 // Deleted since the directory was listed.
                 Ok(None) => None,
-                Ok(Some((header, _))) if header.expires_at.is_some_and(|at| at.is_expired()) => {
+                Ok(Some((header, _)))
+                    if !expired_too && header.expires_at.is_some_and(|at| at.is_expired()) =>
+                {
                     None
                 }
                 // A file (planted or copied) whose name is not its key's: listing it would show

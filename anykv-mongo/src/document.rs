@@ -50,6 +50,15 @@ pub(crate) fn and_live(mut filter: Document, now: Timestamp) -> Document {
     filter
 }
 
+/// `filter` with the liveness condition, unless a scan lists the expired documents too.
+pub(crate) fn scanned(filter: Document, expired_too: bool) -> Document {
+    if expired_too {
+        filter
+    } else {
+        and_live(filter, Timestamp::now())
+    }
+}
+
 /// The key of a document.
 pub(crate) fn key(document: &Document) -> Result<String> {
     match document.get("_id") {

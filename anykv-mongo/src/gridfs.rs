@@ -8,7 +8,7 @@ use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
-    Namespace, Record, Result, Scan, ScanMode, Store, StoreInfo, Timestamp,
+    Namespace, Record, Result, Scan, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
@@ -258,6 +258,7 @@ impl GridFsStorage {
 
     async fn page(
         &self,
+        expired_too: bool,
         range: &KeyRange,
         after: Option<String>,
         limit: usize,
@@ -265,7 +266,7 @@ impl GridFsStorage {
         let filter = document::page_filter(range, after);
         let cursor = self
             .keys
-            .find(and_live(filter, Timestamp::now()))
+            .find(document::scanned(filter, expired_too))
             .sort(doc! { "_id": 1 })
             .limit(i64::try_from(limit).unwrap_or(i64::MAX))
             .await
@@ -275,12 +276,13 @@ impl GridFsStorage {
 
     async fn records(
         &self,
-        mode: ScanMode,
+        scan: Scan<'static>,
         range: &KeyRange,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page> {
-        let indexes = self.page(range, after, limit).await?;
+        let mode = scan.mode();
+        let indexes = self.page(scan.lists_expired(), range, after, limit).await?;
         let mut last_key = None;
         let mut entries = Vec::with_capacity(indexes.len());
         for index in indexes {
@@ -301,8 +303,13 @@ impl GridFsStorage {
                 }));
                 continue;
             }
-            match self.read(&key, Some(index)).await {
-                Ok(Some(entry)) => entries.push(Ok(Record {
+            let held = if scan.lists_expired() {
+                Held::Expired
+            } else {
+                Held::Live
+            };
+            match self.read_indexed(&key, Some(index), held).await {
+                Ok(Some((_, entry))) => entries.push(Ok(Record {
                     key,
                     value: Some(entry.value),
                     expires_at: entry.expires_at,
@@ -528,12 +535,13 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
-        let (mode, range) = (scan.mode(), scan.key_range());
+        let range = scan.key_range();
+        let scan = scan.prefix("");
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
             move |after, limit| {
                 let range = range.clone();
-                async move { self.records(mode, &range, after, limit).await }
+                async move { self.records(scan, &range, after, limit).await }
             },
         ))
     }

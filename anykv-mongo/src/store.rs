@@ -8,7 +8,7 @@ use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
-    Namespace, Record, Result, Scan, ScanMode, SetEntry, Store, StoreInfo, Timestamp,
+    Namespace, Record, Result, Scan, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -124,15 +124,16 @@ impl MongoStorage {
 
     async fn page(
         &self,
-        mode: ScanMode,
+        scan: Scan<'static>,
         range: &KeyRange,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page> {
+        let mode = scan.mode();
         let filter = document::page_filter(range, after);
         let find = self
             .collection
-            .find(and_live(filter, Timestamp::now()))
+            .find(document::scanned(filter, scan.lists_expired()))
             .sort(doc! { "_id": 1 })
             .limit(i64::try_from(limit).unwrap_or(i64::MAX));
         let find = if mode.values() {
@@ -306,12 +307,13 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
-        let (mode, range) = (scan.mode(), scan.key_range());
+        let range = scan.key_range();
+        let scan = scan.prefix("");
         Ok(paginate_page_stream(
             DEFAULT_PAGE_SIZE,
             move |after, limit| {
                 let range = range.clone();
-                async move { self.page(mode, &range, after, limit).await }
+                async move { self.page(scan, &range, after, limit).await }
             },
         ))
     }

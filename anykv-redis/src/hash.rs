@@ -239,7 +239,7 @@ impl KvStorage for RedisHashStorage {
         scan_sync(
             &self.sync,
             self.ops_sync()?.clone(),
-            Want::Records(scan.mode()),
+            Want::of(scan),
             scan.key_prefix(),
         )
     }
@@ -513,13 +513,7 @@ impl AsyncKvStorage for RedisHashStorage {
 
     async fn scan(&self, scan: Scan<'_>) -> Result<BoxStream<'_, Record>> {
         let ops = self.ops_async().await?.clone();
-        scan_async(
-            &self.conn,
-            ops,
-            Want::Records(scan.mode()),
-            scan.key_prefix(),
-        )
-        .await
+        scan_async(&self.conn, ops, Want::of(scan), scan.key_prefix()).await
     }
 
     async fn clear(&self) -> Result<()> {

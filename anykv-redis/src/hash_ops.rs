@@ -706,7 +706,8 @@ impl ScanSource for HashOps {
                     continue;
                 }
             };
-            if expires_at.is_some_and(|at| at.is_expired_at(now)) && !self.include_expired {
+            let expired_too = self.include_expired || want.expired_too();
+            if expires_at.is_some_and(|at| at.is_expired_at(now)) && !expired_too {
                 continue;
             }
             let value = mode.values().then(|| {

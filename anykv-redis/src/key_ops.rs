@@ -390,7 +390,7 @@ impl ScanSource for KeyOps {
 
     fn follow_up(&self, items: &[Item], want: Want) -> Plan {
         let mut plan = Plan::default();
-        let Want::Records(mode) = want else {
+        let Some(mode) = want.records() else {
             return plan;
         };
         for Item {
@@ -451,7 +451,7 @@ impl ScanSource for KeyOps {
         replies: Vec<Value>,
         want: Want,
     ) -> Result<Vec<Result<Record>>> {
-        let Want::Records(mode) = want else {
+        let Some(mode) = want.records() else {
             return Ok(self.listed_keys(items));
         };
         let mut replies = replies.into_iter();

@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Arc;
 
-use anykv_core::{BoxStream, Record, RecordIter, Result, ScanMode};
+use anykv_core::{BoxStream, Record, RecordIter, Result, Scan, ScanMode};
 use futures_util::stream;
 use redis::{Cmd, Value};
 
@@ -20,18 +20,40 @@ pub(crate) const SCAN_COUNT: usize = 1000;
 pub(crate) enum Want {
     /// The records of this mode: keys with their expiries, and values for `WithValues`.
     Records(ScanMode),
+    /// The same, of the expired entries the store still holds too (a hash store's fields
+    /// without server-side expiry; the server removes expired keys of the per-key store).
+    HeldRecords(ScanMode),
     /// Keys alone. SCAN skips keys the server has expired (it expires them as it meets them),
     /// so a layout that keeps expiries in the server asks nothing more.
     Keys,
 }
 
 impl Want {
+    /// The records a scan asks for.
+    pub(crate) fn of(scan: Scan<'_>) -> Self {
+        if scan.lists_expired() {
+            Want::HeldRecords(scan.mode())
+        } else {
+            Want::Records(scan.mode())
+        }
+    }
+
     /// The scan mode a source that cannot list bare keys reads.
     pub(crate) fn mode(self) -> ScanMode {
+        self.records().unwrap_or(ScanMode::KeysOnly)
+    }
+
+    /// The mode of the records wanted; `None` for bare keys.
+    pub(crate) fn records(self) -> Option<ScanMode> {
         match self {
-            Want::Records(mode) => mode,
-            Want::Keys => ScanMode::KeysOnly,
+            Want::Records(mode) | Want::HeldRecords(mode) => Some(mode),
+            Want::Keys => None,
         }
+    }
+
+    /// Whether expired entries still held are wanted too.
+    pub(crate) fn expired_too(self) -> bool {
+        matches!(self, Want::HeldRecords(_))
     }
 }
 

@@ -216,7 +216,7 @@ impl KvStorage for RedisStorage {
         scan_sync(
             &self.sync,
             self.ops.clone(),
-            Want::Records(scan.mode()),
+            Want::of(scan),
             scan.key_prefix(),
         )
     }
@@ -352,7 +352,7 @@ impl AsyncKvStorage for RedisStorage {
         scan_async(
             &self.conn,
             self.ops.clone(),
-            Want::Records(scan.mode()),
+            Want::of(scan),
             scan.key_prefix(),
         )
         .await

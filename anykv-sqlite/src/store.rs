@@ -378,11 +378,17 @@ impl SqliteStorage {
     fn page(
         &self,
         with_values: bool,
+        expired_too: bool,
         range: &KeyRange,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page> {
-        let now = Timestamp::now().as_millis();
+        // Every row is live "after the beginning of time": expired rows are listed too.
+        let now = if expired_too {
+            i64::MIN
+        } else {
+            Timestamp::now().as_millis()
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let (lower, low) = match after {
             Some(after) => (Lower::Exclusive, after),
@@ -601,9 +607,9 @@ impl KvStorage for SqliteStorage {
 
     fn scan(&self, scan: Scan<'_>) -> Result<RecordIter<'_>> {
         let range = scan.key_range();
-        let with_values = scan.values();
+        let (with_values, expired_too) = (scan.values(), scan.lists_expired());
         Ok(paginate_pages(DEFAULT_PAGE_SIZE, move |after, limit| {
-            self.page(with_values, &range, after, limit)
+            self.page(with_values, expired_too, &range, after, limit)
         }))
     }
 

@@ -12,13 +12,25 @@ use super::{scanned, Scanned};
 use crate::output::{self, JsonArray};
 use crate::{Failure, Outcome};
 
-/// Lists the keys (with `long`, their remaining TTL and size), streamed.
-pub fn ls(url: &str, prefix: Option<&str>, long: bool, json: bool) -> Result<Outcome, Failure> {
+/// Lists the keys (with `long`, their remaining TTL and size), streamed; with `expired`, the
+/// expired entries the store still holds too (marked).
+pub fn ls(
+    url: &str,
+    prefix: Option<&str>,
+    long: bool,
+    expired: bool,
+    json: bool,
+) -> Result<Outcome, Failure> {
     let store = open(url)?;
     let scan = if long {
         Scan::with_values()
     } else {
         Scan::keys_only()
+    };
+    let scan = if expired {
+        scan.including_expired()
+    } else {
+        scan
     };
     let mut array = if json {
         Some(JsonArray::start()?)
@@ -28,6 +40,26 @@ pub fn ls(url: &str, prefix: Option<&str>, long: bool, json: bool) -> Result<Out
     let mut stdout = std::io::stdout().lock();
     let mut bad = 0usize;
     for item in store.scan(scan.prefix(prefix.unwrap_or_default()))? {
+        if let Ok(record) = &item {
+            if expired && record.expires_at.is_some_and(|at| at.is_expired()) {
+                let size = record.value.as_ref().map(Vec::len);
+                match (&mut array, long) {
+                    (Some(array), true) => {
+                        array.push(&json!({ "key": record.key, "expired": true, "size": size }))?
+                    }
+                    (Some(array), false) => array.push(&json!(record.key))?,
+                    (None, true) => writeln!(
+                        stdout,
+                        "{:>10} {:>10}  {}",
+                        "expired",
+                        output::size(size.unwrap_or(0) as u64),
+                        record.key
+                    )?,
+                    (None, false) => writeln!(stdout, "{}", record.key)?,
+                }
+                continue;
+            }
+        }
         let Some(scanned) = scanned(item)? else {
             continue;
         };

@@ -15,7 +15,12 @@ use crate::{Failure, Outcome};
 /// Runs `command`, printing JSON when `json` is set.
 pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
     match command {
-        Command::Ls { url, prefix, long } => entries::ls(&url, prefix.as_deref(), long, json),
+        Command::Ls {
+            url,
+            prefix,
+            long,
+            expired,
+        } => entries::ls(&url, prefix.as_deref(), long, expired, json),
         Command::Get { url, key, output } => entries::get(&url, &key, output.as_deref(), json),
         Command::Set {
             url,

@@ -54,7 +54,9 @@ pub use namespaces::{entries_persist_across_reopen, namespaces_are_isolated};
 pub use prefix::prefix_scans_list_and_delete_exactly_their_keys;
 pub use signing::signatures_bind_namespace_and_expiry;
 pub use sorted::sorted_lists_soonest_expiry_or_largest_first;
-pub use stale::stale_reads_see_expired_entries_until_purged;
+pub use stale::{
+    scans_list_expired_entries_when_asked, stale_reads_see_expired_entries_until_purged,
+};
 pub use touch::touch_changes_only_the_expiry;
 pub use ttl::{
     expired_entries_are_not_counted, invalid_ttls_are_refused, purge_expired_removes_only_expired,
@@ -91,6 +93,7 @@ macro_rules! __with_checks {
             purge_expired_removes_only_expired: Nothing,
             touch_changes_only_the_expiry: Nothing,
             stale_reads_see_expired_entries_until_purged: Nothing,
+            scans_list_expired_entries_when_asked: Nothing,
             counts_include_expired_entries_and_sizes_follow_writes: Nothing,
             sorted_lists_soonest_expiry_or_largest_first: Nothing,
             size_caps_evict_least_recently_used_first: SizeCaps,

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use anykv_core::{AsyncKvStorage, Entry, KvStorage, Timestamp};
+use anykv_core::{AsyncKvStorage, Entry, KvStorage, Record, Scan, Timestamp};
+use futures_util::TryStreamExt;
 
 use crate::window::Window;
 use crate::{ensure, unique_namespace, Backend, CheckResult, Context};
@@ -105,4 +106,108 @@ fn expect_stale(stale: Option<&Entry>, required: bool, face: &str) -> CheckResul
         ),
     }
     Ok(())
+}
+
+/// The records of a scan, by key, failing on a repeated key.
+fn scanned(
+    store: &dyn KvStorage,
+    scan: Scan<'_>,
+) -> Result<std::collections::BTreeMap<String, Record>, String> {
+    let mut records = std::collections::BTreeMap::new();
+    for record in store.scan(scan).ctx("scan")? {
+        let record = record.ctx("scan")?;
+        let key = record.key.clone();
+        ensure!(
+            records.insert(key.clone(), record).is_none(),
+            "a scan listed {key:?} twice"
+        );
+    }
+    Ok(records)
+}
+
+/// A scan asked for expired entries too lists the live ones as a plain scan does, and the
+/// expired entries the store still holds with their own values and past expiries: where the
+/// backend keeps them until purged ([`Capabilities::stale_reads`](crate::Capabilities)) until
+/// `purge_expired`, and never after; a plain scan never lists them; with a prefix, only those
+/// under it; the async face lists the same.
+pub fn scans_list_expired_entries_when_asked(backend: &dyn Backend) -> CheckResult {
+    let namespace = unique_namespace("scan_expired");
+    let store = backend.open(&namespace).ctx("open")?;
+    let keeps_expired = backend.capabilities().stale_reads;
+    store.set("hour", b"an hour", Some(HOUR)).ctx("set")?;
+    store.set("forever", b"for ever", None).ctx("set")?;
+    let short = backend.short_ttl();
+    let (written, window) =
+        Window::around(short, || store.set("short", b"short-lived", Some(short)));
+    written.ctx("set")?;
+    window.wait_until_gone();
+
+    let live = scanned(store.as_ref(), Scan::with_values())?;
+    ensure!(
+        live.keys().eq(["forever", "hour"].iter()),
+        "a plain scan after an expiry listed {:?}",
+        live.keys().collect::<Vec<_>>()
+    );
+    let held = scanned(store.as_ref(), Scan::with_values().including_expired())?;
+    for (key, record) in &live {
+        ensure!(
+            held.get(key) == Some(record),
+            "a scan with expired entries listed the live {key:?} as {:?}",
+            held.get(key)
+        );
+    }
+    match held.get("short") {
+        Some(record) => {
+            ensure!(
+                record.value.as_deref() == Some(&b"short-lived"[..])
+                    && record.expires_at.is_some_and(|at| at <= Timestamp::now()),
+                "the expired entry was listed as {record:?}"
+            );
+        }
+        None => ensure!(
+            !keeps_expired,
+            "a scan with expired entries left out one the store keeps until purged"
+        ),
+    }
+    ensure!(
+        held.len() == live.len() + usize::from(held.contains_key("short")),
+        "a scan with expired entries listed {:?}",
+        held.keys().collect::<Vec<_>>()
+    );
+    let under = scanned(
+        store.as_ref(),
+        Scan::keys_only().prefix("sh").including_expired(),
+    )?;
+    ensure!(
+        under.len() == usize::from(held.contains_key("short")),
+        "a prefix scan with expired entries listed {:?}",
+        under.keys().collect::<Vec<_>>()
+    );
+
+    let async_store = backend.open_async(&namespace).ctx("open_async")?;
+    let async_keys: Vec<String> = crate::runtime(2)?.block_on(async {
+        async_store
+            .scan(Scan::keys_only().including_expired())
+            .await
+            .ctx("async scan")?
+            .map_ok(|record| record.key)
+            .try_collect()
+            .await
+            .ctx("async scan")
+    })?;
+    let async_keys: std::collections::BTreeSet<String> = async_keys.into_iter().collect();
+    if keeps_expired {
+        ensure!(
+            async_keys.iter().eq(held.keys()),
+            "the async scan with expired entries listed {async_keys:?}"
+        );
+        store.purge_expired().ctx("purge_expired")?;
+        let purged = scanned(store.as_ref(), Scan::keys_only().including_expired())?;
+        ensure!(
+            !purged.contains_key("short"),
+            "a scan with expired entries still listed one after purge_expired ({})",
+            super::PURGE_HINT
+        );
+    }
+    store.clear().ctx("clear")
 }
