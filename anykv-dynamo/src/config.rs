@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use anykv_core::{Namespace, Result, StoreUrl};
 
+use crate::item::AttributeNames;
+
 /// Options for [`DynamoStorage`](crate::DynamoStorage).
 ///
 /// ```
@@ -50,6 +52,9 @@ pub struct DynamoOptions {
     /// Provisioned capacity `(read units, write units)` for a table this store creates;
     /// `None` (the default) creates it pay-per-request.
     pub capacity: Option<(i64, i64)>,
+    /// The names of the items' attributes (default `ns`, `k`, `v`, `e`, `ttl`): for a table
+    /// made elsewhere whose keys are named otherwise.
+    pub attribute_names: AttributeNames,
 }
 
 impl std::fmt::Debug for DynamoOptions {
@@ -69,6 +74,7 @@ impl std::fmt::Debug for DynamoOptions {
             .field("consistent_reads", &self.consistent_reads)
             .field("server_ttl", &self.server_ttl)
             .field("capacity", &self.capacity)
+            .field("attribute_names", &self.attribute_names)
             .finish()
     }
 }
@@ -88,14 +94,16 @@ impl DynamoOptions {
             consistent_reads: true,
             server_ttl: true,
             capacity: None,
+            attribute_names: AttributeNames::default(),
         }
     }
 
     /// Options from a URL: `dynamodb://<table>` with the parameters `namespace`, `region`,
     /// `endpoint` (DynamoDB Local, dynalite: `http://127.0.0.1:8000`), `profile` (a profile of
     /// the AWS configuration files), `create_table` (bool), `timeout` (`10s`),
-    /// `consistent_reads` (bool), `server_ttl` (bool), and `read_capacity` with
-    /// `write_capacity` (both or neither). Credentials
+    /// `consistent_reads` (bool), `server_ttl` (bool), `read_capacity` with
+    /// `write_capacity` (both or neither), and the attribute names `partition_key`, `sort_key`,
+    /// `value_attribute`, `expiry_attribute`, `ttl_attribute`. Credentials
     /// come from the standard chain, never from the URL. Another scheme, an unknown parameter
     /// or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
@@ -141,6 +149,22 @@ impl DynamoOptions {
         if let Some(server_ttl) = url.take_bool("server_ttl")? {
             options.server_ttl = server_ttl;
         }
+        let names = &mut options.attribute_names;
+        for (parameter, name) in [
+            ("partition_key", &mut names.namespace),
+            ("sort_key", &mut names.key),
+            ("value_attribute", &mut names.value),
+            ("expiry_attribute", &mut names.expires_at),
+            ("ttl_attribute", &mut names.ttl),
+        ] {
+            if let Some(given) = url.take(parameter) {
+                *name = given;
+            }
+        }
+        options
+            .attribute_names
+            .check()
+            .map_err(|error| url.error(error.to_string()))?;
         let read = url.take_usize("read_capacity")?;
         let write = url.take_usize("write_capacity")?;
         options.capacity = match (read, write) {
@@ -204,6 +228,12 @@ impl DynamoOptions {
     /// Whether creating the table turns on DynamoDB's own TTL (default `true`).
     pub fn server_ttl(mut self, on: bool) -> Self {
         self.server_ttl = on;
+        self
+    }
+
+    /// The names of the items' attributes (see [`AttributeNames`]), for a table made elsewhere.
+    pub fn attribute_names(mut self, names: AttributeNames) -> Self {
+        self.attribute_names = names;
         self
     }
 

@@ -9,5 +9,5 @@ mod store;
 mod table;
 
 pub use config::DynamoOptions;
-pub use item::MAX_ITEM_SIZE;
+pub use item::{AttributeNames, MAX_ITEM_SIZE};
 pub use store::DynamoStorage;

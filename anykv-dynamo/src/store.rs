@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::config::DynamoOptions;
 use crate::error::{build_error, is_condition_failed, sdk_error, BACKEND};
-use crate::item::{self, Item, EXPIRY_MS, KEY, NS, TTL, VALUE};
+use crate::item::{AttributeNames, Item, Layout};
 use crate::table::ensure_table;
 
 /// Keys per BatchGetItem (DynamoDB's limit).
@@ -30,21 +30,6 @@ const BATCH_GET: usize = 100;
 const BATCH_WRITE: usize = 25;
 /// Attempts for unprocessed keys / items before giving up with a retryable error.
 const BATCH_ATTEMPTS: u32 = 10;
-
-/// The attribute names the `expressions` use (DynamoDB refuses unused ones).
-fn names(expressions: &[&str]) -> HashMap<String, String> {
-    [
-        ("#ns", NS),
-        ("#k", KEY),
-        ("#e", EXPIRY_MS),
-        ("#v", VALUE),
-        ("#ttl", TTL),
-    ]
-    .into_iter()
-    .filter(|(placeholder, _)| expressions.iter().any(|e| e.contains(placeholder)))
-    .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
-    .collect()
-}
 
 /// The projection of keys and expiries only.
 const KEYS_AND_EXPIRY: &str = "#ns, #k, #e";
@@ -62,21 +47,21 @@ struct Condition {
 
 impl Condition {
     /// The item is missing or expired at `now`.
-    fn absent(now: Timestamp) -> Self {
+    fn absent(layout: &Layout, now: Timestamp) -> Self {
         let expression = "attribute_not_exists(#k) OR #e <= :now";
         Condition {
             expression,
-            names: names(&[expression]),
+            names: layout.placeholders(&[expression]),
             values: HashMap::from([(":now".to_owned(), now_value(now))]),
         }
     }
 
     /// The item is live at `now` and its value is `expected`.
-    fn holds(expected: &[u8], now: Timestamp) -> Self {
+    fn holds(layout: &Layout, expected: &[u8], now: Timestamp) -> Self {
         let expression = "#v = :expected AND (attribute_not_exists(#e) OR #e > :now)";
         Condition {
             expression,
-            names: names(&[expression]),
+            names: layout.placeholders(&[expression]),
             values: HashMap::from([
                 (":now".to_owned(), now_value(now)),
                 (
@@ -127,7 +112,8 @@ fn unprocessed(operation: &'static str) -> Error {
 pub struct DynamoStorage {
     client: Client,
     table: String,
-    namespace: String,
+    /// The namespace and the attribute names of its items.
+    layout: Layout,
     /// What errors of reaching the service name: the endpoint, or the region's service.
     place: std::sync::Arc<str>,
     /// Strongly consistent reads.
@@ -146,6 +132,7 @@ impl DynamoStorage {
         }
         store.consistent_reads = options.consistent_reads;
         store.settings = options.table_settings();
+        store = store.with_attribute_names(options.attribute_names.clone())?;
         if options.create_table {
             store
                 .create_table()
@@ -153,6 +140,14 @@ impl DynamoStorage {
                 .map_err(|error| store.name_place(error))?;
         }
         Ok(store)
+    }
+
+    /// The same store, naming its items' attributes `names` (for a table made elsewhere; see
+    /// [`DynamoOptions::attribute_names`]).
+    pub fn with_attribute_names(mut self, names: AttributeNames) -> Result<Self> {
+        names.check()?;
+        self.layout.names = names;
+        Ok(self)
     }
 
     /// A store for `namespace` in `table` with an existing client.
@@ -164,7 +159,10 @@ impl DynamoStorage {
         Ok(DynamoStorage {
             client,
             table: table.to_owned(),
-            namespace: Namespace::new(namespace)?.as_str().to_owned(),
+            layout: Layout {
+                names: AttributeNames::default(),
+                namespace: Namespace::new(namespace)?.as_str().to_owned(),
+            },
             place: place.into(),
             consistent_reads: true,
             settings: crate::table::TableSettings::default(),
@@ -216,24 +214,24 @@ impl DynamoStorage {
     /// Creates the table if it is missing (with the options' capacity), waits until it is
     /// active, enables TTL (unless the options turned it off).
     pub async fn create_table(&self) -> Result<()> {
-        ensure_table(&self.client, &self.table, self.settings).await
+        ensure_table(&self.client, &self.table, &self.layout.names, self.settings).await
     }
 
     fn primary_key(&self, key: &str) -> Item {
-        item::primary_key(&self.namespace, key)
+        self.layout.primary_key(key)
     }
 
     /// Refuses a key over the limit, or a value over [`max_value_len`](anykv_core::Store::max_value_len):
     /// the room the 400 KB item limit leaves for the longest key with an expiry, so one limit
     /// holds for every key.
     fn check(&self, key: &str, value: &[u8]) -> Result<()> {
-        check_entry(BACKEND, key, value, item::max_value_len(&self.namespace))
+        check_entry(BACKEND, key, value, self.layout.max_value_len())
     }
 
     async fn get_item(&self, key: &str, with_value: bool) -> Result<Option<Item>> {
         let found = self.get_held_item(key, with_value).await?;
         let now = Timestamp::now();
-        Ok(found.filter(|item| item::is_live(item, now)))
+        Ok(found.filter(|item| self.layout.is_live(item, now)))
     }
 
     /// The item of `key`, live or expired (until DynamoDB's TTL removes it).
@@ -248,7 +246,7 @@ impl DynamoStorage {
         if !with_value {
             request = request
                 .projection_expression(KEYS_AND_EXPIRY)
-                .set_expression_attribute_names(Some(names(&[KEYS_AND_EXPIRY])));
+                .set_expression_attribute_names(Some(self.layout.placeholders(&[KEYS_AND_EXPIRY])));
         }
         let output = request.send().await.map_err(self.sdk_error("get"))?;
         Ok(output.item)
@@ -266,7 +264,9 @@ impl DynamoStorage {
             .await
             .map_err(self.sdk_error(operation))?;
         let now = Timestamp::now();
-        Ok(output.attributes.filter(|item| item::is_live(item, now)))
+        Ok(output
+            .attributes
+            .filter(|item| self.layout.is_live(item, now)))
     }
 
     /// Consistent BatchGetItem of distinct keys, unprocessed keys retried with backoff.
@@ -287,7 +287,7 @@ impl DynamoStorage {
             if let Some(projection) = projection {
                 request = request
                     .projection_expression(projection)
-                    .set_expression_attribute_names(Some(names(&[projection])));
+                    .set_expression_attribute_names(Some(self.layout.placeholders(&[projection])));
             }
             let mut pending = Some(request.build().map_err(build_error("get_many"))?);
             let mut attempt = 0;
@@ -371,8 +371,10 @@ impl DynamoStorage {
         filter: Option<&str>,
         count_only: bool,
     ) -> Result<(Vec<Item>, i32, Option<Item>)> {
-        let mut values =
-            HashMap::from([(":ns".to_owned(), AttributeValue::S(self.namespace.clone()))]);
+        let mut values = HashMap::from([(
+            ":ns".to_owned(),
+            AttributeValue::S(self.layout.namespace.clone()),
+        )]);
         if filter.is_some() {
             values.insert(":now".to_owned(), now_value(Timestamp::now()));
         }
@@ -385,7 +387,7 @@ impl DynamoStorage {
             );
             "#ns = :ns AND begins_with(#k, :prefix)"
         };
-        let names = names(&[
+        let names = self.layout.placeholders(&[
             key_condition,
             projection.unwrap_or(""),
             filter.unwrap_or(""),
@@ -442,12 +444,12 @@ impl DynamoStorage {
             let now = Timestamp::now();
             for found in items
                 .into_iter()
-                .filter(|i| scan.lists_expired() || item::is_live(i, now))
+                .filter(|i| scan.lists_expired() || self.layout.is_live(i, now))
             {
-                if let Some(key) = item::key_for_cursor(&found) {
+                if let Some(key) = self.layout.key_for_cursor(&found) {
                     last_key = Some(key);
                 }
-                entries.push(item::record(found, mode.values()));
+                entries.push(self.layout.record(found, mode.values()));
             }
             match next {
                 Some(next) if entries.len() < limit => start = Some(next),
@@ -460,8 +462,8 @@ impl DynamoStorage {
 impl Store for DynamoStorage {
     fn info(&self) -> StoreInfo<'_> {
         StoreInfo::new(BACKEND)
-            .max_value_len(item::max_value_len(&self.namespace))
-            .namespace(&self.namespace)
+            .max_value_len(self.layout.max_value_len())
+            .namespace(&self.layout.namespace)
     }
 }
 
@@ -469,22 +471,23 @@ impl Store for DynamoStorage {
 impl AsyncKvStorage for DynamoStorage {
     async fn get_entry(&self, key: &str) -> Result<Option<Entry>> {
         let found = self.get_item(key, true).await?;
-        found.map(|found| item::entry_of(key, found)).transpose()
+        found
+            .map(|found| self.layout.entry_of(key, found))
+            .transpose()
     }
 
     async fn get_stale(&self, key: &str) -> Result<Option<Entry>> {
         let found = self.get_held_item(key, true).await?;
-        found.map(|found| item::entry_of(key, found)).transpose()
+        found
+            .map(|found| self.layout.entry_of(key, found))
+            .transpose()
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         self.check(key, value)?;
-        let entry = item::item(
-            &self.namespace,
-            key,
-            value,
-            expiry_from_ttl(ttl, Timestamp::now())?,
-        );
+        let entry = self
+            .layout
+            .item(key, value, expiry_from_ttl(ttl, Timestamp::now())?);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -504,10 +507,13 @@ impl AsyncKvStorage for DynamoStorage {
     ) -> Result<bool> {
         self.check(key, value)?;
         let now = Timestamp::now();
-        let entry = item::item(&self.namespace, key, value, expiry_from_ttl(ttl, now)?);
+        let entry = self.layout.item(key, value, expiry_from_ttl(ttl, now)?);
         let (operation, condition) = match expected {
-            None => ("set_if_absent", Condition::absent(now)),
-            Some(expected) => ("compare_and_set", Condition::holds(expected, now)),
+            None => ("set_if_absent", Condition::absent(&self.layout, now)),
+            Some(expected) => (
+                "compare_and_set",
+                Condition::holds(&self.layout, expected, now),
+            ),
         };
         let put = self
             .client
@@ -553,7 +559,7 @@ impl AsyncKvStorage for DynamoStorage {
             .set_key(Some(self.primary_key(key)))
             .update_expression(update)
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names(&[condition, update])))
+            .set_expression_attribute_names(Some(self.layout.placeholders(&[condition, update])))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
@@ -566,7 +572,7 @@ impl AsyncKvStorage for DynamoStorage {
 
     async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         check_key(key)?;
-        let condition = Condition::holds(expected, Timestamp::now());
+        let condition = Condition::holds(&self.layout, expected, Timestamp::now());
         let deleted = self
             .client
             .delete_item()
@@ -590,7 +596,7 @@ impl AsyncKvStorage for DynamoStorage {
 
     async fn pop(&self, key: &str) -> Result<Option<Vec<u8>>> {
         match self.delete_item(key, "pop").await? {
-            Some(mut old) => Ok(Some(item::value(key, &mut old)?)),
+            Some(mut old) => Ok(Some(self.layout.value(key, &mut old)?)),
             None => Ok(None),
         }
     }
@@ -599,7 +605,7 @@ impl AsyncKvStorage for DynamoStorage {
         Ok(self
             .get_item(key, false)
             .await?
-            .map(|found| anykv_core::Expiry::from_option(item::expiry(&found))))
+            .map(|found| anykv_core::Expiry::from_option(self.layout.expiry(&found))))
     }
 
     async fn contains(&self, key: &str) -> Result<bool> {
@@ -626,7 +632,11 @@ impl AsyncKvStorage for DynamoStorage {
                 .await?;
             let requests = items
                 .iter()
-                .map(|found| item::key(found).and_then(|key| self.delete_request(&key)))
+                .map(|found| {
+                    self.layout
+                        .key(found)
+                        .and_then(|key| self.delete_request(&key))
+                })
                 .collect::<Result<Vec<_>>>()?;
             self.batch_write(requests, "clear").await?;
             match next {
@@ -655,9 +665,9 @@ impl AsyncKvStorage for DynamoStorage {
         let now = Timestamp::now();
         let mut found: HashMap<String, Vec<u8>> = HashMap::with_capacity(keys.len());
         for mut got in self.batch_get(keys, None).await? {
-            if item::is_live(&got, now) {
-                let key = item::key(&got)?;
-                let value = item::value(&key, &mut got)?;
+            if self.layout.is_live(&got, now) {
+                let key = self.layout.key(&got)?;
+                let value = self.layout.value(&key, &mut got)?;
                 found.insert(key, value);
             }
         }
@@ -674,12 +684,9 @@ impl AsyncKvStorage for DynamoStorage {
         }
         let mut requests = Vec::with_capacity(last.len());
         for entry in last.values() {
-            let stored = item::item(
-                &self.namespace,
-                entry.key,
-                entry.value,
-                expiry_from_ttl(entry.ttl, now)?,
-            );
+            let stored = self
+                .layout
+                .item(entry.key, entry.value, expiry_from_ttl(entry.ttl, now)?);
             let put = PutRequest::builder()
                 .set_item(Some(stored))
                 .build()
@@ -696,7 +703,7 @@ impl AsyncKvStorage for DynamoStorage {
             .batch_get(keys, Some(KEYS_AND_EXPIRY))
             .await?
             .iter()
-            .filter(|found| item::is_live(found, now))
+            .filter(|found| self.layout.is_live(found, now))
             .count();
         let distinct: HashSet<&str> = keys.iter().copied().collect();
         let requests = distinct
@@ -716,7 +723,7 @@ impl AsyncKvStorage for DynamoStorage {
                 .query("", start, None, Some(KEYS_AND_EXPIRY), expired, false)
                 .await?;
             for found in items {
-                let key = item::key(&found)?;
+                let key = self.layout.key(&found)?;
                 let now = Timestamp::now();
                 // Conditional: an entry rewritten since the query is left alone.
                 let deleted = self
@@ -725,7 +732,7 @@ impl AsyncKvStorage for DynamoStorage {
                     .table_name(&self.table)
                     .set_key(Some(self.primary_key(&key)))
                     .condition_expression("#e <= :now")
-                    .expression_attribute_names("#e", EXPIRY_MS)
+                    .expression_attribute_names("#e", &self.layout.names.expires_at)
                     .expression_attribute_values(":now", now_value(now))
                     .send()
                     .await;

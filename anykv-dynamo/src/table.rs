@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use crate::error::{build_error, sdk_error, BACKEND};
-use crate::item::{KEY, NS, TTL};
+use crate::item::AttributeNames;
 
 /// How long `ensure_table` waits for a new table to become active.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
@@ -41,6 +41,7 @@ impl Default for TableSettings {
 pub(crate) async fn ensure_table(
     client: &Client,
     table: &str,
+    names: &AttributeNames,
     settings: TableSettings,
 ) -> Result<()> {
     let attribute = |name: &str, kind| {
@@ -71,10 +72,10 @@ pub(crate) async fn ensure_table(
             ),
     };
     let created = create
-        .attribute_definitions(attribute(NS, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(KEY, ScalarAttributeType::B)?)
-        .key_schema(key(NS, KeyType::Hash)?)
-        .key_schema(key(KEY, KeyType::Range)?)
+        .attribute_definitions(attribute(&names.namespace, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(&names.key, ScalarAttributeType::B)?)
+        .key_schema(key(&names.namespace, KeyType::Hash)?)
+        .key_schema(key(&names.key, KeyType::Range)?)
         .send()
         .await;
     if let Err(error) = created {
@@ -87,7 +88,7 @@ pub(crate) async fn ensure_table(
     }
     wait_active(client, table).await?;
     if settings.server_ttl {
-        enable_ttl(client, table).await?;
+        enable_ttl(client, table, &names.ttl).await?;
     }
     Ok(())
 }
@@ -119,10 +120,10 @@ async fn wait_active(client: &Client, table: &str) -> Result<()> {
 
 /// Turns on DynamoDB's TTL for the `ttl` attribute. A server without the TTL API (dynalite) is
 /// not an error: reads filter on the exact expiry anyway. It is reported once per process.
-async fn enable_ttl(client: &Client, table: &str) -> Result<()> {
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<()> {
     let spec = TimeToLiveSpecification::builder()
         .enabled(true)
-        .attribute_name(TTL)
+        .attribute_name(attribute)
         .build()
         .map_err(build_error("enable ttl"))?;
     let outcome = client

@@ -350,3 +350,124 @@ fn reads_ask_for_the_consistency_the_options_say() {
         }
     });
 }
+
+/// A table whose attributes are named otherwise (`pk`, `sk`, …, as tables made by other tools
+/// are): the store creates its key schema with those names and every operation uses them
+/// (writes, conditional writes, counters, prefix scans, expiry, purge); URL parameters name
+/// them too, and names DynamoDB refuses are configuration errors.
+#[test]
+fn custom_attribute_names_are_used_everywhere() {
+    use anykv_core::{AsyncKvStorageExt, Scan};
+    use anykv_dynamo::AttributeNames;
+    use futures_util::TryStreamExt;
+    let server = anykv_test_support::dynamo().unwrap_or_else(|e| panic!("{e}"));
+    anykv_test_support::runtime().block_on(async {
+        let table = anykv_test_support::unique_name("kv_named");
+        let names = AttributeNames::new("pk", "sk", "body", "exp_ms", "expires");
+        let mut options = options(&server, "named").attribute_names(names);
+        options.table = table.clone();
+        let store = DynamoStorage::connect(options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let described = store
+            .client()
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut schema: Vec<String> = described
+            .table()
+            .map(|t| {
+                t.key_schema()
+                    .iter()
+                    .map(|k| k.attribute_name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        schema.sort();
+        assert_eq!(schema, ["pk", "sk"]);
+
+        let ok = |what: &str, result: anykv_core::Result<bool>| {
+            assert!(result.unwrap_or_else(|e| panic!("{what}: {e}")), "{what}");
+        };
+        store
+            .set("user:1", b"a", Some(Duration::from_secs(600)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        ok(
+            "set_if_absent",
+            store.set_if_absent("user:2", b"b", None).await,
+        );
+        ok(
+            "compare_and_set",
+            store
+                .compare_and_set("user:2", Some(b"b"), b"c", None)
+                .await,
+        );
+        ok(
+            "touch",
+            store.touch("user:1", Some(Duration::from_secs(900))).await,
+        );
+        assert_eq!(store.increment("count", 5, None).await.ok(), Some(5));
+        store
+            .set("gone", b"x", Some(Duration::from_millis(50)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let raw = store
+            .client()
+            .get_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S("named".into()))
+            .key("sk", AttributeValue::B(Blob::new(b"user:1".to_vec())))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .item
+            .unwrap_or_default();
+        let mut attributes: Vec<&str> = raw.keys().map(String::as_str).collect();
+        attributes.sort_unstable();
+        assert_eq!(attributes, ["body", "exp_ms", "expires", "pk", "sk"]);
+        let users: Vec<String> = store
+            .keys_with_prefix("user:")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(users.len(), 2, "{users:?}");
+        assert_eq!(
+            store.get("user:2").await.ok().flatten(),
+            Some(b"c".to_vec())
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while store.get("gone").await.ok().flatten().is_some() {
+            assert!(std::time::Instant::now() < deadline, "never expired");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let held: Vec<_> = store
+            .scan(Scan::keys_only().including_expired())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(held.len(), 4, "{held:?}");
+        assert_eq!(store.purge_expired().await.ok(), Some(1));
+        assert_eq!(store.len().await.ok(), Some(3));
+        store
+            .client()
+            .delete_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    });
+    let url =
+        "dynamodb://t?endpoint=http://127.0.0.1:1&region=us-east-1&partition_key=pk&sort_key=sk";
+    let parsed = DynamoOptions::from_url(url).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parsed.attribute_names.namespace, "pk");
+    assert_eq!(parsed.attribute_names.value, "v");
+    let clash = DynamoOptions::from_url("dynamodb://t?partition_key=k");
+    assert!(clash.is_err_and(|e| e.to_string().contains("two attributes")));
+}
