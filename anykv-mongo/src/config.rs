@@ -23,6 +23,11 @@ pub struct MongoOptions {
     /// How long to wait for a usable server before a call fails with a retryable error
     /// (default 5 s).
     pub server_selection_timeout: Duration,
+    /// A TTL for the whole store, as requests-cache's MongoDB `ttl`: every entry expires at
+    /// the latest this long after it was written (an entry's own shorter TTL stays), and the
+    /// entries already stored when the store opens expire at the latest this long after that,
+    /// all by the TTL index. `None` (the default): entries keep the TTL they were written with.
+    pub store_ttl: Option<Duration>,
 }
 
 impl MongoOptions {
@@ -33,12 +38,14 @@ impl MongoOptions {
             database: None,
             namespace: Namespace::DEFAULT.into(),
             server_selection_timeout: Duration::from_secs(5),
+            store_ttl: None,
         }
     }
 
     /// Options from a URL: a `mongodb://` or `mongodb+srv://` connection string (every host,
     /// credentials, the database in the path) with the parameters `namespace` (the collection
-    /// or bucket), `database` (over the path's) and `serverSelectionTimeoutMS`; every other
+    /// or bucket), `database` (over the path's), `store_ttl` (`1h`: see
+    /// [`store_ttl`](Self::store_ttl)) and `serverSelectionTimeoutMS`; every other
     /// parameter goes to the driver, which refuses the ones it does not know when the store
     /// connects. Errors name the URL with its password hidden.
     ///
@@ -65,6 +72,7 @@ impl MongoOptions {
         }
         let namespace = url.take("namespace");
         let database = url.take("database");
+        let store_ttl = url.take_duration("store_ttl")?;
         let timeout = url.take_parsed("serverSelectionTimeoutMS", "milliseconds", |ms| {
             ms.parse().ok().map(Duration::from_millis)
         })?;
@@ -73,6 +81,7 @@ impl MongoOptions {
             options.namespace = namespace;
         }
         options.database = database;
+        options.store_ttl = store_ttl;
         if let Some(timeout) = timeout {
             options.server_selection_timeout = timeout;
         }
@@ -88,6 +97,12 @@ impl MongoOptions {
     /// The namespace (collection or bucket name).
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
+        self
+    }
+
+    /// A TTL for the whole store (see [`store_ttl`](Self::store_ttl)).
+    pub fn store_ttl(mut self, ttl: Duration) -> Self {
+        self.store_ttl = Some(ttl);
         self
     }
 

@@ -50,6 +50,41 @@ pub(crate) fn and_live(mut filter: Document, now: Timestamp) -> Document {
     filter
 }
 
+/// The expiry of a write with `ttl` at `now` in a store whose entries live at most
+/// `store_ttl`: the sooner of the two.
+pub(crate) fn capped_expiry(
+    ttl: Option<std::time::Duration>,
+    store_ttl: Option<std::time::Duration>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>> {
+    let given = anykv_core::time::expiry_from_ttl(ttl, now)?;
+    let cap = anykv_core::time::expiry_from_ttl(store_ttl, now)?;
+    Ok(match (given, cap) {
+        (Some(given), Some(cap)) => Some(given.min(cap)),
+        (given, cap) => given.or(cap),
+    })
+}
+
+/// Brings every document of `collection` that expires later than `store_ttl` from now (or
+/// never) to expire then: a store-wide TTL covers what was written before it. Returns how many
+/// documents it changed.
+pub(crate) async fn cap_expiries(
+    collection: &Collection<Document>,
+    store_ttl: std::time::Duration,
+) -> Result<u64> {
+    let cap = capped_expiry(None, Some(store_ttl), Timestamp::now())?;
+    let Some(cap) = cap else {
+        return Ok(0);
+    };
+    let cap = DateTime::from_millis(cap.as_millis());
+    let later = doc! { "$or": [ { "e": { "$exists": false } }, { "e": { "$gt": cap } } ] };
+    let updated = collection
+        .update_many(later, doc! { "$set": { "e": cap } })
+        .await
+        .map_err(mongo_error("store ttl"))?;
+    Ok(updated.modified_count)
+}
+
 /// `filter` with the liveness condition, unless a scan lists the expired documents too.
 pub(crate) fn scanned(filter: Document, expired_too: bool) -> Document {
     if expired_too {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
-use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
     Namespace, Record, Result, Scan, Store, StoreInfo, Timestamp,
@@ -53,6 +52,8 @@ pub struct GridFsStorage {
     keys: Collection<Document>,
     max_value_len: usize,
     orphan_grace: Duration,
+    /// The longest any entry lives ([`MongoOptions::store_ttl`]).
+    store_ttl: Option<Duration>,
 }
 
 fn live_at(index: &Document, now: Timestamp) -> bool {
@@ -67,7 +68,24 @@ impl GridFsStorage {
     /// Connects and opens the bucket of `options.namespace`.
     pub async fn connect(options: MongoOptions) -> Result<Self> {
         let (client, database) = options.client().await?;
-        Self::with_client(&client, &database, &options.namespace)
+        let store = Self::with_client(&client, &database, &options.namespace)?;
+        match options.store_ttl {
+            Some(ttl) => store.with_store_ttl(ttl).await,
+            None => Ok(store),
+        }
+    }
+
+    /// The same store with a TTL for the whole store (see [`MongoOptions::store_ttl`]): the
+    /// pointers already stored that would outlive it now expire `ttl` from now.
+    pub async fn with_store_ttl(mut self, ttl: Duration) -> Result<Self> {
+        document::cap_expiries(&self.keys, ttl).await?;
+        self.store_ttl = Some(ttl);
+        Ok(self)
+    }
+
+    /// The expiry of a write with `ttl` at `now`, within the store's TTL.
+    fn expiry(&self, ttl: Option<Duration>, now: Timestamp) -> Result<Option<Timestamp>> {
+        document::capped_expiry(ttl, self.store_ttl, now)
     }
 
     /// Opens the bucket `namespace` in `database` with an existing client.
@@ -85,6 +103,7 @@ impl GridFsStorage {
             keys,
             max_value_len: DEFAULT_MAX_GRIDFS_VALUE,
             orphan_grace: DEFAULT_ORPHAN_GRACE,
+            store_ttl: None,
         })
     }
 
@@ -388,7 +407,7 @@ impl AsyncKvStorage for GridFsStorage {
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
-        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        let expires_at = self.expiry(ttl, Timestamp::now())?;
         let file = self.upload(key, value).await?;
         let replaced = self
             .keys
@@ -413,7 +432,7 @@ impl AsyncKvStorage for GridFsStorage {
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
         let now = Timestamp::now();
-        let expires_at = expiry_from_ttl(ttl, now)?;
+        let expires_at = self.expiry(ttl, now)?;
         let file = self.upload(key, value).await?;
         let mut only_expired = doc! { "_id": key };
         only_expired.extend(document::expired(now));
@@ -452,7 +471,7 @@ impl AsyncKvStorage for GridFsStorage {
             return self.set_if_absent(key, value, ttl).await;
         };
         check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
-        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        let expires_at = self.expiry(ttl, Timestamp::now())?;
         let Some(current) = self.pointer_if_value(key, expected).await? else {
             return Ok(false);
         };

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
-use anykv_core::time::expiry_from_ttl;
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
     Namespace, Record, Result, Scan, SetEntry, Store, StoreInfo, Timestamp,
@@ -40,13 +39,32 @@ const BULK_BYTES: usize = 8 * 1024 * 1024;
 pub struct MongoStorage {
     database: Database,
     collection: Collection<Document>,
+    /// The longest any entry lives ([`MongoOptions::store_ttl`]).
+    store_ttl: Option<Duration>,
 }
 
 impl MongoStorage {
     /// Connects and opens the collection of `options.namespace`, creating its TTL index.
     pub async fn connect(options: MongoOptions) -> Result<Self> {
         let (client, database) = options.client().await?;
-        Self::with_client(&client, &database, &options.namespace).await
+        let store = Self::with_client(&client, &database, &options.namespace).await?;
+        match options.store_ttl {
+            Some(ttl) => store.with_store_ttl(ttl).await,
+            None => Ok(store),
+        }
+    }
+
+    /// The same store with a TTL for the whole store (see [`MongoOptions::store_ttl`]): the
+    /// documents already stored that would outlive it now expire `ttl` from now.
+    pub async fn with_store_ttl(mut self, ttl: Duration) -> Result<Self> {
+        document::cap_expiries(&self.collection, ttl).await?;
+        self.store_ttl = Some(ttl);
+        Ok(self)
+    }
+
+    /// The expiry of a write with `ttl` at `now`, within the store's TTL.
+    fn expiry(&self, ttl: Option<Duration>, now: Timestamp) -> Result<Option<Timestamp>> {
+        document::capped_expiry(ttl, self.store_ttl, now)
     }
 
     /// Opens `namespace` in `database` with an existing client, creating its TTL index.
@@ -70,6 +88,7 @@ impl MongoStorage {
         Ok(MongoStorage {
             database,
             collection,
+            store_ttl: None,
         })
     }
 
@@ -201,7 +220,7 @@ impl AsyncKvStorage for MongoStorage {
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
-        let entry = document::entry(key, value, expiry_from_ttl(ttl, Timestamp::now())?);
+        let entry = document::entry(key, value, self.expiry(ttl, Timestamp::now())?);
         self.collection
             .replace_one(doc! { "_id": key }, entry)
             .upsert(true)
@@ -213,7 +232,7 @@ impl AsyncKvStorage for MongoStorage {
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
         let now = Timestamp::now();
-        let entry = document::entry(key, value, expiry_from_ttl(ttl, now)?);
+        let entry = document::entry(key, value, self.expiry(ttl, now)?);
         // Matches only an expired entry; with none, the upsert inserts, and a live entry makes
         // the insert fail on the unique _id: exactly one concurrent caller wins.
         let mut only_expired = doc! { "_id": key };
@@ -242,7 +261,7 @@ impl AsyncKvStorage for MongoStorage {
         };
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
         let now = Timestamp::now();
-        let entry = document::entry(key, value, expiry_from_ttl(ttl, now)?);
+        let entry = document::entry(key, value, self.expiry(ttl, now)?);
         let filter = and_live(doc! { "_id": key, "v": document::binary(expected) }, now);
         let replaced = self
             .collection
@@ -292,7 +311,7 @@ impl AsyncKvStorage for MongoStorage {
     async fn touch(&self, key: &str, ttl: Option<Duration>) -> Result<bool> {
         check_key(key)?;
         let now = Timestamp::now();
-        let update = match expiry_from_ttl(ttl, now)? {
+        let update = match self.expiry(ttl, now)? {
             Some(at) => {
                 doc! { "$set": { "e": mongodb::bson::DateTime::from_millis(at.as_millis()) } }
             }
@@ -377,8 +396,7 @@ impl AsyncKvStorage for MongoStorage {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         for entry in entries {
-            let document =
-                document::entry(entry.key, entry.value, expiry_from_ttl(entry.ttl, now)?);
+            let document = document::entry(entry.key, entry.value, self.expiry(entry.ttl, now)?);
             if batch_bytes + entry.value.len() > BULK_BYTES || batch.len() == IN_CHUNK {
                 self.write_batch(std::mem::take(&mut batch)).await?;
                 batch_bytes = 0;

@@ -302,3 +302,134 @@ fn one_bad_document_hides_no_good_one() {
         .unwrap_or_else(|e| panic!("{e}"));
     KvStorage::clear(&gridfs).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The remaining TTL of `key`, in whole minutes (`None`: no live entry or no expiry).
+async fn minutes_left(store: &dyn AsyncKvStorage, key: &str) -> Option<u64> {
+    let expiry = store.expiry(key).await.unwrap_or_else(|e| panic!("{e}"))?;
+    expiry.ttl().map(|left| left.as_secs().div_ceil(60))
+}
+
+/// A store-wide TTL caps every write's expiry (a shorter one stays), and on opening brings the
+/// entries written before it down to it; on both MongoDB stores; a short one hides entries
+/// once it runs out.
+#[test]
+fn a_store_wide_ttl_covers_new_and_earlier_entries() {
+    let server = server();
+    anykv_test_support::runtime().block_on(async {
+        let namespace = anykv_test_support::unique_name("store_ttl");
+        let plain = MongoStorage::connect(options(&server, &namespace))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let gridfs = GridFsStorage::connect(options(&server, &format!("{namespace}_fs")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let hour = Duration::from_secs(3600);
+        let stores: [(&str, Arc<dyn AsyncKvStorage>); 2] =
+            [("documents", Arc::new(plain)), ("gridfs", Arc::new(gridfs))];
+        for (name, store) in &stores {
+            store
+                .set("forever", b"v", None)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            store
+                .set("ten hours", b"v", Some(10 * hour))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            store
+                .set("a minute", b"v", Some(Duration::from_secs(60)))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                minutes_left(store.as_ref(), "forever").await,
+                None,
+                "{name}"
+            );
+        }
+        let capped = options(&server, &namespace).store_ttl(hour);
+        let capped_fs = options(&server, &format!("{namespace}_fs")).store_ttl(hour);
+        let reopened: [(&str, Arc<dyn AsyncKvStorage>); 2] = [
+            (
+                "documents",
+                Arc::new(
+                    MongoStorage::connect(capped)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}")),
+                ),
+            ),
+            (
+                "gridfs",
+                Arc::new(
+                    GridFsStorage::connect(capped_fs)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}")),
+                ),
+            ),
+        ];
+        for (name, store) in &reopened {
+            for key in ["forever", "ten hours"] {
+                assert_eq!(
+                    minutes_left(store.as_ref(), key).await,
+                    Some(60),
+                    "{name}: {key}"
+                );
+            }
+            assert_eq!(
+                minutes_left(store.as_ref(), "a minute").await,
+                Some(1),
+                "{name}"
+            );
+            store
+                .set("new", b"v", None)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                minutes_left(store.as_ref(), "new").await,
+                Some(60),
+                "{name}"
+            );
+            store
+                .set("brief", b"v", Some(Duration::from_secs(30)))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                minutes_left(store.as_ref(), "brief").await,
+                Some(1),
+                "{name}"
+            );
+            assert!(
+                store.touch("forever", None).await.unwrap_or(false),
+                "{name}"
+            );
+            assert_eq!(
+                minutes_left(store.as_ref(), "forever").await,
+                Some(60),
+                "{name}: touch"
+            );
+        }
+
+        let short = MongoStorage::connect(
+            options(&server, &format!("{namespace}_short")).store_ttl(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        short
+            .set("k", b"v", None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while AsyncKvStorage::get(&short, "k")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_some()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the store-wide TTL never ran out"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let parsed = MongoOptions::from_url("mongodb://127.0.0.1/db?store_ttl=1h&namespace=n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parsed.store_ttl, Some(Duration::from_secs(3600)));
+}
