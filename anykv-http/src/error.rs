@@ -29,6 +29,12 @@ impl StoreFailed {
     pub fn store_error(&self) -> &anykv_core::Error {
         &self.source
     }
+
+    /// The store's error itself.
+    #[cfg_attr(not(feature = "middleware"), allow(dead_code))]
+    pub(crate) fn into_store_error(self) -> anykv_core::Error {
+        *self.source
+    }
 }
 
 impl fmt::Display for StoreFailed {

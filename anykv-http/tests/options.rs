@@ -244,3 +244,59 @@ fn matched_headers_key_responses_and_ignored_headers_are_not_stored() {
         });
     }
 }
+
+/// `reset_expiration` gives the stored responses a new freshness from now: a stale response
+/// made fresh for an hour is served without the origin, one made stale at once is fetched
+/// again, `Forever` keeps it fresh, `DoNotCache` removes it.
+#[test]
+fn reset_expiration_gives_stored_responses_a_new_freshness() {
+    for (name, store, _dir) in stores() {
+        anykv_test_support::runtime().block_on(async {
+            let origin = Origin::start().await;
+            let cache = CacheMiddleware::new(store, plain_client());
+            let client = caching_client(cache.clone());
+            let url = origin.url("/gen/reset?cc=max-age%3D0");
+            assert_eq!(get(&client, &url).await.2, "reset 1", "{name}");
+            assert_eq!(
+                get(&client, &url).await.2,
+                "reset 2",
+                "{name}: stale, fetched again"
+            );
+            let reset = |expire| {
+                let cache = cache.clone();
+                async move {
+                    cache
+                        .reset_expiration(expire)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}"))
+                }
+            };
+            assert_eq!(
+                reset(ExpireAfter::After(Duration::from_secs(3600))).await,
+                1,
+                "{name}"
+            );
+            assert_eq!(
+                get(&client, &url).await,
+                (200, "HIT".into(), "reset 2".into()),
+                "{name}: fresh for an hour"
+            );
+            assert_eq!(origin.hits("/gen/reset"), 2, "{name}");
+            reset(ExpireAfter::After(Duration::ZERO)).await;
+            assert_eq!(get(&client, &url).await.2, "reset 3", "{name}: stale again");
+            reset(ExpireAfter::Forever).await;
+            assert_eq!(get(&client, &url).await.1, "HIT", "{name}: forever");
+            assert_eq!(
+                cache.cached_urls().await.unwrap_or_default().len(),
+                1,
+                "{name}"
+            );
+            assert_eq!(reset(ExpireAfter::DoNotCache).await, 1, "{name}");
+            assert!(
+                !cache.contains_url(&url).await.unwrap_or(true),
+                "{name}: not removed"
+            );
+            assert_eq!(origin.hits("/gen/reset"), 3, "{name}");
+        });
+    }
+}

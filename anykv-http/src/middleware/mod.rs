@@ -6,6 +6,7 @@ mod directives;
 mod fetch;
 mod options;
 mod origin;
+mod reset;
 mod response;
 mod rules;
 mod stats;
@@ -236,11 +237,17 @@ impl<C: Serializer + Clone + 'static> CacheMiddleware<C> {
     /// The URLs with a stored response (as stored: without ignored parameters), in no order.
     /// Reads each entry whose key is a digest (URLs longer than a key).
     pub async fn cached_urls(&self) -> anykv_core::Result<Vec<String>> {
+        use anykv_core::AsyncKvStorageExt;
         use futures_util::TryStreamExt;
-        let keys: Vec<String> = self.store().keys().await?.try_collect().await?;
+        let keys: Vec<String> = self
+            .store()
+            .keys_with_prefix("GET:")
+            .await?
+            .try_collect()
+            .await?;
         let mut urls = Vec::new();
         let matched = !self.rules.matched_headers.is_empty();
-        for key in keys.iter().filter(|key| key.starts_with("GET:")) {
+        for key in &keys {
             if key.len() <= crate::LONGEST_PLAIN_KEY && !matched {
                 urls.push(key["GET:".len()..].to_owned());
             } else if let Ok(Some(cached)) = self.manager.read(key).await {

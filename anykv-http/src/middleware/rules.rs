@@ -91,35 +91,10 @@ impl Rules {
     /// the same, or with a `Cache-Control: max-age` of the rule's (keeping the response's
     /// `stale-*` directives) when the rule applies.
     pub(crate) fn policy_headers(&self, headers: &HeaderMap, expire: ExpireAfter) -> HeaderMap {
-        let fresh_for = match expire {
-            ExpireAfter::Headers | ExpireAfter::DoNotCache => return headers.clone(),
-            ExpireAfter::After(fresh_for) => fresh_for,
-            ExpireAfter::Forever => MAX_TTL,
-        };
         if self.headers_first && has_freshness(headers) {
             return headers.clone();
         }
-        let mut rewritten = headers.clone();
-        let kept: Vec<String> = headers
-            .get_all(CACHE_CONTROL)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .filter(|directive| directive.to_ascii_lowercase().starts_with("stale-"))
-            .map(str::to_owned)
-            .collect();
-        let mut cache_control = format!("max-age={}", fresh_for.as_secs());
-        for directive in kept {
-            cache_control.push_str(", ");
-            cache_control.push_str(&directive);
-        }
-        rewritten.remove(EXPIRES);
-        rewritten.remove(PRAGMA);
-        if let Ok(value) = HeaderValue::from_str(&cache_control) {
-            rewritten.insert(CACHE_CONTROL, value);
-        }
-        rewritten
+        with_expiry(headers, expire)
     }
 
     /// `url` without the ignored query parameters (the others in their order).
@@ -176,6 +151,38 @@ impl Rules {
         }
         kept
     }
+}
+
+/// `headers` with the freshness `expire` gives: as they are for [`ExpireAfter::Headers`] and
+/// [`ExpireAfter::DoNotCache`], else with a `Cache-Control: max-age` of its own (keeping the
+/// response's `stale-*` directives) in place of their freshness.
+pub(crate) fn with_expiry(headers: &HeaderMap, expire: ExpireAfter) -> HeaderMap {
+    let fresh_for = match expire {
+        ExpireAfter::Headers | ExpireAfter::DoNotCache => return headers.clone(),
+        ExpireAfter::After(fresh_for) => fresh_for,
+        ExpireAfter::Forever => MAX_TTL,
+    };
+    let mut rewritten = headers.clone();
+    let kept: Vec<String> = headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|directive| directive.to_ascii_lowercase().starts_with("stale-"))
+        .map(str::to_owned)
+        .collect();
+    let mut cache_control = format!("max-age={}", fresh_for.as_secs());
+    for directive in kept {
+        cache_control.push_str(", ");
+        cache_control.push_str(&directive);
+    }
+    rewritten.remove(EXPIRES);
+    rewritten.remove(PRAGMA);
+    if let Ok(value) = HeaderValue::from_str(&cache_control) {
+        rewritten.insert(CACHE_CONTROL, value);
+    }
+    rewritten
 }
 
 /// Whether the response says how long it is fresh (or that it is not).
