@@ -24,6 +24,8 @@ const SIGNED_REROUTES: Rerouted<'static> = &[
     ),
     (Operation::Sorted, &[Operation::Scan]),
     (Operation::Contains, &[Operation::Get]),
+    // A signed counter is a signed value: the default's read and compare-and-set, signed.
+    (Operation::Increment, &[Operation::GetEntry]),
 ];
 
 fn signer() -> Signer {

@@ -408,6 +408,21 @@ mod tests {
         Ok(())
     }
 
+    /// A counter through `Signed` is a signed value: the store underneath holds the signed
+    /// form, not bare digits, and a counter written around the signature is refused.
+    #[test]
+    fn counters_through_signed_are_signed() -> Result<()> {
+        let signer = Signer::new("salt", [SigningKey::new("k1", "secret")?])?;
+        let store = Signed::new(MemoryStorage::new(), signer);
+        assert_eq!(store.increment("n", 2, None)?, 2);
+        assert_eq!(store.increment("n", 1, None)?, 3);
+        assert_eq!(store.get("n")?, Some(b"3".to_vec()));
+        assert_ne!(store.inner().get("n")?, Some(b"3".to_vec()));
+        store.inner().set("forged", b"41", None)?;
+        assert!(store.increment("forged", 1, None).is_err());
+        Ok(())
+    }
+
     /// A stale read through `Signed` verifies the value and reports the signed expiry even when
     /// the store underneath says the entry never expires; tampered bytes are an error.
     #[test]
