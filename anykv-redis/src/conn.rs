@@ -489,6 +489,22 @@ impl SentinelLink {
     async fn forget(&self) {
         *self.current.lock().await = None;
     }
+
+    /// Runs `plan` on the current master; a failure a failover explains forgets it.
+    async fn run(
+        &self,
+        options: &RedisOptions,
+        operation: &'static str,
+        target: &str,
+        plan: Plan,
+    ) -> Result<Vec<Value>> {
+        let conn = self.manager(options).await?;
+        let replies = run_on_server(plan, conn).await;
+        if replies.as_ref().is_err_and(crate::error::is_retryable) {
+            self.forget().await;
+        }
+        replies.map_err(redis_error_at(operation, target))
+    }
 }
 
 /// How this store's connection managers connect, time out and retry.
@@ -593,13 +609,9 @@ impl AsyncConn {
                 AsyncLink::Single(conn) => run_on_server(plan, conn)
                     .await
                     .map_err(redis_error_at(operation, &self.target)),
+                // Boxed: inline, finding the master would enlarge every call's future.
                 AsyncLink::Sentinel(sentinel) => {
-                    let conn = sentinel.manager(&self.options).await?;
-                    let replies = run_on_server(plan, conn).await;
-                    if replies.as_ref().is_err_and(crate::error::is_retryable) {
-                        sentinel.forget().await;
-                    }
-                    replies.map_err(redis_error_at(operation, &self.target))
+                    Box::pin(sentinel.run(&self.options, operation, &self.target, plan)).await
                 }
                 // Boxed: inline, the cluster's larger futures would enlarge every call's.
                 AsyncLink::Cluster(conn) => Box::pin(run_on_cluster(plan, conn))
