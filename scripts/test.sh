@@ -89,6 +89,12 @@ if [ ! -x .tools/bin/secantusd-py ]; then
   ln -sf ../secantus-venv/bin/secantusd-py .tools/bin/secantusd-py
 fi
 
+if [ ! -x .tools/requests-cache-venv/bin/python ]; then
+  echo "== installing requests-cache==1.3.3 (PyPI) into .tools/requests-cache-venv (kvs import's test writes caches with it)"
+  python3 -m venv .tools/requests-cache-venv || { apt_install python3-venv; python3 -m venv .tools/requests-cache-venv; }
+  .tools/requests-cache-venv/bin/pip install -q "requests-cache==1.3.3"
+fi
+
 if [ ! -x .tools/bin/dynalite ]; then
   echo "== installing dynalite@4 (npm) into .tools/"
   mkdir -p .tools/dynalite .tools/bin

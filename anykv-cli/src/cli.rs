@@ -132,6 +132,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import another cache's stored responses into a store, in anykv-http's format.
+    #[command(subcommand)]
+    Import(ImportFrom),
     /// Measure set and get latency on the store (writes and then removes its own keys).
     Bench {
         /// The store.
@@ -142,6 +145,20 @@ pub enum Command {
         /// Value size in bytes.
         #[arg(long, default_value_t = 100)]
         size: usize,
+    },
+}
+
+/// The caches `kvs import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// A Python requests-cache (1.x): its SQLite file or its filesystem directory, pickled or
+    /// JSON. Each response keeps its expiry; unreadable entries are listed (exit code 4), the
+    /// others imported.
+    RequestsCache {
+        /// The cache: `http_cache.sqlite`, or the directory of a filesystem cache.
+        src: PathBuf,
+        /// The store to write to.
+        dst: String,
     },
 }
 

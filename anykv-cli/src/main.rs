@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 mod cli;
 mod commands;
+mod import;
 mod output;
 
 use std::process::ExitCode;

@@ -3,6 +3,7 @@
 
 mod entry;
 mod error;
+mod freshness;
 mod key;
 mod manager;
 #[cfg(feature = "middleware")]

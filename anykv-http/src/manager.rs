@@ -148,6 +148,49 @@ impl<S: AsyncKvStorage, C: Serializer> KvCacheManager<S, C> {
         (ttl >= Duration::from_millis(1)).then_some(ttl)
     }
 
+    /// Stores a response fetched elsewhere (another cache's: `kvs import requests-cache`) as
+    /// if this cache had fetched it for `request` at `response_time`: fresh until
+    /// `fresh_until` when given (else as its headers say), kept as long as a fetched response
+    /// would be. `false` when it was not stored: already stale past the grace, or not
+    /// storable by HTTP's rules.
+    pub async fn import(
+        &self,
+        request: &http::Request<()>,
+        response: &HttpResponse,
+        response_time: SystemTime,
+        fresh_until: Option<SystemTime>,
+    ) -> Result<bool, StoreFailed> {
+        let cache_key = format!("{}:{}", request.method(), request.uri());
+        let key = store_key(&cache_key);
+        let mut headers = http::HeaderMap::with_capacity(response.headers.len());
+        for (name, value) in &response.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        if let Some(until) = fresh_until {
+            let fresh_for = until.duration_since(response_time).unwrap_or_default();
+            headers = crate::freshness::with_max_age(&headers, fresh_for);
+        }
+        let mut head = http::Response::new(());
+        *head.status_mut() =
+            http::StatusCode::from_u16(response.status).unwrap_or(http::StatusCode::OK);
+        *head.headers_mut() = headers;
+        let options = http_cache_semantics::CacheOptions {
+            shared: false,
+            ..Default::default()
+        };
+        let policy = CachePolicy::new_options(request, &head, response_time, options);
+        if !policy.is_storable() {
+            return Ok(false);
+        }
+        self.store_response(&key, response, &policy, Duration::ZERO)
+            .await
+    }
+
     /// Passes `error` on, or logs and counts it when store errors are bypassed.
     pub(crate) fn failed(
         &self,

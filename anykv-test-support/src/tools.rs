@@ -26,6 +26,11 @@ pub const DYNAMO_HOW_TO_GET: &str =
      .tools/dynalite and links .tools/bin/dynalite), or point the tests at another endpoint \
      with STORAGE_TEST_DYNAMO_ENDPOINT (`aws` for AWS itself with the standard credential chain).";
 
+/// How to get the Python requests-cache the import test writes caches with.
+pub const REQUESTS_CACHE_HOW_TO_GET: &str =
+    "Install it with `./scripts/test.sh --install` (which installs requests-cache==1.3.3 from PyPI \
+     into the virtualenv .tools/requests-cache-venv).";
+
 /// The project's `.tools` folder, where the test script installs what is not a system package.
 pub fn tools_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools")

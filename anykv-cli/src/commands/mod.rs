@@ -3,13 +3,14 @@
 mod bench;
 mod copy;
 mod entries;
+mod import;
 mod maintenance;
 mod verify;
 
 use anykv::time::{remaining_ttl, Timestamp};
 use anykv::{Error, Record};
 
-use crate::cli::Command;
+use crate::cli::{Command, ImportFrom};
 use crate::{Failure, Outcome};
 
 /// Runs `command`, printing JSON when `json` is set.
@@ -56,6 +57,9 @@ pub fn run(command: Command, json: bool) -> Result<Outcome, Failure> {
             json,
         ),
         Command::Bench { url, ops, size } => bench::bench(&url, ops, size, json),
+        Command::Import(ImportFrom::RequestsCache { src, dst }) => {
+            import::requests_cache(&src, &dst, json)
+        }
     }
 }
 

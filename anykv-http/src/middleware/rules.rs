@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anykv_core::time::MAX_TTL;
-use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, EXPIRES, PRAGMA};
+use http::header::{HeaderMap, CACHE_CONTROL, EXPIRES};
 use reqwest::Url;
 
 /// How long responses are kept, besides what their headers say.
@@ -157,32 +157,11 @@ impl Rules {
 /// [`ExpireAfter::DoNotCache`], else with a `Cache-Control: max-age` of its own (keeping the
 /// response's `stale-*` directives) in place of their freshness.
 pub(crate) fn with_expiry(headers: &HeaderMap, expire: ExpireAfter) -> HeaderMap {
-    let fresh_for = match expire {
-        ExpireAfter::Headers | ExpireAfter::DoNotCache => return headers.clone(),
-        ExpireAfter::After(fresh_for) => fresh_for,
-        ExpireAfter::Forever => MAX_TTL,
-    };
-    let mut rewritten = headers.clone();
-    let kept: Vec<String> = headers
-        .get_all(CACHE_CONTROL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|directive| directive.to_ascii_lowercase().starts_with("stale-"))
-        .map(str::to_owned)
-        .collect();
-    let mut cache_control = format!("max-age={}", fresh_for.as_secs());
-    for directive in kept {
-        cache_control.push_str(", ");
-        cache_control.push_str(&directive);
+    match expire {
+        ExpireAfter::Headers | ExpireAfter::DoNotCache => headers.clone(),
+        ExpireAfter::After(fresh_for) => crate::freshness::with_max_age(headers, fresh_for),
+        ExpireAfter::Forever => crate::freshness::with_max_age(headers, MAX_TTL),
     }
-    rewritten.remove(EXPIRES);
-    rewritten.remove(PRAGMA);
-    if let Ok(value) = HeaderValue::from_str(&cache_control) {
-        rewritten.insert(CACHE_CONTROL, value);
-    }
-    rewritten
 }
 
 /// Whether the response says how long it is fresh (or that it is not).
@@ -223,6 +202,7 @@ fn glob_prefix(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::HeaderValue;
 
     fn url(text: &str) -> Url {
         Url::parse(text).unwrap_or_else(|e| panic!("{e}"))

@@ -1,0 +1,3 @@
+//! Readers of other caches' stores, for `kvs import`.
+
+pub mod requests_cache;
