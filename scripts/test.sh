@@ -89,10 +89,13 @@ if [ ! -x .tools/bin/secantusd-py ]; then
   ln -sf ../secantus-venv/bin/secantusd-py .tools/bin/secantusd-py
 fi
 
-if [ ! -x .tools/requests-cache-venv/bin/python ]; then
-  echo "== installing requests-cache==1.3.3 (PyPI) into .tools/requests-cache-venv (kvs import's test writes caches with it)"
+# The marker names what is installed, so a change of versions installs again.
+requests_cache_marker=.tools/requests-cache-venv/installed-requests-cache-1.3.3-redis-5.2.1
+if [ ! -f "$requests_cache_marker" ]; then
+  echo "== installing requests-cache==1.3.3 and redis==5.2.1 (PyPI) into .tools/requests-cache-venv (kvs import's test writes caches with them)"
   python3 -m venv .tools/requests-cache-venv || { apt_install python3-venv; python3 -m venv .tools/requests-cache-venv; }
-  .tools/requests-cache-venv/bin/pip install -q "requests-cache==1.3.3"
+  .tools/requests-cache-venv/bin/pip install -q "requests-cache==1.3.3" "redis==5.2.1"
+  touch "$requests_cache_marker"
 fi
 
 if [ ! -x .tools/bin/dynalite ]; then

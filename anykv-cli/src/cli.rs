@@ -151,12 +151,13 @@ pub enum Command {
 /// The caches `kvs import` reads.
 #[derive(Debug, Subcommand)]
 pub enum ImportFrom {
-    /// A Python requests-cache (1.x): its SQLite file or its filesystem directory, pickled or
-    /// JSON. Each response keeps its expiry; unreadable entries are listed (exit code 4), the
-    /// others imported.
+    /// A Python requests-cache (1.x): its SQLite file, its filesystem directory or its Redis
+    /// server, pickled or JSON. Each response keeps its expiry; unreadable entries are listed
+    /// (exit code 4), the others imported.
     RequestsCache {
-        /// The cache: `http_cache.sqlite`, or the directory of a filesystem cache.
-        src: PathBuf,
+        /// The cache: `http_cache.sqlite`, the directory of a filesystem cache, or
+        /// `redis://host:port/db[?namespace=http_cache]`.
+        src: String,
         /// The store to write to.
         dst: String,
     },

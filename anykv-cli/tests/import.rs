@@ -1,5 +1,5 @@
-//! `kvs import requests-cache`: caches written by requests-cache itself (SQLite and filesystem,
-//! pickle and JSON, from `.tools/requests-cache-venv`) imported into SQLite stores, read back
+//! `kvs import requests-cache`: caches written by requests-cache itself (SQLite, filesystem and
+//! Redis, pickle and JSON, from `.tools/requests-cache-venv`) imported into SQLite stores, read back
 //! through anykv-http's manager: same bodies, the same expiries, the expired and the corrupt
 //! entries left out (the corrupt one listed).
 
@@ -10,7 +10,7 @@ use anykv_http::KvCacheManager;
 use http_cache::CacheManager;
 use serde_json::Value;
 
-fn writer_output(dir: &std::path::Path) -> Value {
+fn writer_output(dir: &std::path::Path, redis_url: &str) -> Value {
     let python = anykv_test_support::find_tool(
         "requests-cache-venv/bin/python",
         anykv_test_support::REQUESTS_CACHE_HOW_TO_GET,
@@ -23,6 +23,7 @@ fn writer_output(dir: &std::path::Path) -> Value {
     let output = Command::new(python)
         .arg(script)
         .arg(dir)
+        .arg(redis_url)
         .output()
         .unwrap_or_else(|e| panic!("cannot run the requests-cache writer: {e}"));
     assert!(
@@ -36,7 +37,8 @@ fn writer_output(dir: &std::path::Path) -> Value {
 #[test]
 fn caches_written_by_requests_cache_are_imported_with_their_expiries() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let manifest = writer_output(dir.path());
+    let redis = anykv_test_support::redis().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = writer_output(dir.path(), redis.url());
     let sqlite_pickle = manifest["caches"]["sqlite_pickle"]
         .as_str()
         .unwrap_or_default();
@@ -50,7 +52,7 @@ fn caches_written_by_requests_cache_are_imported_with_their_expiries() {
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let caches = manifest["caches"].as_object().cloned().unwrap_or_default();
-    assert_eq!(caches.len(), 4, "{manifest}");
+    assert_eq!(caches.len(), 6, "{manifest}");
     let runtime = anykv_test_support::runtime();
     for (name, source) in caches {
         let source = source.as_str().unwrap_or_default();

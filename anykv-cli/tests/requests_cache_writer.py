@@ -1,7 +1,7 @@
 """Writes caches with requests-cache itself, for `kvs import requests-cache`'s test.
 
-Usage: python requests_cache_writer.py OUT_DIR
-Starts a local origin, then for each backend (sqlite, filesystem) and serializer (pickle, json)
+Usage: python requests_cache_writer.py OUT_DIR REDIS_URL
+Starts a local origin, then for each backend (sqlite, filesystem, redis) and serializer (pickle, json)
 fetches a few URLs through a CachedSession writing under OUT_DIR, and prints a JSON manifest:
 {"caches": {name: path}, "responses": [{"path", "body", "expires"}], "expired": [path]}.
 """
@@ -32,17 +32,23 @@ class Origin(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    out = sys.argv[1]
+    out, redis_url = sys.argv[1], sys.argv[2]
     server = socketserver.TCPServer(("127.0.0.1", 0), Origin)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     caches, responses = {}, []
-    for backend in ["sqlite", "filesystem"]:
+    for backend in ["sqlite", "filesystem", "redis"]:
         for serializer in ["pickle", "json"]:
             name = f"{backend}_{serializer}"
             path = f"{out}/{name}"
-            session = CachedSession(path, backend=backend, serializer=serializer, expire_after=3600)
+            if backend == "redis":
+                from redis import Redis
+                session = CachedSession(name, backend="redis", serializer=serializer,
+                                        expire_after=3600, connection=Redis.from_url(redis_url))
+            else:
+                session = CachedSession(path, backend=backend, serializer=serializer,
+                                        expire_after=3600)
             for url_path in ["/a", "/b?x=1", "/vary"]:
                 headers = {"Accept-Language": "fr"} if url_path == "/vary" else {}
                 response = session.get(base + url_path, headers=headers)
@@ -53,7 +59,11 @@ def main():
                         "expires": response.expires.timestamp() if response.expires else None,
                     })
             session.get(base + "/expired", expire_after=1)
-            caches[name] = path + ".sqlite" if backend == "sqlite" else path
+            caches[name] = {
+                "sqlite": path + ".sqlite",
+                "filesystem": path,
+                "redis": f"{redis_url}?namespace={name}",
+            }[backend]
     time.sleep(1.5)  # /expired is now expired in every cache
     server.shutdown()
     print(json.dumps({"caches": caches, "responses": responses, "expired": base + "/expired"}))

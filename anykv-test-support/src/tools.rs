@@ -28,8 +28,8 @@ pub const DYNAMO_HOW_TO_GET: &str =
 
 /// How to get the Python requests-cache the import test writes caches with.
 pub const REQUESTS_CACHE_HOW_TO_GET: &str =
-    "Install it with `./scripts/test.sh --install` (which installs requests-cache==1.3.3 from PyPI \
-     into the virtualenv .tools/requests-cache-venv).";
+    "Install it with `./scripts/test.sh --install` (which installs requests-cache==1.3.3 and \
+     redis==5.2.1 from PyPI into the virtualenv .tools/requests-cache-venv).";
 
 /// The project's `.tools` folder, where the test script installs what is not a system package.
 pub fn tools_dir() -> PathBuf {

@@ -1,8 +1,6 @@
 //! `kvs import requests-cache SRC DST`: the responses a Python requests-cache stored, into any
 //! store, in anykv-http's format (what `CacheMiddleware` and `KvCacheManager` read).
 
-use std::path::Path;
-
 use anykv_http::KvCacheManager;
 use http_cache::HttpResponse;
 use serde_json::json;
@@ -23,8 +21,8 @@ struct Tally {
 
 /// Imports every response of the requests-cache at `source` into the store at `url`, keeping
 /// each one's expiry. Entries that cannot be read are listed, never fatal.
-pub fn requests_cache(source: &Path, url: &str, json: bool) -> Result<Outcome, Failure> {
-    let responses = Source::at(source)?.responses()?;
+pub fn requests_cache(source: &str, url: &str, json: bool) -> Result<Outcome, Failure> {
+    let responses = Source::named(source)?.responses()?;
     let runtime = anykv::adapter_runtime()?;
     let tally = runtime.block_on(async {
         let store = anykv::open_async(url).await?;

@@ -36,9 +36,36 @@ pub enum Source {
     Sqlite(PathBuf),
     /// A directory (`backend='filesystem'`).
     Directory(PathBuf),
+    /// A Redis server (`backend='redis'`): the string keys `<namespace>:<key>`.
+    Redis {
+        /// The server, as `redis://host:port/db` (without the namespace parameter).
+        url: String,
+        /// requests-cache's namespace (default `http_cache`).
+        namespace: String,
+    },
 }
 
 impl Source {
+    /// The source named by `location`: a `redis://…[?namespace=…]` URL, a directory (a
+    /// filesystem cache) or a file (a SQLite one).
+    pub fn named(location: &str) -> Result<Self, String> {
+        if location.starts_with("redis://") || location.starts_with("rediss://") {
+            let (url, query) = location.split_once('?').unwrap_or((location, ""));
+            let mut namespace = "http_cache".to_owned();
+            for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+                match pair.split_once('=') {
+                    Some(("namespace", value)) => namespace = value.to_owned(),
+                    _ => return Err(format!("{location}: the only parameter is namespace")),
+                }
+            }
+            return Ok(Source::Redis {
+                url: url.to_owned(),
+                namespace,
+            });
+        }
+        Self::at(Path::new(location))
+    }
+
     /// The source at `path`: a directory is a filesystem cache, a file a SQLite one.
     pub fn at(path: &Path) -> Result<Self, String> {
         if path.is_dir() {
@@ -58,6 +85,7 @@ impl Source {
         match self {
             Source::Sqlite(path) => sqlite_responses(path),
             Source::Directory(dir) => directory_responses(dir),
+            Source::Redis { url, namespace } => redis_responses(url, namespace),
         }
     }
 }
@@ -123,6 +151,51 @@ fn directory_responses(dir: &Path) -> Result<Vec<Result<CachedResponse, String>>
                 Err(e) => Err(format!("{}: {e}", path.display())),
             });
         }
+    }
+    Ok(responses)
+}
+
+/// The string keys `<namespace>:*` of a Redis server (SCAN, then GET each).
+fn redis_responses(
+    url: &str,
+    namespace: &str,
+) -> Result<Vec<Result<CachedResponse, String>>, String> {
+    let client = redis::Client::open(url).map_err(|e| format!("{url}: {e}"))?;
+    let mut conn = client
+        .get_connection_with_timeout(Duration::from_secs(10))
+        .map_err(|e| format!("{url}: {e}"))?;
+    let prefix = format!("{namespace}:");
+    let pattern: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .chain(['*'])
+        .collect();
+    let keys: Vec<Vec<u8>> = redis::cmd("SCAN")
+        .cursor_arg(0)
+        .arg("MATCH")
+        .arg(&pattern)
+        .arg("COUNT")
+        .arg(1000)
+        .clone()
+        .iter(&mut conn)
+        .map_err(|e| format!("{url}: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let mut responses = Vec::with_capacity(keys.len());
+    for server_key in keys {
+        let key =
+            String::from_utf8_lossy(&server_key[prefix.len().min(server_key.len())..]).into_owned();
+        let value: redis::RedisResult<Option<Vec<u8>>> =
+            redis::cmd("GET").arg(&server_key).query(&mut conn);
+        responses.push(match value {
+            Ok(Some(bytes)) => decode(&key, &bytes),
+            // Expired or deleted since the scan.
+            Ok(None) => continue,
+            Err(e) => Err(format!("{key}: {e}")),
+        });
     }
     Ok(responses)
 }
