@@ -50,9 +50,37 @@ pub(crate) fn and_live(mut filter: Document, now: Timestamp) -> Document {
     filter
 }
 
+/// The TTL of a whole store ([`MongoOptions::store_ttl`](crate::MongoOptions::store_ttl)),
+/// shared by both MongoDB stores.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StoreTtl(Option<std::time::Duration>);
+
+impl StoreTtl {
+    /// The expiry of a write with `ttl` at `now`, within the store's TTL.
+    pub(crate) fn expiry(
+        self,
+        ttl: Option<std::time::Duration>,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        capped_expiry(ttl, self.0, now)
+    }
+
+    /// Sets the store's TTL to `ttl`, bringing the documents of `collection` that would
+    /// outlive it down to it first.
+    pub(crate) async fn set(
+        &mut self,
+        collection: &Collection<Document>,
+        ttl: std::time::Duration,
+    ) -> Result<()> {
+        cap_expiries(collection, ttl).await?;
+        self.0 = Some(ttl);
+        Ok(())
+    }
+}
+
 /// The expiry of a write with `ttl` at `now` in a store whose entries live at most
 /// `store_ttl`: the sooner of the two.
-pub(crate) fn capped_expiry(
+fn capped_expiry(
     ttl: Option<std::time::Duration>,
     store_ttl: Option<std::time::Duration>,
     now: Timestamp,
@@ -68,7 +96,7 @@ pub(crate) fn capped_expiry(
 /// Brings every document of `collection` that expires later than `store_ttl` from now (or
 /// never) to expire then: a store-wide TTL covers what was written before it. Returns how many
 /// documents it changed.
-pub(crate) async fn cap_expiries(
+async fn cap_expiries(
     collection: &Collection<Document>,
     store_ttl: std::time::Duration,
 ) -> Result<u64> {

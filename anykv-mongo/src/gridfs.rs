@@ -53,7 +53,7 @@ pub struct GridFsStorage {
     max_value_len: usize,
     orphan_grace: Duration,
     /// The longest any entry lives ([`MongoOptions::store_ttl`]).
-    store_ttl: Option<Duration>,
+    store_ttl: document::StoreTtl,
 }
 
 fn live_at(index: &Document, now: Timestamp) -> bool {
@@ -78,14 +78,13 @@ impl GridFsStorage {
     /// The same store with a TTL for the whole store (see [`MongoOptions::store_ttl`]): the
     /// pointers already stored that would outlive it now expire `ttl` from now.
     pub async fn with_store_ttl(mut self, ttl: Duration) -> Result<Self> {
-        document::cap_expiries(&self.keys, ttl).await?;
-        self.store_ttl = Some(ttl);
+        self.store_ttl.set(&self.keys, ttl).await?;
         Ok(self)
     }
 
     /// The expiry of a write with `ttl` at `now`, within the store's TTL.
     fn expiry(&self, ttl: Option<Duration>, now: Timestamp) -> Result<Option<Timestamp>> {
-        document::capped_expiry(ttl, self.store_ttl, now)
+        self.store_ttl.expiry(ttl, now)
     }
 
     /// Opens the bucket `namespace` in `database` with an existing client.
@@ -103,7 +102,7 @@ impl GridFsStorage {
             keys,
             max_value_len: DEFAULT_MAX_GRIDFS_VALUE,
             orphan_grace: DEFAULT_ORPHAN_GRACE,
-            store_ttl: None,
+            store_ttl: document::StoreTtl::default(),
         })
     }
 

@@ -40,7 +40,7 @@ pub struct MongoStorage {
     database: Database,
     collection: Collection<Document>,
     /// The longest any entry lives ([`MongoOptions::store_ttl`]).
-    store_ttl: Option<Duration>,
+    store_ttl: document::StoreTtl,
 }
 
 impl MongoStorage {
@@ -57,14 +57,13 @@ impl MongoStorage {
     /// The same store with a TTL for the whole store (see [`MongoOptions::store_ttl`]): the
     /// documents already stored that would outlive it now expire `ttl` from now.
     pub async fn with_store_ttl(mut self, ttl: Duration) -> Result<Self> {
-        document::cap_expiries(&self.collection, ttl).await?;
-        self.store_ttl = Some(ttl);
+        self.store_ttl.set(&self.collection, ttl).await?;
         Ok(self)
     }
 
     /// The expiry of a write with `ttl` at `now`, within the store's TTL.
     fn expiry(&self, ttl: Option<Duration>, now: Timestamp) -> Result<Option<Timestamp>> {
-        document::capped_expiry(ttl, self.store_ttl, now)
+        self.store_ttl.expiry(ttl, now)
     }
 
     /// Opens `namespace` in `database` with an existing client, creating its TTL index.
@@ -88,7 +87,7 @@ impl MongoStorage {
         Ok(MongoStorage {
             database,
             collection,
-            store_ttl: None,
+            store_ttl: document::StoreTtl::default(),
         })
     }
 

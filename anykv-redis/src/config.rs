@@ -478,16 +478,7 @@ impl RedisOptions {
                 let (host, port) = split_node(node).ok_or_else(|| {
                     Error::Config(format!("redis node {node:?} is not host:port"))
                 })?;
-                if self.tls {
-                    ConnectionAddr::TcpTls {
-                        host,
-                        port,
-                        insecure: false,
-                        tls_params: None,
-                    }
-                } else {
-                    ConnectionAddr::Tcp(host, port)
-                }
+                self.tcp_address(host, port)
             }
         };
         let mut settings = RedisConnectionInfo::default();
@@ -506,12 +497,9 @@ impl RedisOptions {
         Ok(info.set_redis_settings(settings))
     }
 
-    /// How to reach the sentinel `node` (`host:port`): TCP, or TLS with the options'
-    /// certificates for `rediss+sentinel://`, with the sentinels' password; no database.
-    pub(crate) fn sentinel_info(&self, node: &str) -> Result<ConnectionInfo> {
-        let (host, port) = split_node(node)
-            .ok_or_else(|| Error::Config(format!("sentinel {node:?} is not host:port")))?;
-        let addr = if self.tls {
+    /// `host:port` over TCP, or over TLS for `rediss://`.
+    fn tcp_address(&self, host: String, port: u16) -> ConnectionAddr {
+        if self.tls {
             ConnectionAddr::TcpTls {
                 host,
                 port,
@@ -520,7 +508,15 @@ impl RedisOptions {
             }
         } else {
             ConnectionAddr::Tcp(host, port)
-        };
+        }
+    }
+
+    /// How to reach the sentinel `node` (`host:port`): TCP, or TLS with the options'
+    /// certificates for `rediss+sentinel://`, with the sentinels' password; no database.
+    pub(crate) fn sentinel_info(&self, node: &str) -> Result<ConnectionInfo> {
+        let (host, port) = split_node(node)
+            .ok_or_else(|| Error::Config(format!("sentinel {node:?} is not host:port")))?;
+        let addr = self.tcp_address(host, port);
         let mut settings = RedisConnectionInfo::default();
         if let Some(password) = self.sentinel.as_ref().and_then(|s| s.password.as_ref()) {
             settings = settings.set_password(password);
