@@ -9,7 +9,7 @@
 //! | `/etag` | `no-cache` with ETag `"v1"`: `x-revalidations: 0`; 304 to `If-None-Match: "v1"` with `x-revalidations: N` |
 //! | `/vary` | `max-age=60`, `Vary: accept-language`, body `LANGUAGE N` |
 //! | `/big/SIZE` | `max-age=60`, a body of SIZE bytes |
-//! | `/gen/NAME?cc=…&status=…&delay_ms=…&gate=1&hang_first=1` | `status` (200 by default), `Cache-Control: cc`, body `NAME N`, after `delay_ms`; with `gate=1` not before the gate is open; with `hang_first=1` the first request never gets an answer. Subject to the [`Mode`]. |
+//! | `/gen/NAME?cc=…&cc_first=…&status=…&delay_ms=…&gate=1&hang_first=1` | `status` (200 by default), `Cache-Control: cc` (`cc_first` for the first request, when given), body `NAME N`, after `delay_ms`; with `gate=1` not before the gate is open; with `hang_first=1` the first request never gets an answer. Subject to the [`Mode`]. |
 //!
 //! Every answered request's `x-caller` header is recorded per path ([`Origin::callers`]).
 
@@ -272,7 +272,10 @@ async fn generated(
             .status(StatusCode::INTERNAL_SERVER_ERROR)
             .body(Full::new(Bytes::from(format!("failed {n}"))))
     } else {
-        let cache_control = parameter(request, "cc").unwrap_or_else(|| "max-age=60".to_owned());
+        let first = parameter(request, "cc_first").filter(|_| n == 1);
+        let cache_control = first
+            .or_else(|| parameter(request, "cc"))
+            .unwrap_or_else(|| "max-age=60".to_owned());
         let status = parameter(request, "status")
             .and_then(|status| status.parse::<u16>().ok())
             .and_then(|status| StatusCode::from_u16(status).ok())
