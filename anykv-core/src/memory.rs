@@ -208,12 +208,12 @@ impl KvStorage for MemoryStorage {
 
     fn increment(&self, key: &str, by: i64, ttl: Option<Duration>) -> Result<i64> {
         check_key(key)?;
-        let created = new_entry(b"", ttl)?;
+        let created_expiry = expiry_from_ttl(ttl, Timestamp::now())?;
         let mut table = self.write();
         let live = table.live(key);
         let stored = live.map(|entry| entry.value.as_slice());
         let value = crate::counter::next(self.backend_name(), key, stored, by)?;
-        let expires_at = live.map_or(created.expires_at, |entry| entry.expires_at);
+        let expires_at = live.map_or(created_expiry, |entry| entry.expires_at);
         let entry = Entry {
             value: crate::counter::encode(value),
             expires_at,

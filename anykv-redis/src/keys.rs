@@ -64,8 +64,8 @@ impl KeyLayout {
     }
 }
 
-/// Escapes the glob characters `* ? [ ] \` so a pattern matches them literally.
-pub(crate) fn escape_glob(text: &[u8]) -> Vec<u8> {
+/// Escapes the glob characters `* ? [ ] \` so a `SCAN MATCH` pattern matches them literally.
+pub fn escape_glob(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + 4);
     for &b in text {
         if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {

@@ -18,4 +18,5 @@ mod store;
 pub use changes::{ChangeListener, LISTENER_NAME, PING_EVERY};
 pub use config::{RedisOptions, Sentinel, TlsPem};
 pub use hash::RedisHashStorage;
+pub use keys::escape_glob;
 pub use store::{RedisStorage, MAX_VALUE_LEN};

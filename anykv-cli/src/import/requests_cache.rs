@@ -165,14 +165,8 @@ fn redis_responses(
         .get_connection_with_timeout(Duration::from_secs(10))
         .map_err(|e| format!("{url}: {e}"))?;
     let prefix = format!("{namespace}:");
-    let pattern: String = prefix
-        .chars()
-        .flat_map(|c| match c {
-            '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .chain(['*'])
-        .collect();
+    let mut pattern = anykv_redis::escape_glob(prefix.as_bytes());
+    pattern.push(b'*');
     let keys: Vec<Vec<u8>> = redis::cmd("SCAN")
         .cursor_arg(0)
         .arg("MATCH")
