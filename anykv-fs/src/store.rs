@@ -595,15 +595,17 @@ impl KvStorage for FsStorage {
                 Err(error) => return Some(Err(error)),
             };
             // File names are hashes: a prefix scan reads each header, and the value only of
-            // the entries it lists.
-            if !prefix.is_empty() {
-                match self.read_file(&path, None, false, Access::Inspect) {
-                    Ok(Some((header, _))) if !header.key.starts_with(&prefix) => return None,
-                    Ok(None) => return None,
-                    _ => {}
+            // the entries it lists (a second read of those files).
+            let filtered = !prefix.is_empty();
+            let read = match self.read_file(&path, None, with_values && !filtered, Access::Inspect)
+            {
+                Ok(Some((header, _))) if !header.key.starts_with(&prefix) => return None,
+                Ok(Some(_)) if with_values && filtered => {
+                    self.read_file(&path, None, true, Access::Inspect)
                 }
-            }
-            match self.read_file(&path, None, with_values, Access::Inspect) {
+                read => read,
+            };
+            match read {
                 // Deleted since the directory was listed.
                 Ok(None) => None,
                 Ok(Some((header, _)))
