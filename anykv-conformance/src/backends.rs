@@ -116,20 +116,31 @@ mod fs {
 
     use anykv_core::caps::SizeCaps;
     use anykv_core::KvStorage;
-    use anykv_fs::{FsOptions, FsStorage};
+    use anykv_fs::{FsOptions, FsStorage, Layout};
 
-    /// [`FsStorage`] namespaces under one temporary root, with an extension and a 4 MiB value
-    /// limit so the limit checks run.
+    /// [`FsStorage`] namespaces under one temporary root, with a 4 MiB value limit so the limit
+    /// checks run: hashed files with the extension `bin`, or readable ones (`json`).
     pub struct Fs {
         root: tempfile::TempDir,
+        layout: Layout,
     }
 
     impl Fs {
-        /// A new root in a new temporary directory.
+        /// Hashed files in a new temporary directory.
         pub fn new() -> Self {
+            Self::with_layout(Layout::Hashed)
+        }
+
+        /// Readable files (named by their keys, holding only the values) in a new temporary
+        /// directory.
+        pub fn readable() -> Self {
+            Self::with_layout(Layout::Readable)
+        }
+
+        fn with_layout(layout: Layout) -> Self {
             let root =
                 tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
-            Fs { root }
+            Fs { root, layout }
         }
     }
 
@@ -141,7 +152,10 @@ mod fs {
 
     impl crate::Backend for Fs {
         fn name(&self) -> String {
-            "fs".into()
+            match self.layout {
+                Layout::Readable => "fs-readable".into(),
+                _ => "fs".into(),
+            }
         }
 
         fn open(&self, namespace: &str) -> anykv_core::Result<Arc<dyn KvStorage>> {
@@ -155,9 +169,13 @@ mod fs {
         ) -> anykv_core::Result<Arc<dyn KvStorage>> {
             let options = FsOptions::dir(self.root.path())
                 .namespace(namespace)
-                .extension("bin")
+                .layout(self.layout)
                 .max_value_len(4 << 20)
                 .caps(caps);
+            let options = match self.layout {
+                Layout::Readable => options,
+                _ => options.extension("bin"),
+            };
             Ok(Arc::new(FsStorage::open(options)?))
         }
 

@@ -20,6 +20,27 @@ pub enum Root {
     CacheDir(String),
 }
 
+/// How entries are laid out as files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Layout {
+    /// Files named by the SHA-256 of their key, holding a small header (key, expiry) and the
+    /// value: any key, any file system, and a file's modification time tells `contains` whether
+    /// its entry is live (the default).
+    #[default]
+    Hashed,
+    /// Files named by their key, escaped (`user:42` → `user%3A42.json`), holding the value and
+    /// nothing else: JSON values stay JSON files that other tools, editors and version control
+    /// read and write. An entry's expiry, and the key of a file named by its hash (a key whose
+    /// escaped name would pass 255 bytes, and the empty key), are kept in the file's extended
+    /// attributes `user.anykv.expires` and `user.anykv.key` (Linux, macOS): a file system
+    /// without them stores entries without expiry only, and refuses the others with an
+    /// [`Unsupported`](anykv_core::ErrorKind::Unsupported) error. A file put in the directory by
+    /// hand is an entry without expiry; one whose name no key escapes to is not an entry.
+    /// The files have the extension `json` unless [`FsOptions::extension`] names another.
+    Readable,
+}
+
 /// Options for [`FsStorage::open`](crate::FsStorage::open).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -38,6 +59,8 @@ pub struct FsOptions {
     /// The most entries and bytes the namespace holds, enforced by evicting expired, then least
     /// recently used entries (default: none; see [`max_entries`](Self::max_entries)).
     pub caps: SizeCaps,
+    /// How entries are laid out as files (default [`Layout::Hashed`]).
+    pub layout: Layout,
 }
 
 impl FsOptions {
@@ -49,6 +72,7 @@ impl FsOptions {
             fsync: false,
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             caps: SizeCaps::default(),
+            layout: Layout::Hashed,
         }
     }
 
@@ -76,6 +100,12 @@ impl FsOptions {
     /// The file extension, without the dot.
     pub fn extension(mut self, extension: impl Into<String>) -> Self {
         self.extension = Some(extension.into());
+        self
+    }
+
+    /// Lays the entries out as `layout` says (see [`Layout`]).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
     }
 
@@ -119,8 +149,8 @@ impl FsOptions {
     }
 
     /// Options from a URL: `file:///absolute/dir` or `file://relative/dir`, with the
-    /// parameters `namespace`, `extension`, `fsync` (bool), `max_value_len`, `max_entries` and
-    /// `max_bytes`. Another scheme, an unknown parameter or a bad value is an error naming it.
+    /// parameters `namespace`, `extension`, `layout` (`hashed` or `readable`), `fsync` (bool),
+    /// `max_value_len`, `max_entries` and `max_bytes`. Another scheme, an unknown parameter or a bad value is an error naming it.
     pub fn from_url(url: &str) -> Result<Self> {
         StoreUrl::read(url, Self::from_store_url)
     }
@@ -138,6 +168,15 @@ impl FsOptions {
         }
         if let Some(extension) = url.take("extension") {
             options = options.extension(extension);
+        }
+        match url.take("layout").as_deref() {
+            None | Some("hashed") => {}
+            Some("readable") => options = options.layout(Layout::Readable),
+            Some(other) => {
+                return Err(url.error(&format!(
+                    "layout {other:?} is neither \"hashed\" nor \"readable\""
+                )))
+            }
         }
         if let Some(fsync) = url.take_bool("fsync")? {
             options = options.fsync(fsync);

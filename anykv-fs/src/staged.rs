@@ -21,19 +21,24 @@ pub(crate) struct Staged {
     pub(crate) path: PathBuf,
     pub(crate) file: File,
     pub(crate) expires_at: Option<Timestamp>,
+    /// Whether the modification time is to stand for the expiry (the hashed layout).
+    pub(crate) hint_expiry: bool,
     /// The file's length.
     pub(crate) len: u64,
 }
 
 impl Staged {
-    /// Sets the expiry hint, once the file has been renamed into place (before, a temporary
-    /// file dated in the future would never look abandoned), and the access time to now, at
-    /// the clock's full resolution (size caps evict by it). A file system that refuses leaves
-    /// the write time, which only sends `contains` to the header.
+    /// Sets the expiry hint (when the layout keeps one), once the file has been renamed into
+    /// place (before, a temporary file dated in the future would never look abandoned), and the
+    /// access time to now, at the clock's full resolution (size caps evict by it). A file
+    /// system that refuses leaves the write time, which only sends `contains` to the header.
     pub(crate) fn mark_expiry(self) {
-        let times = FileTimes::new()
-            .set_modified(expiry_hint(self.expires_at))
-            .set_accessed(SystemTime::now());
+        let times = FileTimes::new().set_accessed(SystemTime::now());
+        let times = if self.hint_expiry {
+            times.set_modified(expiry_hint(self.expires_at))
+        } else {
+            times
+        };
         let _ = self.file.set_times(times);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, FileTimes, Metadata};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,8 +19,9 @@ use anykv_core::{
 use crate::caps::{Directory, FileVersion, FsCaps};
 use crate::config::{FsOptions, Root};
 use crate::error::{io_error, BACKEND};
-use crate::format::{encode, read_header, Header, FIXED_HEADER_LEN};
-use crate::keys::{file_name, is_entry_file};
+use crate::format::Header;
+use crate::layout::Files;
+use crate::readable_names::RESERVED_NAMES;
 use crate::staged::{temp_file_age, Staged};
 use crate::sys::{self, DirRemover};
 
@@ -33,8 +34,10 @@ pub const ABANDONED_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
 /// A [`KvStorage`] with one file per key under `<root>/<namespace>/`.
 ///
-/// File names are the SHA-256 of the key (see the `keys` module docs), the file holds a small
-/// header (key, expiry) and the value. Every write goes to a temporary file in the same
+/// In the default [`Layout::Hashed`](crate::Layout::Hashed), file names are the SHA-256 of the
+/// key (see the `keys` module docs) and the file holds a small header (key, expiry) and the
+/// value; in [`Layout::Readable`](crate::Layout::Readable), the file is named by the escaped key
+/// and holds only the value. Every write goes to a temporary file in the same
 /// directory that is then renamed over the entry (optionally fsynced first), so a crash or a
 /// kill never leaves a torn value; `delete` and `pop` rename the entry away before reading it,
 /// and `set_if_absent` decides and writes while it holds the namespace's claim lock (a mutex
@@ -48,7 +51,8 @@ pub const ABANDONED_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 pub struct FsStorage {
     namespace: Namespace,
     dir: PathBuf,
-    extension: Option<String>,
+    /// The files' layout and extension.
+    files: Files,
     fsync: bool,
     max_value_len: usize,
     /// The namespace's claim lock for the conditional operations and renames: the mutex orders this process's threads
@@ -79,11 +83,6 @@ fn open_entry(path: &Path) -> io::Result<File> {
     }
 }
 
-/// The length of the entry file `key` and `value` make.
-fn file_len(key: &str, value_len: usize) -> u64 {
-    (FIXED_HEADER_LEN + key.len() + value_len) as u64
-}
-
 /// The claim lock's file lock while it is held: released when dropped, so a panic inside the
 /// locked section never leaves other processes waiting on it.
 struct ClaimHeld<'a>(&'a File);
@@ -101,12 +100,6 @@ fn file_name_of(path: &Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
-/// Names Windows reserves for devices, in any case and with any extension.
-const RESERVED_NAMES: &[&str] = &[
-    "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
-    "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
-];
-
 /// The directory of a namespace: its case-folded name (distinct on case-insensitive file
 /// systems), with `!` before a name Windows reserves (`con` → `!con`). Neither `~` nor `!` is a
 /// namespace character, so no two namespaces share a directory.
@@ -119,7 +112,8 @@ fn directory_name(namespace: &Namespace) -> String {
     }
 }
 
-/// The claim lock file in each namespace directory (not an entry: entries are hash-named).
+/// The claim lock file in each namespace directory (not an entry in either layout: entry names
+/// never start with a dot).
 const CLAIM_LOCK: &str = ".claim.lock";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -151,7 +145,7 @@ impl FsStorage {
         Ok(FsStorage {
             namespace,
             dir,
-            extension,
+            files: Files::new(options.layout, extension),
             fsync: options.fsync,
             max_value_len: options.caps.max_value_len(options.max_value_len),
             claim: Arc::new(Mutex::new(claim)),
@@ -183,16 +177,14 @@ impl FsStorage {
     /// The file that holds (or would hold) `key`.
     pub fn path_for(&self, key: &str) -> Result<PathBuf> {
         check_key(key)?;
-        Ok(self.dir.join(file_name(key, self.extension.as_deref())))
+        Ok(self.dir.join(self.files.name(key)))
     }
 
     /// The files of the live entries, streamed.
     pub fn paths(&self) -> Result<impl Iterator<Item = Result<PathBuf>> + '_> {
         Ok(self.scan(Scan::keys_only())?.map(move |record| {
             let record = record?;
-            Ok(self
-                .dir
-                .join(file_name(&record.key, self.extension.as_deref())))
+            Ok(self.dir.join(self.files.name(&record.key)))
         }))
     }
 
@@ -213,7 +205,7 @@ impl FsStorage {
         let temp = self.temp_path();
         let written = (|| {
             let mut file = File::create_new(&temp)?;
-            file.write_all(&encode(key, expires_at, value))?;
+            self.files.write(&mut file, key, expires_at, value)?;
             if self.fsync {
                 file.sync_all()?;
             }
@@ -224,7 +216,8 @@ impl FsStorage {
                 path: temp,
                 file,
                 expires_at,
-                len: file_len(key, value.len()),
+                hint_expiry: self.files.hints_expiry(),
+                len: self.files.file_len(key, value.len()),
             }),
             Err(error) => {
                 let _ = fs::remove_file(&temp);
@@ -254,29 +247,19 @@ impl FsStorage {
     ) -> Result<Option<(Header, Vec<u8>)>> {
         // Errors name the entry: its key when known, and its file (an entry file, never the
         // temporary name `delete` and `pop` read it under).
-        let name = || match key {
-            Some(key) => file_name(key, self.extension.as_deref()),
-            None => file_name_of(path),
+        let file_name = file_name_of(path);
+        let shown = match key {
+            Some(key) => self.files.name(key),
+            None => file_name.clone(),
         };
         let mut file = match open_entry(path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error("read", &self.dir)(error)),
         };
-        let (header, value) = if values {
-            let len = file.metadata().map_or(0, |meta| meta.len());
-            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            file.read_to_end(&mut bytes)
-                .map_err(io_error("read", &self.dir))?;
-            let mut rest = &bytes[..];
-            let header = read_header(&mut rest, key, &name())?;
-            let header_len = bytes.len() - rest.len();
-            bytes.drain(..header_len);
-            (header, bytes)
-        } else {
-            let mut reader = io::BufReader::with_capacity(1024 + 64, &file);
-            (read_header(&mut reader, key, &name())?, Vec::new())
-        };
+        let (header, value) =
+            self.files
+                .read(&mut file, &file_name, key, values, (&shown, &self.dir))?;
         if access == Access::Use {
             self.mark_used(&file);
         }
@@ -446,7 +429,7 @@ impl FsStorage {
             Err(error) => Some(Err(io_error("scan", &self.dir)(error))),
             Ok(item) => {
                 let name = item.file_name();
-                let entry = is_entry_file(name.to_str()?, self.extension.as_deref());
+                let entry = self.files.is_entry(name.to_str()?);
                 entry.then(|| Ok((sys::inode(&item), name)))
             }
         }))
@@ -572,7 +555,7 @@ impl KvStorage for FsStorage {
             Err(error) => return Err(io_error("contains", &self.dir)(error)),
             // The file's mtime is never later than its entry's expiry (see `Staged`): a
             // modification time still ahead means a live entry, without opening the file.
-            Ok(meta) if meta.modified().is_ok_and(|at| at > SystemTime::now()) => {
+            Ok(meta) if self.files.hints_expiry() && meta.modified().is_ok_and(|at| at > SystemTime::now()) => {
                 if self.capped.is_some() {
                     if let Ok(file) = File::open(&path) {
                         self.mark_used(&file);
@@ -594,9 +577,15 @@ impl KvStorage for FsStorage {
                 Ok(path) => path,
                 Err(error) => return Some(Err(error)),
             };
-            // File names are hashes: a prefix scan reads each header, and the value only of
+            let name = file_name_of(&path);
+            // A readable name spells its key: the prefix is checked without opening the file.
+            let spelled = self.files.key_in_name(&name);
+            if spelled.as_ref().is_some_and(|key| !key.starts_with(&prefix)) {
+                return None;
+            }
+            // A hashed name does not: a prefix scan reads each header, and the value only of
             // the entries it lists (a second read of those files).
-            let filtered = !prefix.is_empty();
+            let filtered = !prefix.is_empty() && spelled.is_none();
             let read = match self.read_file(&path, None, with_values && !filtered, Access::Inspect)
             {
                 Ok(Some((header, _))) if !header.key.starts_with(&prefix) => return None,
@@ -615,15 +604,10 @@ impl KvStorage for FsStorage {
                 }
                 // A file (planted or copied) whose name is not its key's: listing it would show
                 // that key twice, or a key `get` cannot reach.
-                Ok(Some((header, _)))
-                    if file_name_of(&path) != file_name(&header.key, self.extension.as_deref()) =>
-                {
+                Ok(Some((header, _))) if name != self.files.name(&header.key) => {
                     Some(Err(Error::corrupt(
                         &header.key,
-                        format!(
-                            "file {} holds this key but is not its file: not listed",
-                            file_name_of(&path)
-                        ),
+                        format!("file {name} holds this key but is not its file: not listed"),
                     )))
                 }
                 Ok(Some((header, value))) => Some(Ok(Record {
@@ -723,7 +707,7 @@ impl Directory for FsStorage {
 
     /// Only files whose expiry hint has passed are opened (see `Staged`).
     fn holds_expired(&self, path: &Path, meta: &Metadata) -> bool {
-        if meta.modified().is_ok_and(|at| at > SystemTime::now()) {
+        if self.files.hints_expiry() && meta.modified().is_ok_and(|at| at > SystemTime::now()) {
             return false;
         }
         self.file_expired(path)
@@ -745,7 +729,7 @@ impl std::fmt::Debug for FsStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FsStorage")
             .field("dir", &self.dir)
-            .field("extension", &self.extension)
+            .field("files", &self.files)
             .field("fsync", &self.fsync)
             .field("caps", &self.caps())
             .finish()
