@@ -15,10 +15,7 @@ anykv_conformance::conformance_tests!(sqlite, anykv_conformance::backends::Sqlit
 anykv_conformance::conformance_tests!(fs, anykv_conformance::backends::Fs::new());
 
 #[cfg(feature = "fs")]
-anykv_conformance::conformance_tests!(
-    fs_readable,
-    anykv_conformance::backends::Fs::readable()
-);
+anykv_conformance::conformance_tests!(fs_readable, anykv_conformance::backends::Fs::readable());
 
 /// Redis stores of `kind` on a server `start` brings up (or a `STORAGE_TEST_*` one).
 #[cfg(feature = "redis")]

@@ -8,7 +8,9 @@
 //! | 1 | format version, [`FORMAT_VERSION`] |
 //! | 2 | serializer id: 1 postcard, 2 JSON, 128-255 user-defined |
 //!
-//! so bytes written by one serializer are never silently read by another.
+//! so bytes written by one serializer are never silently read by another. A serializer whose
+//! [`framed`](Serializer::framed) is false ([`PlainJson`]) writes its bytes alone, for stores
+//! other tools read (the files store's readable layout, MongoDB's documents).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,6 +35,13 @@ pub trait Serializer: Send + Sync {
 
     /// Deserializes `bytes` (without the header).
     fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, BoxError>;
+
+    /// Whether values carry the header (true unless overridden). Without it, bytes that are not
+    /// this serializer's fail to deserialize (a `Corrupt` error) instead of being recognised by
+    /// their header.
+    fn framed(&self) -> bool {
+        true
+    }
 }
 
 /// [postcard](https://docs.rs/postcard): compact and fast, the default.
@@ -71,8 +80,37 @@ impl Serializer for Json {
     }
 }
 
-/// Serializes `value` with `serializer` and prefixes the header.
+/// JSON text and nothing else (no header): a value is stored as `serde_json` writes it, so a
+/// file of the readable files layout is a JSON document and a MongoDB store can keep it as a
+/// queryable one. What the header would guard is left to the JSON parser: bytes that are not
+/// JSON of the expected shape are a `Corrupt` error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainJson;
+
+impl Serializer for PlainJson {
+    fn id(&self) -> u8 {
+        3
+    }
+
+    fn serialize<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, BoxError> {
+        Ok(serde_json::to_vec(value)?)
+    }
+
+    fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, BoxError> {
+        Ok(serde_json::from_slice(bytes)?)
+    }
+
+    fn framed(&self) -> bool {
+        false
+    }
+}
+
+/// Serializes `value` with `serializer` and prefixes the header (unless the serializer is not
+/// [`framed`](Serializer::framed)).
 pub fn encode<C: Serializer, T: Serialize + ?Sized>(serializer: &C, value: &T) -> Result<Vec<u8>> {
+    if !serializer.framed() {
+        return serializer.serialize(value).map_err(Error::Serialize);
+    }
     let body = serializer.serialize(value).map_err(Error::Serialize)?;
     let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
     bytes.extend_from_slice(&[MAGIC, FORMAT_VERSION, serializer.id()]);
@@ -86,6 +124,11 @@ pub fn decode<C: Serializer, T: DeserializeOwned>(
     key: &str,
     bytes: &[u8],
 ) -> Result<T> {
+    if !serializer.framed() {
+        return serializer
+            .deserialize(bytes)
+            .map_err(|e| Error::corrupt(key, format!("cannot deserialize: {e}")));
+    }
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_LEN>() else {
         return Err(Error::corrupt(key, "shorter than the codec header"));
     };
@@ -157,6 +200,23 @@ mod tests {
                 matches!(err, Some(Error::Corrupt { .. })),
                 "{bytes:?}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn plain_json_is_the_json_alone() {
+        let value = (7u8, "seven".to_owned());
+        assert_eq!(
+            encode(&PlainJson, &value).ok().as_deref(),
+            Some(&b"[7,\"seven\"]"[..])
+        );
+        assert_eq!(
+            decode::<_, (u8, String)>(&PlainJson, "k", b"[7,\"seven\"]").ok(),
+            Some(value)
+        );
+        for bytes in [&b""[..], b"K\x01\x02[7,\"seven\"]", b"{\"a\":1}"] {
+            let err = decode::<_, (u8, String)>(&PlainJson, "k", bytes).err();
+            assert!(matches!(err, Some(Error::Corrupt { .. })), "{bytes:?}");
         }
     }
 

@@ -34,7 +34,7 @@ pub use async_adapter::AsyncAdapter;
 pub use async_storage::BoxStream;
 pub use async_trait::async_trait;
 pub use blocking_adapter::{adapter_runtime, BlockingAdapter};
-pub use codec::{Json, Postcard, Serializer};
+pub use codec::{Json, PlainJson, Postcard, Serializer};
 pub use entry::{Entry, KeyRange, Record, Scan, ScanMode, SetEntry};
 pub use error::{At, BoxError, Described, Error, KeyDisplay, Result};
 pub use error_kind::ErrorKind;

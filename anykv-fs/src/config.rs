@@ -173,7 +173,7 @@ impl FsOptions {
             None | Some("hashed") => {}
             Some("readable") => options = options.layout(Layout::Readable),
             Some(other) => {
-                return Err(url.error(&format!(
+                return Err(url.error(format!(
                     "layout {other:?} is neither \"hashed\" nor \"readable\""
                 )))
             }

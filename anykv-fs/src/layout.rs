@@ -55,9 +55,7 @@ impl Files {
     pub(crate) fn is_entry(&self, name: &str) -> bool {
         match self.layout {
             Layout::Hashed => keys::is_entry_file(name, self.extension()),
-            Layout::Readable => {
-                readable_names::parse(name, self.extension()) != NameOf::NotAnEntry
-            }
+            Layout::Readable => readable_names::parse(name, self.extension()) != NameOf::NotAnEntry,
         }
     }
 
@@ -143,7 +141,8 @@ impl Files {
         (shown, dir): (&str, &Path),
     ) -> Result<(Header, Vec<u8>)> {
         let reported = key.unwrap_or("(unknown key)");
-        let attribute = |attribute: &str| attributes::get(file, attribute).map_err(io_error("read", dir));
+        let attribute =
+            |attribute: &str| attributes::get(file, attribute).map_err(io_error("read", dir));
         let spelled = match key {
             Some(key) => readable_names::file_name(key, self.extension())
                 .1

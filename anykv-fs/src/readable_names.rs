@@ -267,7 +267,11 @@ mod tests {
             "x~short.json",
             "%FF.json",
         ] {
-            assert_eq!(parse(foreign, Some("json")), NameOf::NotAnEntry, "{foreign}");
+            assert_eq!(
+                parse(foreign, Some("json")),
+                NameOf::NotAnEntry,
+                "{foreign}"
+            );
         }
     }
 }

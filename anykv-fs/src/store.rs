@@ -555,7 +555,10 @@ impl KvStorage for FsStorage {
             Err(error) => return Err(io_error("contains", &self.dir)(error)),
             // The file's mtime is never later than its entry's expiry (see `Staged`): a
             // modification time still ahead means a live entry, without opening the file.
-            Ok(meta) if self.files.hints_expiry() && meta.modified().is_ok_and(|at| at > SystemTime::now()) => {
+            Ok(meta)
+                if self.files.hints_expiry()
+                    && meta.modified().is_ok_and(|at| at > SystemTime::now()) =>
+            {
                 if self.capped.is_some() {
                     if let Ok(file) = File::open(&path) {
                         self.mark_used(&file);
@@ -580,7 +583,10 @@ impl KvStorage for FsStorage {
             let name = file_name_of(&path);
             // A readable name spells its key: the prefix is checked without opening the file.
             let spelled = self.files.key_in_name(&name);
-            if spelled.as_ref().is_some_and(|key| !key.starts_with(&prefix)) {
+            if spelled
+                .as_ref()
+                .is_some_and(|key| !key.starts_with(&prefix))
+            {
                 return None;
             }
             // A hashed name does not: a prefix scan reads each header, and the value only of
