@@ -28,6 +28,13 @@ pub struct MongoOptions {
     /// entries already stored when the store opens expire at the latest this long after that,
     /// all by the TTL index. `None` (the default): entries keep the TTL they were written with.
     pub store_ttl: Option<Duration>,
+    /// Keep JSON values as queryable BSON in [`MongoStorage`](crate::MongoStorage) (default
+    /// off): a value that is JSON as `serde_json` writes it (the
+    /// [`PlainJson`](anykv_core::PlainJson) serializer's) is stored as the BSON document, array
+    /// or scalar it parses to, so other tools query it (`{"v.name": "Ada"}`); every other value,
+    /// and any JSON that would not read back byte for byte, stays binary. Reads return the same
+    /// bytes either way. Not used by [`GridFsStorage`](crate::GridFsStorage).
+    pub json_documents: bool,
 }
 
 impl MongoOptions {
@@ -39,13 +46,15 @@ impl MongoOptions {
             namespace: Namespace::DEFAULT.into(),
             server_selection_timeout: Duration::from_secs(5),
             store_ttl: None,
+            json_documents: false,
         }
     }
 
     /// Options from a URL: a `mongodb://` or `mongodb+srv://` connection string (every host,
     /// credentials, the database in the path) with the parameters `namespace` (the collection
     /// or bucket), `database` (over the path's), `store_ttl` (`1h`: see
-    /// [`store_ttl`](Self::store_ttl)) and `serverSelectionTimeoutMS`; every other
+    /// [`store_ttl`](Self::store_ttl)), `json_documents` (bool: see
+    /// [`json_documents`](Self::json_documents)) and `serverSelectionTimeoutMS`; every other
     /// parameter goes to the driver, which refuses the ones it does not know when the store
     /// connects. Errors name the URL with its password hidden.
     ///
@@ -73,6 +82,7 @@ impl MongoOptions {
         let namespace = url.take("namespace");
         let database = url.take("database");
         let store_ttl = url.take_duration("store_ttl")?;
+        let json_documents = url.take_bool("json_documents")?;
         let timeout = url.take_parsed("serverSelectionTimeoutMS", "milliseconds", |ms| {
             ms.parse().ok().map(Duration::from_millis)
         })?;
@@ -82,6 +92,7 @@ impl MongoOptions {
         }
         options.database = database;
         options.store_ttl = store_ttl;
+        options.json_documents = json_documents.unwrap_or(false);
         if let Some(timeout) = timeout {
             options.server_selection_timeout = timeout;
         }
@@ -103,6 +114,12 @@ impl MongoOptions {
     /// A TTL for the whole store (see [`store_ttl`](Self::store_ttl)).
     pub fn store_ttl(mut self, ttl: Duration) -> Self {
         self.store_ttl = Some(ttl);
+        self
+    }
+
+    /// Keeps JSON values as queryable BSON, or not (see [`json_documents`](Self::json_documents)).
+    pub fn json_documents(mut self, json_documents: bool) -> Self {
+        self.json_documents = json_documents;
         self
     }
 

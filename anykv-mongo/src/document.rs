@@ -1,6 +1,10 @@
 //! The stored document and the filters shared by both stores.
 //!
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
+//!
+//! With [`ValueForm::json_documents`], `v` holds a JSON value as BSON (see `json_values`) and
+//! `h` the SHA-256 of its bytes, which compare-and-set matches on: MongoDB's equality takes
+//! `1` and `1.0` for the same value, the store's byte semantics do not.
 
 use anykv_core::pagination::Page;
 use anykv_core::{Entry, Error, KeyRange, Record, Result, Timestamp};
@@ -9,6 +13,7 @@ use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
 use mongodb::Collection;
 
 use crate::error::mongo_error;
+use crate::json_values;
 
 /// BSON's document limit.
 pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
@@ -25,13 +30,42 @@ pub(crate) fn binary(value: &[u8]) -> Binary {
     }
 }
 
-/// An entry's document.
-pub(crate) fn entry(key: &str, value: &[u8], expires_at: Option<Timestamp>) -> Document {
-    let mut document = doc! { "_id": key, "v": binary(value) };
-    if let Some(at) = expires_at {
-        document.insert("e", DateTime::from_millis(at.as_millis()));
+/// How a store keeps its values: BSON binary, or queryable BSON for JSON values.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ValueForm {
+    /// Whether JSON values are kept as BSON documents (see `json_values`).
+    pub(crate) json_documents: bool,
+}
+
+impl ValueForm {
+    /// The fields that hold `value`: `v`, and `h` for a value kept as BSON.
+    fn fields(self, value: &[u8]) -> Document {
+        let bson = self
+            .json_documents
+            .then(|| json_values::as_bson(value, MAX_VALUE_LEN))
+            .flatten();
+        match bson {
+            Some(bson) => doc! { "v": bson, "h": anykv_core::limits::sha256_hex(value) },
+            None => doc! { "v": binary(value) },
+        }
     }
-    document
+
+    /// An entry's document.
+    pub(crate) fn entry(self, key: &str, value: &[u8], expires_at: Option<Timestamp>) -> Document {
+        let mut document = doc! { "_id": key };
+        document.extend(self.fields(value));
+        if let Some(at) = expires_at {
+            document.insert("e", DateTime::from_millis(at.as_millis()));
+        }
+        document
+    }
+
+    /// Matches the document of `key` whose value is exactly `expected`.
+    pub(crate) fn holding(self, key: &str, expected: &[u8]) -> Document {
+        let mut filter = doc! { "_id": key };
+        filter.extend(self.fields(expected));
+        filter
+    }
 }
 
 /// Matches documents that are live at `now`.
@@ -149,17 +183,12 @@ pub(crate) fn entry_of(key: &str, mut document: Document) -> Result<Entry> {
     })
 }
 
-/// The value of a document.
+/// The value of a document: the bytes of a binary `v`, the JSON text of any other.
 pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
     match document.remove("v") {
         Some(Bson::Binary(binary)) => Ok(binary.bytes),
-        other => Err(Error::corrupt(
-            key,
-            format!(
-                "document value is not binary: {:?}",
-                other.map(|b| b.element_type())
-            ),
-        )),
+        Some(other) => json_values::to_json(key, &other),
+        None => Err(Error::corrupt(key, "document has no value field v")),
     }
 }
 

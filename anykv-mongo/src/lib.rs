@@ -5,6 +5,7 @@ mod config;
 mod document;
 mod error;
 mod gridfs;
+mod json_values;
 mod store;
 
 pub use config::MongoOptions;

@@ -41,13 +41,17 @@ pub struct MongoStorage {
     collection: Collection<Document>,
     /// The longest any entry lives ([`MongoOptions::store_ttl`]).
     store_ttl: document::StoreTtl,
+    /// How values are kept ([`MongoOptions::json_documents`]).
+    values: document::ValueForm,
 }
 
 impl MongoStorage {
     /// Connects and opens the collection of `options.namespace`, creating its TTL index.
     pub async fn connect(options: MongoOptions) -> Result<Self> {
         let (client, database) = options.client().await?;
-        let store = Self::with_client(&client, &database, &options.namespace).await?;
+        let store = Self::with_client(&client, &database, &options.namespace)
+            .await?
+            .with_json_documents(options.json_documents);
         match options.store_ttl {
             Some(ttl) => store.with_store_ttl(ttl).await,
             None => Ok(store),
@@ -59,6 +63,13 @@ impl MongoStorage {
     pub async fn with_store_ttl(mut self, ttl: Duration) -> Result<Self> {
         self.store_ttl.set(&self.collection, ttl).await?;
         Ok(self)
+    }
+
+    /// The same store keeping JSON values as queryable BSON, or not (see
+    /// [`MongoOptions::json_documents`]). Reads take either form whatever this says.
+    pub fn with_json_documents(mut self, json_documents: bool) -> Self {
+        self.values.json_documents = json_documents;
+        self
     }
 
     /// The expiry of a write with `ttl` at `now`, within the store's TTL.
@@ -88,6 +99,7 @@ impl MongoStorage {
             database,
             collection,
             store_ttl: document::StoreTtl::default(),
+            values: document::ValueForm::default(),
         })
     }
 
@@ -219,7 +231,9 @@ impl AsyncKvStorage for MongoStorage {
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
-        let entry = document::entry(key, value, self.expiry(ttl, Timestamp::now())?);
+        let entry = self
+            .values
+            .entry(key, value, self.expiry(ttl, Timestamp::now())?);
         self.collection
             .replace_one(doc! { "_id": key }, entry)
             .upsert(true)
@@ -231,7 +245,7 @@ impl AsyncKvStorage for MongoStorage {
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
         let now = Timestamp::now();
-        let entry = document::entry(key, value, self.expiry(ttl, now)?);
+        let entry = self.values.entry(key, value, self.expiry(ttl, now)?);
         // Matches only an expired entry; with none, the upsert inserts, and a live entry makes
         // the insert fail on the unique _id: exactly one concurrent caller wins.
         let mut only_expired = doc! { "_id": key };
@@ -260,8 +274,8 @@ impl AsyncKvStorage for MongoStorage {
         };
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
         let now = Timestamp::now();
-        let entry = document::entry(key, value, self.expiry(ttl, now)?);
-        let filter = and_live(doc! { "_id": key, "v": document::binary(expected) }, now);
+        let entry = self.values.entry(key, value, self.expiry(ttl, now)?);
+        let filter = and_live(self.values.holding(key, expected), now);
         let replaced = self
             .collection
             .replace_one(filter, entry)
@@ -272,10 +286,7 @@ impl AsyncKvStorage for MongoStorage {
 
     async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         check_key(key)?;
-        let filter = and_live(
-            doc! { "_id": key, "v": document::binary(expected) },
-            Timestamp::now(),
-        );
+        let filter = and_live(self.values.holding(key, expected), Timestamp::now());
         let deleted = self
             .collection
             .delete_one(filter)
@@ -395,7 +406,9 @@ impl AsyncKvStorage for MongoStorage {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         for entry in entries {
-            let document = document::entry(entry.key, entry.value, self.expiry(entry.ttl, now)?);
+            let document = self
+                .values
+                .entry(entry.key, entry.value, self.expiry(entry.ttl, now)?);
             if batch_bytes + entry.value.len() > BULK_BYTES || batch.len() == IN_CHUNK {
                 self.write_batch(std::mem::take(&mut batch)).await?;
                 batch_bytes = 0;

@@ -1,0 +1,137 @@
+//! `json_documents`: JSON values kept as BSON that other tools query, every read byte-exact.
+
+use std::time::Duration;
+
+use anykv_core::{AsyncKvStorage, AsyncTyped, PlainJson, SetEntry};
+use anykv_mongo::{MongoOptions, MongoStorage};
+use mongodb::bson::{doc, Bson, Document};
+use serde_json::{json, Value};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+async fn json_store(
+    server: &anykv_test_support::TestServer,
+    namespace: &str,
+) -> anykv_core::Result<MongoStorage> {
+    let options = MongoOptions::new(server.url())
+        .database("kv_json_documents")
+        .namespace(namespace)
+        .json_documents(true);
+    let store = MongoStorage::connect(options).await?;
+    store.clear().await?;
+    Ok(store)
+}
+
+async fn raw(store: &MongoStorage, key: &str) -> Result<Document, Box<dyn std::error::Error>> {
+    Ok(store
+        .collection()
+        .find_one(doc! { "_id": key })
+        .await?
+        .ok_or_else(|| format!("no document for {key}"))?)
+}
+
+/// JSON values written through `PlainJson` are BSON documents, arrays and scalars that a query
+/// on their fields finds; other values stay binary; every read returns the bytes written.
+#[test]
+fn json_values_are_queryable_documents() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let store = json_store(&server, "people").await?;
+        let people = AsyncTyped::<_, Value, _>::with_serializer(store.clone(), PlainJson);
+        let ada = json!({"name": "Ada", "langs": ["en", "fr"], "born": 1815, "score": 9.5});
+        let alan = json!({"name": "Alan", "langs": ["en"], "born": 1912, "score": 8.0});
+        people.set("p:ada", &ada, None).await?;
+        people
+            .set("p:alan", &alan, Some(Duration::from_secs(3600)))
+            .await?;
+        store.set("spaced", b"{ \"name\": \"Ada\" }", None).await?;
+        store.set("bytes", b"\x00\xffnot json", None).await?;
+
+        assert!(matches!(
+            raw(&store, "p:ada").await?.get("v"),
+            Some(Bson::Document(_))
+        ));
+        assert!(matches!(
+            raw(&store, "spaced").await?.get("v"),
+            Some(Bson::Binary(_))
+        ));
+        assert!(matches!(
+            raw(&store, "bytes").await?.get("v"),
+            Some(Bson::Binary(_))
+        ));
+
+        let mut born_before_1900 = Vec::new();
+        let mut cursor = store
+            .collection()
+            .find(doc! { "v.born": { "$lt": 1900 }, "v.langs": "fr" })
+            .await?;
+        while cursor.advance().await? {
+            born_before_1900.push(cursor.current().get_str("_id")?.to_owned());
+        }
+        assert_eq!(born_before_1900, ["p:ada"]);
+
+        assert_eq!(people.get("p:ada").await?, Some(ada.clone()));
+        assert_eq!(people.get("p:alan").await?, Some(alan));
+        assert_eq!(
+            store.get("spaced").await?.as_deref(),
+            Some(&b"{ \"name\": \"Ada\" }"[..])
+        );
+        assert_eq!(
+            store.get("bytes").await?.as_deref(),
+            Some(&b"\x00\xffnot json"[..])
+        );
+
+        let many = [
+            SetEntry::new("m:1", br#"{"n":1}"#, None),
+            SetEntry::new("m:2", b"[true,null]", None),
+        ];
+        store.set_entries(&many).await?;
+        assert!(matches!(
+            raw(&store, "m:2").await?.get("v"),
+            Some(Bson::Array(_))
+        ));
+        let got = store.get_many(&["m:1", "m:2"]).await?;
+        assert_eq!(
+            got,
+            [Some(br#"{"n":1}"#.to_vec()), Some(b"[true,null]".to_vec())]
+        );
+        Ok(())
+    })
+}
+
+/// Compare-and-set compares bytes, not MongoDB's equality (for which `1` and `1.0` are one
+/// value); counters are BSON integers and count exactly.
+#[test]
+fn conditional_writes_compare_bytes() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let store = json_store(&server, "conditions").await?;
+        store.set("n", b"1", None).await?;
+        assert!(!store.compare_and_set("n", Some(b"1.0"), b"2", None).await?);
+        assert!(!store.compare_and_delete("n", b"1.0").await?);
+        assert!(store.compare_and_set("n", Some(b"1"), b"2.0", None).await?);
+        assert!(!store.compare_and_delete("n", b"2").await?);
+        assert_eq!(store.get("n").await?.as_deref(), Some(&b"2.0"[..]));
+        assert!(store.compare_and_delete("n", b"2.0").await?);
+
+        for _ in 0..5 {
+            store.increment("hits", 3, None).await?;
+        }
+        let counter = raw(&store, "hits").await?;
+        assert!(
+            matches!(counter.get("v"), Some(Bson::Int32(15) | Bson::Int64(15))),
+            "the counter is not a BSON integer: {counter:?}"
+        );
+        assert_eq!(store.get("hits").await?.as_deref(), Some(&b"15"[..]));
+        Ok(())
+    })
+}
+
+/// `json_documents=true` in a URL turns it on; it is off by default.
+#[test]
+fn urls_turn_json_documents_on() -> anykv_core::Result<()> {
+    assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?json_documents=true")?.json_documents);
+    assert!(!MongoOptions::from_url("mongodb://127.0.0.1/app")?.json_documents);
+    assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?json_documents=maybe").is_err());
+    Ok(())
+}
