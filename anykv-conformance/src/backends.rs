@@ -281,6 +281,9 @@ mod mongo {
     pub enum MongoKind {
         /// [`MongoStorage`]: one document per entry.
         Documents,
+        /// [`MongoStorage`] keeping JSON values (the suite's counters, among others) as
+        /// queryable BSON ([`MongoOptions::json_documents`]).
+        JsonDocuments,
         /// [`GridFsStorage`]: one GridFS file per entry.
         GridFs,
     }
@@ -311,6 +314,7 @@ mod mongo {
             MongoOptions::new(&self.url)
                 .database("kv_conformance")
                 .namespace(namespace)
+                .json_documents(self.kind == MongoKind::JsonDocuments)
         }
     }
 
@@ -332,7 +336,9 @@ mod mongo {
         fn open(&self, namespace: &str) -> anykv_core::Result<Arc<dyn KvStorage>> {
             let options = self.options(namespace);
             Ok(match self.kind {
-                MongoKind::Documents => Arc::new(MongoStorage::open_blocking(options)?),
+                MongoKind::Documents | MongoKind::JsonDocuments => {
+                    Arc::new(MongoStorage::open_blocking(options)?)
+                }
                 MongoKind::GridFs => Arc::new(GridFsStorage::open_blocking(options)?),
             })
         }
@@ -340,7 +346,7 @@ mod mongo {
         fn open_async(&self, namespace: &str) -> anykv_core::Result<Arc<dyn AsyncKvStorage>> {
             let options = self.options(namespace);
             Ok(match self.kind {
-                MongoKind::Documents => {
+                MongoKind::Documents | MongoKind::JsonDocuments => {
                     Arc::new(self.runtime.block_on(MongoStorage::connect(options))?)
                 }
                 MongoKind::GridFs => {

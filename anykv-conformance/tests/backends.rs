@@ -82,6 +82,12 @@ anykv_conformance::conformance_tests!(
 
 #[cfg(feature = "mongo")]
 anykv_conformance::conformance_tests!(
+    mongo_json_documents,
+    mongo(anykv_conformance::backends::MongoKind::JsonDocuments)
+);
+
+#[cfg(feature = "mongo")]
+anykv_conformance::conformance_tests!(
     mongo_gridfs,
     mongo(anykv_conformance::backends::MongoKind::GridFs)
 );

@@ -3,8 +3,8 @@
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 //!
 //! With [`ValueForm::json_documents`], `v` holds a JSON value as BSON (see `json_values`) and
-//! `h` the SHA-256 of its bytes, which compare-and-set matches on: MongoDB's equality takes
-//! `1` and `1.0` for the same value, the store's byte semantics do not.
+//! `h` the SHA-256 of its bytes, which compare-and-set matches on (MongoDB's equality takes
+//! `1` and `1.0` for the same value, the store's byte semantics do not), and `n` their length.
 
 use anykv_core::pagination::Page;
 use anykv_core::{Entry, Error, KeyRange, Record, Result, Timestamp};
@@ -38,14 +38,19 @@ pub(crate) struct ValueForm {
 }
 
 impl ValueForm {
-    /// The fields that hold `value`: `v`, and `h` for a value kept as BSON.
+    /// The fields that hold `value`: `v`, and for a value kept as BSON `h` and `n` (the length
+    /// of its bytes, which `size` adds up).
     fn fields(self, value: &[u8]) -> Document {
         let bson = self
             .json_documents
             .then(|| json_values::as_bson(value, MAX_VALUE_LEN))
             .flatten();
         match bson {
-            Some(bson) => doc! { "v": bson, "h": anykv_core::limits::sha256_hex(value) },
+            Some(bson) => doc! {
+                "v": bson,
+                "h": anykv_core::limits::sha256_hex(value),
+                "n": i64::try_from(value.len()).unwrap_or(i64::MAX),
+            },
             None => doc! { "v": binary(value) },
         }
     }
@@ -60,12 +65,31 @@ impl ValueForm {
         document
     }
 
-    /// Matches the document of `key` whose value is exactly `expected`.
+    /// Matches the document of `key` whose value is exactly `expected`: for a value kept as
+    /// BSON, by `v` and by `h` (absent when another tool changed `v` and removed it; then
+    /// MongoDB's equality alone decides).
     pub(crate) fn holding(self, key: &str, expected: &[u8]) -> Document {
         let mut filter = doc! { "_id": key };
-        filter.extend(self.fields(expected));
+        let mut fields = self.fields(expected);
+        if let Some(hash) = fields.remove("h") {
+            filter.insert("h", doc! { "$in": [hash, Bson::Null] });
+        }
+        fields.remove("n");
+        filter.extend(fields);
         filter
     }
+}
+
+/// The aggregation expression of a document's value length: the binary's size, or `n` for a
+/// value kept as BSON (0 if another tool removed it).
+pub(crate) fn value_len() -> Bson {
+    Bson::from(doc! {
+        "$cond": [
+            { "$eq": [ { "$type": "$v" }, "binData" ] },
+            { "$binarySize": "$v" },
+            { "$ifNull": [ "$n", 0 ] },
+        ]
+    })
 }
 
 /// Matches documents that are live at `now`.

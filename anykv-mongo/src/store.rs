@@ -364,10 +364,10 @@ impl AsyncKvStorage for MongoStorage {
     }
 
     /// The bytes of the keys and values held, in one aggregation over the collection
-    /// (`$binarySize` + `$strLenBytes`, MongoDB 4.4+); the server adds document and index
-    /// overhead.
+    /// (`$binarySize` + `$strLenBytes`, MongoDB 4.4+; a value kept as BSON counts the length
+    /// of its JSON); the server adds document and index overhead.
     async fn size(&self) -> Result<Option<u64>> {
-        let bytes = doc! { "$add": [ { "$binarySize": "$v" }, { "$strLenBytes": "$_id" } ] };
+        let bytes = doc! { "$add": [ document::value_len(), { "$strLenBytes": "$_id" } ] };
         document::total(&self.collection, Bson::from(bytes), "size")
             .await
             .map(Some)

@@ -135,3 +135,36 @@ fn urls_turn_json_documents_on() -> anykv_core::Result<()> {
     assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?json_documents=maybe").is_err());
     Ok(())
 }
+
+/// A document another tool changed in place (and whose `h` it removed) is read as its new JSON
+/// and compared by MongoDB's equality; `set` gives it its hash back.
+#[test]
+fn documents_changed_by_other_tools_are_read_and_compared() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let store = json_store(&server, "edited").await?;
+        store.set("doc", br#"{"n":1,"tags":["a"]}"#, None).await?;
+        store
+            .collection()
+            .update_one(
+                doc! { "_id": "doc" },
+                doc! { "$set": { "v.n": 2 }, "$unset": { "h": "" } },
+            )
+            .await?;
+        let edited = store
+            .get("doc")
+            .await?
+            .ok_or("the edited document is gone")?;
+        assert_eq!(
+            serde_json::from_slice::<Value>(&edited)?,
+            json!({"n": 2, "tags": ["a"]})
+        );
+        assert!(
+            store
+                .compare_and_set("doc", Some(&edited), b"[]", None)
+                .await?
+        );
+        assert!(raw(&store, "doc").await?.contains_key("h"));
+        Ok(())
+    })
+}
