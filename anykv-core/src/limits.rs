@@ -36,11 +36,17 @@ pub fn check_key(key: &str) -> Result<()> {
 
 /// Refuses a value longer than `max` bytes with an error that names the limit and the backend.
 pub fn check_value(backend: &'static str, key: &str, value: &[u8], max: usize) -> Result<()> {
-    if value.len() > max {
+    check_value_len(backend, key, value.len(), max)
+}
+
+/// Refuses a value of `len` bytes over `max` (for a value written from a stream, `len` is how
+/// much was read when it passed `max`).
+pub fn check_value_len(backend: &'static str, key: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
         return Err(Error::ValueTooLarge {
             backend,
             key: KeyDisplay::new(key),
-            len: value.len(),
+            len,
             max,
         });
     }

@@ -13,6 +13,9 @@ use crate::format::{self, Header, FIXED_HEADER_LEN};
 use crate::keys;
 use crate::readable_names::{self, NameOf};
 
+/// The buffer of a value copied from or to a stream.
+pub(crate) const STREAM_BUFFER: usize = 64 * 1024;
+
 /// The extension of the readable layout's files unless the options name another.
 pub(crate) const READABLE_EXTENSION: &str = "json";
 
@@ -84,34 +87,68 @@ impl Files {
         expires_at: Option<Timestamp>,
         value: &[u8],
     ) -> io::Result<()> {
+        self.begin(file, key, expires_at)?;
+        file.write_all(value)?;
+        self.finish(file, key, expires_at)
+    }
+
+    /// Writes the entry into `file`, a new temporary file, its value copied from `reader`
+    /// through a buffer of 64 KiB; returns the value's length.
+    pub(crate) fn write_from(
+        &self,
+        file: &mut File,
+        key: &str,
+        expires_at: Option<Timestamp>,
+        reader: &mut dyn Read,
+    ) -> io::Result<u64> {
+        self.begin(file, key, expires_at)?;
+        let mut writer = io::BufWriter::with_capacity(STREAM_BUFFER, &mut *file);
+        let copied = io::copy(reader, &mut writer)?;
+        writer.flush()?;
+        drop(writer);
+        self.finish(file, key, expires_at)?;
+        Ok(copied)
+    }
+
+    /// What comes before the value: the hashed layout's header.
+    fn begin(&self, file: &mut File, key: &str, expires_at: Option<Timestamp>) -> io::Result<()> {
         match self.layout {
-            Layout::Hashed => file.write_all(&format::encode(key, expires_at, value)),
-            Layout::Readable => {
-                file.write_all(value)?;
-                let named_by_hash = !readable_names::file_name(key, self.extension()).1;
-                let attributes = expires_at
-                    .map(|at| (attributes::EXPIRES, attributes::encode_expiry(at)))
-                    .into_iter()
-                    .chain(named_by_hash.then(|| (attributes::KEY, key.as_bytes().to_vec())));
-                for (name, value) in attributes {
-                    attributes::set(file, name, &value).map_err(|error| {
-                        if error.kind() == io::ErrorKind::Unsupported {
-                            io::Error::new(
-                                io::ErrorKind::Unsupported,
-                                format!(
-                                    "this file system keeps no extended attributes: the \
-                                     readable layout cannot store an expiry or a long key \
-                                     ({error})"
-                                ),
-                            )
-                        } else {
-                            error
-                        }
-                    })?;
-                }
-                Ok(())
-            }
+            Layout::Hashed => file.write_all(&format::encode(key, expires_at, &[])),
+            Layout::Readable => Ok(()),
         }
+    }
+
+    /// What comes after the value: the readable layout's attributes.
+    fn finish(&self, file: &File, key: &str, expires_at: Option<Timestamp>) -> io::Result<()> {
+        if self.layout == Layout::Hashed {
+            return Ok(());
+        }
+        let named_by_hash = !readable_names::file_name(key, self.extension()).1;
+        let attributes = expires_at
+            .map(|at| (attributes::EXPIRES, attributes::encode_expiry(at)))
+            .into_iter()
+            .chain(named_by_hash.then(|| (attributes::KEY, key.as_bytes().to_vec())));
+        for (name, value) in attributes {
+            attributes::set(file, name, &value).map_err(|error| {
+                if error.kind() == io::ErrorKind::Unsupported {
+                    io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        format!(
+                            "this file system keeps no extended attributes: the readable \
+                             layout cannot store an expiry or a long key ({error})"
+                        ),
+                    )
+                } else {
+                    error
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Where the value starts in the file of `key`.
+    pub(crate) fn value_offset(&self, key: &str) -> u64 {
+        self.file_len(key, 0)
     }
 
     /// Reads the entry in `file`: its key and expiry, and its value when `values` asks for it

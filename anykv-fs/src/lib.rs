@@ -11,7 +11,9 @@ mod layout;
 mod readable_names;
 mod staged;
 mod store;
+mod streams;
 mod sys;
 
 pub use config::{FsOptions, Layout, Root, DEFAULT_MAX_VALUE_LEN};
 pub use store::{FsStorage, ABANDONED_TEMP_AGE};
+pub use streams::FsValueReader;

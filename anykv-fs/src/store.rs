@@ -202,28 +202,71 @@ impl FsStorage {
     /// Writes a complete entry file at a temporary path and returns that path.
     fn write_temp(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<Staged> {
         let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        self.stage(key, expires_at, |file| {
+            self.files.write(file, key, expires_at, value)?;
+            Ok(value.len() as u64)
+        })
+        .map_err(io_error("set", &self.dir))
+    }
+
+    /// Writes a complete entry file of `key` at a temporary path: `write` puts the entry into
+    /// the new file and returns the value's length. Nothing is left behind when it fails.
+    pub(crate) fn stage(
+        &self,
+        key: &str,
+        expires_at: Option<Timestamp>,
+        write: impl FnOnce(&mut File) -> io::Result<u64>,
+    ) -> io::Result<Staged> {
         let temp = self.temp_path();
         let written = (|| {
             let mut file = File::create_new(&temp)?;
-            self.files.write(&mut file, key, expires_at, value)?;
+            let value_len = write(&mut file)?;
             if self.fsync {
                 file.sync_all()?;
             }
-            Ok(file)
+            Ok((file, value_len))
         })();
         match written {
-            Ok(file) => Ok(Staged {
+            Ok((file, value_len)) => Ok(Staged {
                 path: temp,
                 file,
                 expires_at,
                 hint_expiry: self.files.hints_expiry(),
-                len: self.files.file_len(key, value.len()),
+                len: self
+                    .files
+                    .file_len(key, usize::try_from(value_len).unwrap_or(usize::MAX)),
             }),
             Err(error) => {
                 let _ = fs::remove_file(&temp);
-                Err(io_error("set", &self.dir)(error))
+                Err(error)
             }
         }
+    }
+
+    /// Renames a staged entry file over the entry file at `path` (under the claim lock), then
+    /// marks its expiry and counts the write in a capped store's usage.
+    pub(crate) fn install(
+        &self,
+        staged: Staged,
+        path: &Path,
+        operation: &'static str,
+    ) -> Result<()> {
+        let renamed = self.with_claim_lock(operation, || {
+            let replaced = self.held_len(path);
+            Ok(fs::rename(&staged.path, path).map(|()| replaced))
+        });
+        let replaced =
+            match renamed.and_then(|renamed| renamed.map_err(io_error(operation, &self.dir))) {
+                Ok(replaced) => replaced,
+                Err(error) => {
+                    let _ = fs::remove_file(&staged.path);
+                    return Err(error);
+                }
+            };
+        let written = staged.len;
+        staged.mark_expiry();
+        self.sync_dir()?;
+        self.count_write(path, replaced, written)
     }
 
     fn sync_dir(&self) -> Result<()> {
@@ -245,6 +288,19 @@ impl FsStorage {
         values: bool,
         access: Access,
     ) -> Result<Option<(Header, Vec<u8>)>> {
+        Ok(self
+            .open_file(path, key, values, access)?
+            .map(|(_, header, value)| (header, value)))
+    }
+
+    /// [`read_file`](Self::read_file), keeping the open file.
+    fn open_file(
+        &self,
+        path: &Path,
+        key: Option<&str>,
+        values: bool,
+        access: Access,
+    ) -> Result<Option<(File, Header, Vec<u8>)>> {
         // Errors name the entry: its key when known, and its file (an entry file, never the
         // temporary name `delete` and `pop` read it under).
         let file_name = file_name_of(path);
@@ -271,7 +327,35 @@ impl FsStorage {
                 ));
             }
         }
-        Ok(Some((header, value)))
+        Ok(Some((file, header, value)))
+    }
+
+    /// The open file of the live entry of `key` (marked used in a capped store), positioned at
+    /// the start of its value, with the entry's header.
+    pub(crate) fn open_value(&self, key: &str) -> Result<Option<(File, Header)>> {
+        use std::io::Seek;
+        let path = self.path_for(key)?;
+        let now = Timestamp::now();
+        let Some((mut file, header, _)) = self.open_file(&path, Some(key), false, Access::Use)?
+        else {
+            return Ok(None);
+        };
+        if header.expires_at.is_some_and(|at| at.is_expired_at(now)) {
+            return Ok(None);
+        }
+        file.seek(io::SeekFrom::Start(self.files.value_offset(key)))
+            .map_err(io_error("read", &self.dir))?;
+        Ok(Some((file, header)))
+    }
+
+    /// The files' layout and extension.
+    pub(crate) fn files(&self) -> &Files {
+        &self.files
+    }
+
+    /// The largest value the store takes.
+    pub(crate) fn max_value_len(&self) -> usize {
+        self.max_value_len
     }
 
     /// Sets the access time of an entry file a capped store read to now (size caps evict by
@@ -457,22 +541,7 @@ impl KvStorage for FsStorage {
         check_entry(BACKEND, key, value, self.max_value_len)?;
         let path = self.path_for(key)?;
         let staged = self.write_temp(key, value, ttl)?;
-        let renamed = self.with_claim_lock("set", || {
-            let replaced = self.held_len(&path);
-            Ok(fs::rename(&staged.path, &path).map(|()| replaced))
-        });
-        let replaced = match renamed.and_then(|renamed| renamed.map_err(io_error("set", &self.dir)))
-        {
-            Ok(replaced) => replaced,
-            Err(error) => {
-                let _ = fs::remove_file(&staged.path);
-                return Err(error);
-            }
-        };
-        let written = staged.len;
-        staged.mark_expiry();
-        self.sync_dir()?;
-        self.count_write(&path, replaced, written)
+        self.install(staged, &path, "set")
     }
 
     fn compare_and_set(

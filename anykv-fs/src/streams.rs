@@ -1,0 +1,116 @@
+//! Values written from a reader and read as one, without holding them whole in memory.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::time::Duration;
+
+use anykv_core::limits::{check_key, check_value_len};
+use anykv_core::time::expiry_from_ttl;
+use anykv_core::{Result, Timestamp};
+
+use crate::error::{io_error, BACKEND};
+use crate::store::FsStorage;
+
+/// The value of a live entry, read from its file ([`FsStorage::get_reader`]).
+///
+/// The file was opened before any later write replaced it, so the reader sees the whole value
+/// of one write however many writes follow (a replaced file lives on while it is open).
+#[derive(Debug)]
+pub struct FsValueReader {
+    file: io::Take<File>,
+    len: u64,
+    expires_at: Option<Timestamp>,
+}
+
+impl FsValueReader {
+    /// The value's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// When the entry expires, if it does.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        self.expires_at
+    }
+}
+
+impl Read for FsValueReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
+/// The error a copy that passed the value limit stops with.
+#[derive(Debug)]
+struct OverLimit;
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("value over the limit")
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+impl FsStorage {
+    /// Writes the value of `key` from `reader`, in buffers of 64 KiB: a value of any size
+    /// (within [`FsOptions::max_value_len`](crate::FsOptions::max_value_len)) without holding
+    /// it in memory. The value replaces the entry at once when the reader is done, as
+    /// [`set`](anykv_core::KvStorage::set) does; a reader that fails, or passes the limit
+    /// ([`Error::ValueTooLarge`](anykv_core::Error::ValueTooLarge) with the bytes read so far),
+    /// leaves the entry as it was and no file behind. Returns the value's length.
+    pub fn set_from_reader(
+        &self,
+        key: &str,
+        reader: &mut dyn Read,
+        ttl: Option<Duration>,
+    ) -> Result<u64> {
+        check_key(key)?;
+        let path = self.path_for(key)?;
+        let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
+        let max = self.max_value_len();
+        let mut value_len = 0;
+        let staged = self.stage(key, expires_at, |file| {
+            let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+            value_len = self
+                .files()
+                .write_from(file, key, expires_at, &mut reader.take(limit))?;
+            if value_len >= limit {
+                return Err(io::Error::other(OverLimit));
+            }
+            Ok(value_len)
+        });
+        let staged = match staged {
+            Ok(staged) => staged,
+            Err(error) if error.get_ref().is_some_and(|e| e.is::<OverLimit>()) => {
+                let read = usize::try_from(value_len).unwrap_or(usize::MAX);
+                return Err(check_value_len(BACKEND, key, read, max)
+                    .err()
+                    .unwrap_or_else(|| io_error("set", self.dir())(error)));
+            }
+            Err(error) => return Err(io_error("set", self.dir())(error)),
+        };
+        self.install(staged, &path, "set")?;
+        Ok(value_len)
+    }
+
+    /// A reader of the live value of `key`, streamed from its file; `None` if there is none.
+    pub fn get_reader(&self, key: &str) -> Result<Option<FsValueReader>> {
+        let Some((file, header)) = self.open_value(key)? else {
+            return Ok(None);
+        };
+        let offset = self.files().value_offset(key);
+        let file_len = file.metadata().map_err(io_error("read", self.dir()))?.len();
+        let len = file_len.saturating_sub(offset);
+        Ok(Some(FsValueReader {
+            file: file.take(len),
+            len,
+            expires_at: header.expires_at,
+        }))
+    }
+}
