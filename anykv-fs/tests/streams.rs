@@ -1,75 +1,13 @@
 //! Values written from readers and read as readers, in both layouts: whole, bounded, atomic.
 
-use std::io::{self, Read};
+use std::io;
 use std::time::{Duration, Instant};
 
 use anykv_core::{Error, KvStorage};
 use anykv_fs::{FsOptions, FsStorage, Layout};
+use anykv_test_support::{Pattern, PatternCheck};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// `len` bytes of a pattern, produced as they are read (never held whole), failing with
-/// `fail_at` bytes read if set.
-struct Pattern {
-    at: u64,
-    len: u64,
-    fail_at: Option<u64>,
-}
-
-impl Pattern {
-    fn new(len: u64) -> Self {
-        Pattern {
-            at: 0,
-            len,
-            fail_at: None,
-        }
-    }
-
-    fn byte(at: u64) -> u8 {
-        (at.wrapping_mul(2_654_435_761) >> 13) as u8
-    }
-}
-
-impl Read for Pattern {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.fail_at.is_some_and(|fail_at| self.at >= fail_at) {
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "source went away",
-            ));
-        }
-        let n = buf
-            .len()
-            .min(usize::try_from(self.len - self.at).unwrap_or(usize::MAX));
-        for (offset, byte) in buf[..n].iter_mut().enumerate() {
-            *byte = Self::byte(self.at + offset as u64);
-        }
-        self.at += n as u64;
-        Ok(n)
-    }
-}
-
-/// Reads `reader` to its end in 64 KiB pieces, checking each byte against the pattern;
-/// returns how many bytes it read.
-fn check_pattern(reader: &mut impl Read) -> Result<u64, Box<dyn std::error::Error>> {
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut at = 0u64;
-    loop {
-        let n = reader.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(at);
-        }
-        for (offset, &byte) in buffer[..n].iter().enumerate() {
-            let expected = Pattern::byte(at + offset as u64);
-            if byte != expected {
-                return Err(
-                    format!("byte {} is {byte}, not {expected}", at + offset as u64).into(),
-                );
-            }
-        }
-        at += n as u64;
-    }
-}
 
 fn stores(root: &std::path::Path, max: usize) -> anykv_core::Result<Vec<FsStorage>> {
     [Layout::Hashed, Layout::Readable]
@@ -106,9 +44,9 @@ fn large_values_stream_in_and_out() -> TestResult {
             .ok_or("no reader for a stored value")?;
         assert_eq!(reader.len(), len);
         assert_eq!(reader.expires_at(), None);
-        assert_eq!(check_pattern(&mut reader)?, len);
+        assert_eq!(PatternCheck::read_all(&mut reader)?, len);
         let whole = store.get("big")?.ok_or("get found nothing")?;
-        assert_eq!(check_pattern(&mut &whole[..])?, len);
+        assert_eq!(PatternCheck::read_all(&mut &whole[..])?, len);
         assert!(store.get_reader("absent")?.is_none());
     }
     Ok(())
@@ -129,8 +67,7 @@ fn failed_streams_change_nothing() -> TestResult {
             }
             other => return Err(format!("an over-long stream gave {other:?}").into()),
         }
-        let mut failing = Pattern::new(4 << 20);
-        failing.fail_at = Some(100 * 1024);
+        let mut failing = Pattern::new(4 << 20).failing_at(100 * 1024);
         let error = store
             .set_from_reader("kept", &mut failing, None)
             .err()
@@ -153,7 +90,7 @@ fn readers_see_one_version_and_expiry_holds() -> TestResult {
         store.set_from_reader("v", &mut Pattern::new(3 << 20), None)?;
         let mut reader = store.get_reader("v")?.ok_or("no reader")?;
         store.set("v", b"replaced", None)?;
-        assert_eq!(check_pattern(&mut reader)?, 3 << 20);
+        assert_eq!(PatternCheck::read_all(&mut reader)?, 3 << 20);
         assert_eq!(store.get("v")?, Some(b"replaced".to_vec()));
 
         let ttl = Duration::from_millis(300);

@@ -21,10 +21,13 @@ use crate::config::MongoOptions;
 use crate::document::{self, and_live};
 use crate::error::{is_duplicate_key, mongo_error, stream_error, BACKEND};
 
+/// The backend's name in errors and [`StoreInfo`].
+pub(crate) const GRIDFS_BACKEND: &str = "mongodb-gridfs";
+
 /// The default largest value: values are read back whole into memory, so they are bounded.
 pub const DEFAULT_MAX_GRIDFS_VALUE: usize = 4 * 1024 * 1024 * 1024;
 /// How often a read retries when a concurrent writer replaced the file it was reading.
-const READ_ATTEMPTS: usize = 8;
+pub(crate) const READ_ATTEMPTS: usize = 8;
 /// Default age after which a file no key points to is garbage (see `with_orphan_grace`).
 pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(600);
 
@@ -56,11 +59,11 @@ pub struct GridFsStorage {
     store_ttl: document::StoreTtl,
 }
 
-fn live_at(index: &Document, now: Timestamp) -> bool {
+pub(crate) fn live_at(index: &Document, now: Timestamp) -> bool {
     !document::expiry(index).is_some_and(|at| at.is_expired_at(now))
 }
 
-fn file_id(index: &Document) -> Option<ObjectId> {
+pub(crate) fn file_id(index: &Document) -> Option<ObjectId> {
     index.get_object_id("f").ok()
 }
 
@@ -83,7 +86,11 @@ impl GridFsStorage {
     }
 
     /// The expiry of a write with `ttl` at `now`, within the store's TTL.
-    fn expiry(&self, ttl: Option<Duration>, now: Timestamp) -> Result<Option<Timestamp>> {
+    pub(crate) fn expiry(
+        &self,
+        ttl: Option<Duration>,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
         self.store_ttl.expiry(ttl, now)
     }
 
@@ -145,6 +152,45 @@ impl GridFsStorage {
         Ok(purged)
     }
 
+    /// Swings the pointer of `key` to `file`, an uploaded file of `length` bytes, and deletes
+    /// the file it named (or `file`, if the swing fails).
+    pub(crate) async fn point(
+        &self,
+        key: &str,
+        file: ObjectId,
+        length: usize,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let replaced = self
+            .keys
+            .find_one_and_replace(
+                doc! { "_id": key },
+                Self::index(key, file, length, expires_at),
+            )
+            .upsert(true)
+            .await;
+        match replaced {
+            Ok(old) => {
+                self.delete_file(old.as_ref().and_then(file_id)).await;
+                Ok(())
+            }
+            Err(error) => {
+                self.delete_file(Some(file)).await;
+                Err(mongo_error("set")(error))
+            }
+        }
+    }
+
+    /// The bucket of the values' files.
+    pub(crate) fn bucket(&self) -> &GridFsBucket {
+        &self.bucket
+    }
+
+    /// The largest value the store takes.
+    pub(crate) fn max_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
     /// Refuses values over `max` bytes.
     pub fn with_max_value_len(mut self, max: usize) -> Self {
         self.max_value_len = max;
@@ -202,7 +248,7 @@ impl GridFsStorage {
     }
 
     /// The length recorded in a pointer.
-    fn length(index: &Document) -> usize {
+    pub(crate) fn length(index: &Document) -> usize {
         usize::try_from(index.get_i64("n").unwrap_or(0)).unwrap_or(0)
     }
 
@@ -360,7 +406,11 @@ impl GridFsStorage {
     }
 
     /// The pointer of `key`, live or expired.
-    async fn index_of(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
+    pub(crate) async fn index_of(
+        &self,
+        key: &str,
+        operation: &'static str,
+    ) -> Result<Option<Document>> {
         self.keys
             .find_one(doc! { "_id": key })
             .await
@@ -379,7 +429,7 @@ enum Held {
 
 impl Store for GridFsStorage {
     fn info(&self) -> StoreInfo<'_> {
-        let info = StoreInfo::new("mongodb-gridfs").max_value_len(self.max_value_len);
+        let info = StoreInfo::new(GRIDFS_BACKEND).max_value_len(self.max_value_len);
         match self.keys.name().strip_suffix(".keys") {
             Some(namespace) => info.namespace(namespace),
             None => info,
@@ -405,31 +455,14 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
-        check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
+        check_entry(GRIDFS_BACKEND, key, value, self.max_value_len)?;
         let expires_at = self.expiry(ttl, Timestamp::now())?;
         let file = self.upload(key, value).await?;
-        let replaced = self
-            .keys
-            .find_one_and_replace(
-                doc! { "_id": key },
-                Self::index(key, file, value.len(), expires_at),
-            )
-            .upsert(true)
-            .await;
-        match replaced {
-            Ok(old) => {
-                self.delete_file(old.as_ref().and_then(file_id)).await;
-                Ok(())
-            }
-            Err(error) => {
-                self.delete_file(Some(file)).await;
-                Err(mongo_error("set")(error))
-            }
-        }
+        self.point(key, file, value.len(), expires_at).await
     }
 
     async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<bool> {
-        check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
+        check_entry(GRIDFS_BACKEND, key, value, self.max_value_len)?;
         let now = Timestamp::now();
         let expires_at = self.expiry(ttl, now)?;
         let file = self.upload(key, value).await?;
@@ -469,7 +502,7 @@ impl AsyncKvStorage for GridFsStorage {
         let Some(expected) = expected else {
             return self.set_if_absent(key, value, ttl).await;
         };
-        check_entry("mongodb-gridfs", key, value, self.max_value_len)?;
+        check_entry(GRIDFS_BACKEND, key, value, self.max_value_len)?;
         let expires_at = self.expiry(ttl, Timestamp::now())?;
         let Some(current) = self.pointer_if_value(key, expected).await? else {
             return Ok(false);

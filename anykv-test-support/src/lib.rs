@@ -19,6 +19,7 @@
 
 mod dynamo;
 mod mongo;
+mod pattern;
 mod ports;
 mod process;
 mod redis;
@@ -29,6 +30,7 @@ mod tools;
 
 pub use dynamo::dynamo;
 pub use mongo::mongo;
+pub use pattern::{Pattern, PatternCheck};
 pub use ports::free_port;
 pub use process::ServerProcess;
 pub use redis::{
