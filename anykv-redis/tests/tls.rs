@@ -154,3 +154,48 @@ fn a_client_of_the_application_and_the_change_feed_keep_their_tls() -> anykv_cor
     }
     Ok(())
 }
+
+/// A cluster whose nodes speak TLS only (clients and bus), each with its own port: both stores
+/// reach every master with the private CA and the client certificate, on both faces; a scan
+/// lists the keys of all three masters.
+#[test]
+fn clusters_talk_tls_too() -> anykv_core::Result<()> {
+    let files = TlsFiles::generate().unwrap_or_else(|e| panic!("{e}"));
+    let cluster = anykv_test_support::redis_tls_cluster(&files).unwrap_or_else(|e| panic!("{e}"));
+    assert!(cluster.url().starts_with("rediss+cluster://"));
+    let namespace = anykv_test_support::unique_name("tlscluster");
+    let url = url_with_files(cluster.url(), &files, &namespace);
+    let per_key = RedisStorage::new(RedisOptions::from_url(&url)?)?;
+    let hash = anykv_redis::RedisHashStorage::new(RedisOptions::from_url(&url)?)?;
+    let stores: [&dyn KvStorage; 2] = [&per_key, &hash];
+    for store in stores {
+        // Enough keys that every master holds some (slots are spread over three masters).
+        for i in 0..60 {
+            store.set(&format!("k{i}"), format!("v{i}").as_bytes(), None)?;
+        }
+        assert_eq!(store.get("k7")?, Some(b"v7".to_vec()));
+        assert_eq!(store.increment("n", 5, None)?, 5);
+        let keys: Vec<String> = store.keys()?.collect::<anykv_core::Result<_>>()?;
+        assert_eq!(keys.len(), 61, "keys over TLS: {keys:?}");
+        store.clear()?;
+        assert_eq!(store.len()?, 0);
+    }
+    let got = anykv_test_support::runtime().block_on(async {
+        AsyncKvStorage::set(&per_key, "async", b"over tls", None).await?;
+        AsyncKvStorage::get(&per_key, "async").await
+    })?;
+    assert_eq!(got, Some(b"over tls".to_vec()));
+
+    let without_certificate = format!(
+        "{}?namespace={namespace}&tls_ca_file={}&response_timeout=5s",
+        cluster.url(),
+        files.path("ca.crt").display()
+    );
+    let refused = RedisStorage::new(RedisOptions::from_url(&without_certificate)?)
+        .and_then(|store| KvStorage::get(&store, "async"));
+    let error = refused
+        .err()
+        .unwrap_or_else(|| panic!("a client without a certificate got in"));
+    assert!(error.is_retryable(), "{error}");
+    Ok(())
+}

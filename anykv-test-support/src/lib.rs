@@ -39,7 +39,7 @@ pub use redis::{
 };
 pub use scans::{assert_bad_entry_reported, write_good_entries};
 pub use sentinel::{redis_sentinel, SENTINEL_MASTER};
-pub use tls::{redis_tls, TlsFiles, OPENSSL_HOW_TO_GET};
+pub use tls::{redis_tls, redis_tls_cluster, TlsFiles, OPENSSL_HOW_TO_GET};
 pub use tools::{find_program, find_tool, tools_dir, REQUESTS_CACHE_HOW_TO_GET};
 
 use std::sync::atomic::{AtomicU64, Ordering};

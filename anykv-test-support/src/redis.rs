@@ -171,9 +171,17 @@ pub fn redis_cluster() -> Result<TestServer, String> {
 
 /// A 3-master cluster of the build `server`, without replicas, started on free ports.
 pub fn redis_cluster_on(server: RedisServer) -> Result<TestServer, String> {
+    build_cluster(server, None)
+}
+
+/// A 3-master cluster, in up to [`CLUSTER_ATTEMPTS`] attempts.
+pub(crate) fn build_cluster(
+    server: RedisServer,
+    tls: Option<&ClusterTls>,
+) -> Result<TestServer, String> {
     let mut failures = Vec::new();
     for attempt in 1..=CLUSTER_ATTEMPTS {
-        match start_cluster(server) {
+        match start_cluster_with(server, tls) {
             Ok(cluster) => return Ok(cluster),
             Err(failure) => failures.push(format!("attempt {attempt}: {failure}")),
         }
@@ -184,33 +192,48 @@ pub fn redis_cluster_on(server: RedisServer) -> Result<TestServer, String> {
     ))
 }
 
-fn start_cluster(server: RedisServer) -> Result<TestServer, String> {
+/// The TLS settings of a cluster's nodes: their arguments, and `redis-cli`'s.
+pub(crate) struct ClusterTls {
+    /// `redis-server` arguments beyond the TLS port (certificates, `--tls-cluster yes`, …).
+    pub(crate) server_args: Vec<String>,
+    /// `redis-cli` arguments to reach the nodes over TLS.
+    pub(crate) cli_args: Vec<String>,
+}
+
+/// Builds a 3-master cluster; with `tls`, clients reach the nodes over TLS only on their third
+/// port (the first, plain, answers the harness's readiness checks on loopback).
+pub(crate) fn start_cluster_with(
+    server: RedisServer,
+    tls: Option<&ClusterTls>,
+) -> Result<TestServer, String> {
     let program = server.program()?;
     let cli = find_program("redis-cli", REDIS_HOW_TO_GET)?;
     // Each node gets two free ports: clients use the first, the cluster bus the second (by
-    // default the bus is port + 10000, which may be taken or past 65535).
+    // default the bus is port + 10000, which may be taken or past 65535); a TLS node a third.
     let args = |ports: &[u16], dir: &Path| {
         let bus = ports[1].to_string();
         let config = format!("nodes-{}.conf", ports[0]);
-        server_args(
-            ports[0],
-            dir,
-            &[
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                &config,
-                "--cluster-node-timeout",
-                "5000",
-                "--cluster-port",
-                &bus,
-            ],
-        )
+        let mut extra = vec![
+            "--cluster-enabled".to_owned(),
+            "yes".to_owned(),
+            "--cluster-config-file".to_owned(),
+            config,
+            "--cluster-node-timeout".to_owned(),
+            "5000".to_owned(),
+            "--cluster-port".to_owned(),
+            bus,
+        ];
+        if let (Some(tls), Some(tls_port)) = (tls, ports.get(2)) {
+            extra.extend(["--tls-port".to_owned(), tls_port.to_string()]);
+            extra.extend(tls.server_args.iter().cloned());
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        server_args(ports[0], dir, &extra)
     };
     let launch = Launch {
         name: "redis-server (cluster node)",
         program: &program,
-        ports: 2,
+        ports: if tls.is_some() { 3 } else { 2 },
         args: &args,
         ready: &answers_ping,
         within: READY_WITHIN,
@@ -218,14 +241,19 @@ fn start_cluster(server: RedisServer) -> Result<TestServer, String> {
     let servers = (0..3)
         .map(|_| ServerProcess::launch(&launch))
         .collect::<Result<Vec<_>, _>>()?;
+    let client_port = |s: &ServerProcess| match tls {
+        Some(_) => s.ports.get(2).copied().unwrap_or(s.port),
+        None => s.port,
+    };
     let nodes: Vec<String> = servers
         .iter()
-        .map(|s| format!("127.0.0.1:{}", s.port))
+        .map(|s| format!("127.0.0.1:{}", client_port(s)))
         .collect();
     let created = std::process::Command::new(cli)
         .args(["--cluster", "create"])
         .args(&nodes)
         .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .args(tls.map(|tls| tls.cli_args.clone()).unwrap_or_default())
         .output()
         .map_err(|e| format!("redis-cli --cluster create: {e}"))?;
     if !created.status.success() {
@@ -252,8 +280,13 @@ fn start_cluster(server: RedisServer) -> Result<TestServer, String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let scheme = if tls.is_some() {
+        "rediss+cluster"
+    } else {
+        "redis+cluster"
+    };
     Ok(TestServer {
-        url: format!("redis+cluster://{}", nodes.join(",")),
+        url: format!("{scheme}://{}", nodes.join(",")),
         processes: servers,
     })
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::process::{Launch, ServerProcess};
-use crate::redis::{answers_ping, server_args, RedisServer, READY_WITHIN};
+use crate::redis::{
+    answers_ping, build_cluster, server_args, ClusterTls, RedisServer, READY_WITHIN,
+};
 use crate::tools::find_program;
 use crate::TestServer;
 
@@ -172,4 +174,40 @@ pub fn redis_tls(files: &TlsFiles) -> Result<TestServer, String> {
         url: format!("rediss://127.0.0.1:{tls_port}/0"),
         processes: vec![process],
     })
+}
+
+/// A 3-master Debian `redis-server` cluster whose clients and cluster bus speak TLS only with
+/// certificates of `files`' CA (`tls-auth-clients yes`): its URL is
+/// `rediss+cluster://127.0.0.1:<tls port>,…`.
+pub fn redis_tls_cluster(files: &TlsFiles) -> Result<TestServer, String> {
+    let path = |name: &str| files.path(name).display().to_string();
+    let tls = ClusterTls {
+        server_args: vec![
+            "--tls-cluster".into(),
+            "yes".into(),
+            "--tls-cert-file".into(),
+            path("server.crt"),
+            "--tls-key-file".into(),
+            path("server.key"),
+            // The bus connects nodes as clients: they present the client certificate.
+            "--tls-client-cert-file".into(),
+            path("client.crt"),
+            "--tls-client-key-file".into(),
+            path("client.key"),
+            "--tls-ca-cert-file".into(),
+            path("ca.crt"),
+            "--tls-auth-clients".into(),
+            "yes".into(),
+        ],
+        cli_args: vec![
+            "--tls".into(),
+            "--cacert".into(),
+            path("ca.crt"),
+            "--cert".into(),
+            path("client.crt"),
+            "--key".into(),
+            path("client.key"),
+        ],
+    };
+    build_cluster(RedisServer::Debian, Some(&tls))
 }
