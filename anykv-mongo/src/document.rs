@@ -65,18 +65,20 @@ impl ValueForm {
         document
     }
 
-    /// Matches the document of `key` whose value is exactly `expected`: for a value kept as
-    /// BSON, by `v` and by `h` (absent when another tool changed `v` and removed it; then
-    /// MongoDB's equality alone decides).
+    /// Matches the document of `key` whose value is exactly `expected`, in either form
+    /// whatever this store writes (a store without `json_documents` may share the collection
+    /// with one that has it): as binary, or as BSON with `h` the bytes' hash (or without `h`,
+    /// when another tool changed `v` and removed it; then MongoDB's equality alone decides).
     pub(crate) fn holding(self, key: &str, expected: &[u8]) -> Document {
-        let mut filter = doc! { "_id": key };
-        let mut fields = self.fields(expected);
-        if let Some(hash) = fields.remove("h") {
-            filter.insert("h", doc! { "$in": [hash, Bson::Null] });
-        }
-        fields.remove("n");
-        filter.extend(fields);
-        filter
+        let as_binary = doc! { "v": binary(expected) };
+        let Some(bson) = json_values::as_bson(expected, MAX_VALUE_LEN) else {
+            let mut filter = doc! { "_id": key };
+            filter.extend(as_binary);
+            return filter;
+        };
+        let hash = anykv_core::limits::sha256_hex(expected);
+        let as_bson = doc! { "v": bson, "h": { "$in": [hash, Bson::Null] } };
+        doc! { "_id": key, "$and": [ { "$or": [ as_binary, as_bson ] } ] }
     }
 }
 

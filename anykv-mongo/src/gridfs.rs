@@ -1,13 +1,12 @@
 //! [`GridFsStorage`]: values of any size in a GridFS bucket, one bucket per namespace.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anykv_core::limits::{check_entry, check_key};
 use anykv_core::pagination::{paginate_page_stream, Page, DEFAULT_PAGE_SIZE};
 use anykv_core::{
     AsyncKvStorage, BlockingAdapter, BoxStream, Entry, Error, ErrorKind, Expiry, KeyRange,
-    Namespace, Record, Result, Scan, Store, StoreInfo, Timestamp,
+    Namespace, Record, Result, Scan, SetEntry, Store, StoreInfo, Timestamp,
 };
 use async_trait::async_trait;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,6 +19,8 @@ use mongodb::{Client, Collection};
 use crate::config::MongoOptions;
 use crate::document::{self, and_live};
 use crate::error::{is_duplicate_key, mongo_error, stream_error, BACKEND};
+use crate::gridfs_bulk::record_with_value;
+use crate::gridfs_files::BucketFiles;
 
 /// The backend's name in errors and [`StoreInfo`].
 pub(crate) const GRIDFS_BACKEND: &str = "mongodb-gridfs";
@@ -57,6 +58,8 @@ pub struct GridFsStorage {
     orphan_grace: Duration,
     /// The longest any entry lives ([`MongoOptions::store_ttl`]).
     store_ttl: document::StoreTtl,
+    /// The bucket's collections, for batches of files.
+    stored_files: BucketFiles,
 }
 
 pub(crate) fn live_at(index: &Document, now: Timestamp) -> bool {
@@ -104,7 +107,9 @@ impl GridFsStorage {
                 .build(),
         );
         let keys = database.collection::<Document>(&format!("{}.keys", namespace.as_str()));
+        let stored_files = BucketFiles::new(&database, namespace.as_str());
         Ok(GridFsStorage {
+            stored_files,
             bucket,
             keys,
             max_value_len: DEFAULT_MAX_GRIDFS_VALUE,
@@ -161,6 +166,20 @@ impl GridFsStorage {
         length: usize,
         expires_at: Option<Timestamp>,
     ) -> Result<()> {
+        let replaced = self.swing(key, file, length, expires_at).await?;
+        self.delete_file(replaced).await;
+        Ok(())
+    }
+
+    /// Swings the pointer of `key` to `file` (one `findAndModify`); returns the file it named
+    /// before, for the caller to delete. If the swing fails, `file` is deleted.
+    pub(crate) async fn swing(
+        &self,
+        key: &str,
+        file: ObjectId,
+        length: usize,
+        expires_at: Option<Timestamp>,
+    ) -> Result<Option<ObjectId>> {
         let replaced = self
             .keys
             .find_one_and_replace(
@@ -170,15 +189,22 @@ impl GridFsStorage {
             .upsert(true)
             .await;
         match replaced {
-            Ok(old) => {
-                self.delete_file(old.as_ref().and_then(file_id)).await;
-                Ok(())
-            }
+            Ok(old) => Ok(old.as_ref().and_then(file_id)),
             Err(error) => {
                 self.delete_file(Some(file)).await;
                 Err(mongo_error("set")(error))
             }
         }
+    }
+
+    /// The collection of the pointers.
+    pub(crate) fn keys(&self) -> &Collection<Document> {
+        &self.keys
+    }
+
+    /// The bucket's `files` and `chunks` collections, for batches of files.
+    pub(crate) fn stored_files(&self) -> &BucketFiles {
+        &self.stored_files
     }
 
     /// The bucket of the values' files.
@@ -197,7 +223,7 @@ impl GridFsStorage {
         self
     }
 
-    async fn upload(&self, key: &str, value: &[u8]) -> Result<ObjectId> {
+    pub(crate) async fn upload(&self, key: &str, value: &[u8]) -> Result<ObjectId> {
         let id = ObjectId::new();
         let mut stream = self
             .bucket
@@ -238,7 +264,12 @@ impl GridFsStorage {
         }
     }
 
-    fn index(key: &str, file: ObjectId, length: usize, expires_at: Option<Timestamp>) -> Document {
+    pub(crate) fn index(
+        key: &str,
+        file: ObjectId,
+        length: usize,
+        expires_at: Option<Timestamp>,
+    ) -> Document {
         let mut index =
             doc! { "_id": key, "f": file, "n": i64::try_from(length).unwrap_or(i64::MAX) };
         if let Some(at) = expires_at {
@@ -253,7 +284,7 @@ impl GridFsStorage {
     }
 
     /// Reads the live entry of `key`, following the pointer again if the file was replaced.
-    async fn read(&self, key: &str, index: Option<Document>) -> Result<Option<Entry>> {
+    pub(crate) async fn read(&self, key: &str, index: Option<Document>) -> Result<Option<Entry>> {
         Ok(self
             .read_indexed(key, index, Held::Live)
             .await?
@@ -347,6 +378,13 @@ impl GridFsStorage {
     ) -> Result<Page> {
         let mode = scan.mode();
         let indexes = self.page(scan.lists_expired(), range, after, limit).await?;
+        // The values of the page in one read of their chunks; a file replaced meanwhile is
+        // read again through its pointer below.
+        let mut contents = if mode.values() {
+            self.page_values(&indexes).await?
+        } else {
+            Default::default()
+        };
         let mut last_key = None;
         let mut entries = Vec::with_capacity(indexes.len());
         for index in indexes {
@@ -365,6 +403,10 @@ impl GridFsStorage {
                     value: None,
                     expires_at,
                 }));
+                continue;
+            }
+            if let Some(record) = record_with_value(key.clone(), &index, &mut contents) {
+                entries.push(Ok(record));
                 continue;
             }
             let held = if scan.lists_expired() {
@@ -387,7 +429,11 @@ impl GridFsStorage {
     }
 
     /// Removes the pointer of `key` (live or expired) and returns it.
-    async fn take_index(&self, key: &str, operation: &'static str) -> Result<Option<Document>> {
+    pub(crate) async fn take_index(
+        &self,
+        key: &str,
+        operation: &'static str,
+    ) -> Result<Option<Document>> {
         check_key(key)?;
         self.keys
             .find_one_and_delete(doc! { "_id": key })
@@ -631,13 +677,15 @@ impl AsyncKvStorage for GridFsStorage {
     }
 
     async fn delete_many(&self, keys: &[&str]) -> Result<usize> {
-        keys.iter().try_for_each(|key| check_key(key))?;
-        let distinct: BTreeSet<&str> = keys.iter().copied().collect();
-        let mut deleted = 0;
-        for key in distinct {
-            deleted += usize::from(AsyncKvStorage::delete(self, key).await?);
-        }
-        Ok(deleted)
+        self.delete_many_batched(keys).await
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.get_many_batched(keys).await
+    }
+
+    async fn set_entries(&self, entries: &[SetEntry<'_>]) -> Result<()> {
+        self.set_entries_batched(entries).await
     }
 
     async fn purge_expired(&self) -> Result<usize> {

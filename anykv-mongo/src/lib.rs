@@ -5,6 +5,8 @@ mod config;
 mod document;
 mod error;
 mod gridfs;
+mod gridfs_bulk;
+mod gridfs_files;
 mod gridfs_streams;
 mod json_values;
 mod store;

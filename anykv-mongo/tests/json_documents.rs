@@ -168,3 +168,36 @@ fn documents_changed_by_other_tools_are_read_and_compared() -> TestResult {
         Ok(())
     })
 }
+
+/// A store without `json_documents` on the same collection reads the documents a store with it
+/// wrote, and compares them by their bytes too.
+#[test]
+fn stores_without_the_option_read_and_compare_documents() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let with = json_store(&server, "mixed").await?;
+        let without = with.clone().with_json_documents(false);
+        with.set("doc", br#"{"n":1}"#, None).await?;
+        without.set("bin", br#"{"n":1}"#, None).await?;
+        assert!(matches!(
+            raw(&with, "doc").await?.get("v"),
+            Some(Bson::Document(_))
+        ));
+        assert!(matches!(
+            raw(&with, "bin").await?.get("v"),
+            Some(Bson::Binary(_))
+        ));
+        for store in [&with, &without] {
+            assert_eq!(store.get("doc").await?.as_deref(), Some(&br#"{"n":1}"#[..]));
+            assert_eq!(store.get("bin").await?.as_deref(), Some(&br#"{"n":1}"#[..]));
+        }
+        assert!(!without.compare_and_delete("doc", br#"{"n":1.0}"#).await?);
+        assert!(
+            without
+                .compare_and_set("doc", Some(br#"{"n":1}"#), b"2", None)
+                .await?
+        );
+        assert!(with.compare_and_delete("bin", br#"{"n":1}"#).await?);
+        Ok(())
+    })
+}

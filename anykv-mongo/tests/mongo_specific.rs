@@ -272,7 +272,8 @@ fn one_bad_document_hides_no_good_one() {
         MongoStorage::open_blocking(options(&server, &namespace)).unwrap_or_else(|e| panic!("{e}"));
     let good =
         anykv_test_support::write_good_entries(&store, 600).unwrap_or_else(|e| panic!("{e}"));
-    let planted = doc! { "_id": "planted by hand", "v": "a string, not binary" };
+    // No value at all (a `v` of another BSON type is a JSON value, see json_documents).
+    let planted = doc! { "_id": "planted by hand", "value": "not where a value goes" };
     store
         .block_on(async { store.inner().collection().insert_one(planted).await })
         .and_then(|inserted| inserted.map_err(|e| Error::Config(e.to_string())))

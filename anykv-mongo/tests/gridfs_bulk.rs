@@ -1,0 +1,97 @@
+//! GridFS bulk operations write, read and delete their files in batches: the files are the
+//! GridFS specification's (the driver reads them, and they read the driver's), duplicates and
+//! large values are handled, and nothing is left behind.
+
+use std::time::Duration;
+
+use anykv_core::{AsyncKvStorage, AsyncKvStorageExt};
+use anykv_mongo::{GridFsStorage, MongoOptions};
+use anykv_test_support::{Pattern, PatternCheck, TestServer};
+use futures_util::TryStreamExt;
+use mongodb::bson::doc;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const DATABASE: &str = "kv_gridfs_bulk";
+
+/// The documents of the bucket `namespace`'s `files` and `chunks` collections.
+async fn stored(
+    server: &TestServer,
+    namespace: &str,
+) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+    let client = mongodb::Client::with_uri_str(server.url()).await?;
+    let database = client.database(DATABASE);
+    let count = |suffix: &str| {
+        let collection =
+            database.collection::<mongodb::bson::Document>(&format!("{namespace}.{suffix}"));
+        async move { collection.count_documents(doc! {}).await }
+    };
+    Ok((count("files").await?, count("chunks").await?))
+}
+
+fn pattern(len: u64) -> Vec<u8> {
+    let mut value = Vec::new();
+    std::io::Read::read_to_end(&mut Pattern::new(len), &mut value).unwrap_or_default();
+    value
+}
+
+#[test]
+fn batches_of_files_are_gridfs_files() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let namespace = "bulk";
+        let store = GridFsStorage::connect(
+            MongoOptions::new(server.url())
+                .database(DATABASE)
+                .namespace(namespace),
+        )
+        .await?;
+        store.clear().await?;
+        // Three chunks of 255 KiB (batched), nine (through the driver), empty, one key twice.
+        let three_chunks = pattern(600 * 1024);
+        let nine_chunks = pattern(2 << 20);
+        let entries: [(&str, &[u8]); 5] = [
+            ("three", &three_chunks),
+            ("nine", &nine_chunks),
+            ("empty", b""),
+            ("twice", b"first"),
+            ("twice", b"second"),
+        ];
+        store
+            .set_many(&entries, Some(Duration::from_secs(3600)))
+            .await?;
+        // Read by the driver's download stream (get) and by the batch (get_many).
+        for key in ["three", "nine"] {
+            let value = store.get(key).await?.ok_or("a batched value is missing")?;
+            let len = PatternCheck::read_all(&mut &value[..])?;
+            assert!(len == 600 * 1024 || len == 2 << 20);
+        }
+        let got = store
+            .get_many(&["three", "nine", "empty", "twice", "absent"])
+            .await?;
+        assert_eq!(got[0].as_deref(), Some(&three_chunks[..]));
+        assert_eq!(got[1].as_deref(), Some(&nine_chunks[..]));
+        assert_eq!(got[2].as_deref(), Some(&b""[..]));
+        assert_eq!(got[3].as_deref(), Some(&b"second"[..]));
+        assert_eq!(got[4], None);
+        // Written by the driver, read by the batch.
+        store.set("single", &three_chunks, None).await?;
+        let got = store.get_many(&["single"]).await?;
+        assert_eq!(got[0].as_deref(), Some(&three_chunks[..]));
+        let items: Vec<(String, Vec<u8>)> = store.items().await?.try_collect().await?;
+        assert_eq!(items.len(), 5);
+        assert!(items.contains(&("nine".to_owned(), nine_chunks.clone())));
+
+        // One file per key, the replaced one ("twice"'s first) gone.
+        let (files, chunks) = stored(&server, namespace).await?;
+        assert_eq!(files, 5, "files left behind");
+        assert_eq!(chunks, 3 + 9 + 1 + 3, "chunks left behind");
+
+        let deleted = store
+            .delete_many(&["three", "nine", "empty", "twice", "single", "absent"])
+            .await?;
+        assert_eq!(deleted, 5);
+        assert_eq!(stored(&server, namespace).await?, (0, 0));
+        Ok(())
+    })
+}
