@@ -29,6 +29,7 @@ pub mod time;
 mod traits;
 mod typed;
 mod typed_async;
+mod value_reader;
 
 pub use async_adapter::AsyncAdapter;
 pub use async_storage::BoxStream;
@@ -51,6 +52,7 @@ pub use time::Timestamp;
 pub use traits::{AsyncKvStorage, KvStorage, Store, StoreInfo};
 pub use typed::Typed;
 pub use typed_async::AsyncTyped;
+pub use value_reader::ValueReader;
 
 /// The traits a user of stores imports: `use anykv_core::prelude::*;`.
 pub mod prelude {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anykv_core::limits::{check_key, check_value_len};
 use anykv_core::time::expiry_from_ttl;
-use anykv_core::{Result, Timestamp};
+use anykv_core::{Result, Timestamp, ValueReader};
 
 use crate::error::{io_error, BACKEND};
 use crate::store::FsStorage;
@@ -15,35 +15,7 @@ use crate::store::FsStorage;
 ///
 /// The file was opened before any later write replaced it, so the reader sees the whole value
 /// of one write however many writes follow (a replaced file lives on while it is open).
-#[derive(Debug)]
-pub struct FsValueReader {
-    file: io::Take<File>,
-    len: u64,
-    expires_at: Option<Timestamp>,
-}
-
-impl FsValueReader {
-    /// The value's length in bytes.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether the value is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// When the entry expires, if it does.
-    pub fn expires_at(&self) -> Option<Timestamp> {
-        self.expires_at
-    }
-}
-
-impl Read for FsValueReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read(buf)
-    }
-}
+pub type FsValueReader = ValueReader<io::Take<File>>;
 
 /// The error a copy that passed the value limit stops with.
 #[derive(Debug)]
@@ -107,10 +79,10 @@ impl FsStorage {
         let offset = self.files().value_offset(key);
         let file_len = file.metadata().map_err(io_error("read", self.dir()))?.len();
         let len = file_len.saturating_sub(offset);
-        Ok(Some(FsValueReader {
-            file: file.take(len),
+        Ok(Some(ValueReader::new(
+            file.take(len),
             len,
-            expires_at: header.expires_at,
-        }))
+            header.expires_at,
+        )))
     }
 }

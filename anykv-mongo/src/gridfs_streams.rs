@@ -1,11 +1,9 @@
 //! GridFS values written from an async reader and read as one, without holding them whole.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anykv_core::limits::{check_key, check_value_len};
-use anykv_core::{Error, ErrorKind, Result, Timestamp};
+use anykv_core::{Error, ErrorKind, Result, Timestamp, ValueReader};
 use futures_util::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use mongodb::bson::{oid::ObjectId, Bson};
 use mongodb::gridfs::GridFsDownloadStream;
@@ -20,47 +18,7 @@ const UPLOAD_BUFFER: usize = 255 * 1024;
 ///
 /// A write that replaces the entry deletes the file this reads: a read still under way then
 /// fails (a retryable error); read again to get the new value.
-pub struct GridFsValueReader {
-    stream: GridFsDownloadStream,
-    len: u64,
-    expires_at: Option<Timestamp>,
-}
-
-impl GridFsValueReader {
-    /// The value's length in bytes.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether the value is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// When the entry expires, if it does.
-    pub fn expires_at(&self) -> Option<Timestamp> {
-        self.expires_at
-    }
-}
-
-impl std::fmt::Debug for GridFsValueReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GridFsValueReader")
-            .field("len", &self.len)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AsyncRead for GridFsValueReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
+pub type GridFsValueReader = ValueReader<GridFsDownloadStream>;
 
 impl GridFsStorage {
     /// Writes the value of `key` from `reader`, one GridFS chunk (255 KiB) at a time: a value
@@ -157,11 +115,9 @@ impl GridFsStorage {
                 .await
             {
                 Ok(stream) => {
-                    return Ok(Some(GridFsValueReader {
-                        stream,
-                        len: Self::length(&index) as u64,
-                        expires_at: crate::document::expiry(&index),
-                    }))
+                    let len = Self::length(&index) as u64;
+                    let expires_at = crate::document::expiry(&index);
+                    return Ok(Some(ValueReader::new(stream, len, expires_at)));
                 }
                 Err(error) => {
                     // Replaced between reading the pointer and opening its file: follow it.
