@@ -282,8 +282,8 @@ mod mongo {
         /// [`MongoStorage`]: one document per entry.
         Documents,
         /// [`MongoStorage`] keeping JSON values (the suite's counters, among others) as
-        /// queryable BSON ([`MongoOptions::json_documents`]).
-        JsonDocuments,
+        /// queryable BSON ([`MongoOptions::queryable_values`]).
+        QueryableValues,
         /// [`GridFsStorage`]: one GridFS file per entry.
         GridFs,
     }
@@ -314,7 +314,7 @@ mod mongo {
             MongoOptions::new(&self.url)
                 .database("kv_conformance")
                 .namespace(namespace)
-                .json_documents(self.kind == MongoKind::JsonDocuments)
+                .queryable_values(self.kind == MongoKind::QueryableValues)
         }
     }
 
@@ -336,7 +336,7 @@ mod mongo {
         fn open(&self, namespace: &str) -> anykv_core::Result<Arc<dyn KvStorage>> {
             let options = self.options(namespace);
             Ok(match self.kind {
-                MongoKind::Documents | MongoKind::JsonDocuments => {
+                MongoKind::Documents | MongoKind::QueryableValues => {
                     Arc::new(MongoStorage::open_blocking(options)?)
                 }
                 MongoKind::GridFs => Arc::new(GridFsStorage::open_blocking(options)?),
@@ -346,7 +346,7 @@ mod mongo {
         fn open_async(&self, namespace: &str) -> anykv_core::Result<Arc<dyn AsyncKvStorage>> {
             let options = self.options(namespace);
             Ok(match self.kind {
-                MongoKind::Documents | MongoKind::JsonDocuments => {
+                MongoKind::Documents | MongoKind::QueryableValues => {
                     Arc::new(self.runtime.block_on(MongoStorage::connect(options))?)
                 }
                 MongoKind::GridFs => {

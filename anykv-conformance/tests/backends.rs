@@ -82,8 +82,8 @@ anykv_conformance::conformance_tests!(
 
 #[cfg(feature = "mongo")]
 anykv_conformance::conformance_tests!(
-    mongo_json_documents,
-    mongo(anykv_conformance::backends::MongoKind::JsonDocuments)
+    mongo_queryable_values,
+    mongo(anykv_conformance::backends::MongoKind::QueryableValues)
 );
 
 #[cfg(feature = "mongo")]

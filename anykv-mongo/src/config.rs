@@ -28,13 +28,14 @@ pub struct MongoOptions {
     /// entries already stored when the store opens expire at the latest this long after that,
     /// all by the TTL index. `None` (the default): entries keep the TTL they were written with.
     pub store_ttl: Option<Duration>,
-    /// Keep JSON values as queryable BSON in [`MongoStorage`](crate::MongoStorage) (default
-    /// off): a value that is JSON as `serde_json` writes it (the
+    /// Keep JSON and BSON values as queryable BSON in [`MongoStorage`](crate::MongoStorage)
+    /// (default off): a value that is JSON as `serde_json` writes it (the
     /// [`PlainJson`](anykv_core::PlainJson) serializer's) is stored as the BSON document, array
-    /// or scalar it parses to, so other tools query it (`{"v.name": "Ada"}`); every other value,
-    /// and any JSON that would not read back byte for byte, stays binary. Reads return the same
-    /// bytes either way. Not used by [`GridFsStorage`](crate::GridFsStorage).
-    pub json_documents: bool,
+    /// or scalar it parses to, and a BSON document (the [`PlainBson`](crate::PlainBson)
+    /// serializer's) as itself, so other tools query them (`{"v.name": "Ada"}`); every other
+    /// value, and any that would not read back byte for byte, stays binary. Reads return the
+    /// same bytes either way. Not used by [`GridFsStorage`](crate::GridFsStorage).
+    pub queryable_values: bool,
 }
 
 impl MongoOptions {
@@ -46,15 +47,15 @@ impl MongoOptions {
             namespace: Namespace::DEFAULT.into(),
             server_selection_timeout: Duration::from_secs(5),
             store_ttl: None,
-            json_documents: false,
+            queryable_values: false,
         }
     }
 
     /// Options from a URL: a `mongodb://` or `mongodb+srv://` connection string (every host,
     /// credentials, the database in the path) with the parameters `namespace` (the collection
     /// or bucket), `database` (over the path's), `store_ttl` (`1h`: see
-    /// [`store_ttl`](Self::store_ttl)), `json_documents` (bool: see
-    /// [`json_documents`](Self::json_documents)) and `serverSelectionTimeoutMS`; every other
+    /// [`store_ttl`](Self::store_ttl)), `queryable_values` (bool: see
+    /// [`queryable_values`](Self::queryable_values)) and `serverSelectionTimeoutMS`; every other
     /// parameter goes to the driver, which refuses the ones it does not know when the store
     /// connects. Errors name the URL with its password hidden.
     ///
@@ -82,7 +83,7 @@ impl MongoOptions {
         let namespace = url.take("namespace");
         let database = url.take("database");
         let store_ttl = url.take_duration("store_ttl")?;
-        let json_documents = url.take_bool("json_documents")?;
+        let queryable_values = url.take_bool("queryable_values")?;
         let timeout = url.take_parsed("serverSelectionTimeoutMS", "milliseconds", |ms| {
             ms.parse().ok().map(Duration::from_millis)
         })?;
@@ -92,7 +93,7 @@ impl MongoOptions {
         }
         options.database = database;
         options.store_ttl = store_ttl;
-        options.json_documents = json_documents.unwrap_or(false);
+        options.queryable_values = queryable_values.unwrap_or(false);
         if let Some(timeout) = timeout {
             options.server_selection_timeout = timeout;
         }
@@ -117,9 +118,10 @@ impl MongoOptions {
         self
     }
 
-    /// Keeps JSON values as queryable BSON, or not (see [`json_documents`](Self::json_documents)).
-    pub fn json_documents(mut self, json_documents: bool) -> Self {
-        self.json_documents = json_documents;
+    /// Keeps JSON and BSON values as queryable BSON, or not (see
+    /// [`queryable_values`](Self::queryable_values)).
+    pub fn queryable_values(mut self, queryable_values: bool) -> Self {
+        self.queryable_values = queryable_values;
         self
     }
 

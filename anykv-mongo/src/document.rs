@@ -2,7 +2,7 @@
 //!
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 //!
-//! With [`ValueForm::json_documents`], `v` holds a JSON value as BSON (see `json_values`) and
+//! With [`ValueForm::queryable_values`], `v` holds a JSON value as BSON (see `queryable`) and
 //! `h` the SHA-256 of its bytes, which compare-and-set matches on (MongoDB's equality takes
 //! `1` and `1.0` for the same value, the store's byte semantics do not), and `n` their length.
 
@@ -13,7 +13,7 @@ use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, DateTime, Document};
 use mongodb::Collection;
 
 use crate::error::mongo_error;
-use crate::json_values;
+use crate::queryable::{self, Encoding};
 
 /// BSON's document limit.
 pub(crate) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
@@ -33,24 +33,20 @@ pub(crate) fn binary(value: &[u8]) -> Binary {
 /// How a store keeps its values: BSON binary, or queryable BSON for JSON values.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ValueForm {
-    /// Whether JSON values are kept as BSON documents (see `json_values`).
-    pub(crate) json_documents: bool,
+    /// Whether JSON values are kept as BSON documents (see `queryable`).
+    pub(crate) queryable_values: bool,
 }
 
 impl ValueForm {
     /// The fields that hold `value`: `v`, and for a value kept as BSON `h` and `n` (the length
     /// of its bytes, which `size` adds up).
     fn fields(self, value: &[u8]) -> Document {
-        let bson = self
-            .json_documents
-            .then(|| json_values::as_bson(value, MAX_VALUE_LEN))
+        let queryable = self
+            .queryable_values
+            .then(|| queryable::queryable(value, MAX_VALUE_LEN))
             .flatten();
-        match bson {
-            Some(bson) => doc! {
-                "v": bson,
-                "h": anykv_core::limits::sha256_hex(value),
-                "n": i64::try_from(value.len()).unwrap_or(i64::MAX),
-            },
+        match queryable {
+            Some((bson, encoding)) => stored_fields(value, bson, encoding),
             None => doc! { "v": binary(value) },
         }
     }
@@ -66,20 +62,43 @@ impl ValueForm {
     }
 
     /// Matches the document of `key` whose value is exactly `expected`, in either form
-    /// whatever this store writes (a store without `json_documents` may share the collection
+    /// whatever this store writes (a store without `queryable_values` may share the collection
     /// with one that has it): as binary, or as BSON with `h` the bytes' hash (or without `h`,
     /// when another tool changed `v` and removed it; then MongoDB's equality alone decides).
     pub(crate) fn holding(self, key: &str, expected: &[u8]) -> Document {
         let as_binary = doc! { "v": binary(expected) };
-        let Some(bson) = json_values::as_bson(expected, MAX_VALUE_LEN) else {
+        let Some((bson, encoding)) = queryable::queryable(expected, MAX_VALUE_LEN) else {
             let mut filter = doc! { "_id": key };
             filter.extend(as_binary);
             return filter;
         };
-        let hash = anykv_core::limits::sha256_hex(expected);
-        let as_bson = doc! { "v": bson, "h": { "$in": [hash, Bson::Null] } };
+        let mut as_bson = stored_fields(expected, bson, encoding);
+        if let Some(hash) = as_bson.remove("h") {
+            as_bson.insert("h", doc! { "$in": [hash, Bson::Null] });
+        }
+        as_bson.remove("n");
+        if encoding == Encoding::Json {
+            as_bson.insert(ENCODING, doc! { "$exists": false });
+        }
         doc! { "_id": key, "$and": [ { "$or": [ as_binary, as_bson ] } ] }
     }
+}
+
+/// The field that marks a value kept as BSON whose bytes are a BSON document (absent: JSON).
+const ENCODING: &str = "f";
+
+/// The fields of `value` kept as `bson`: `v`, `h` (its bytes' hash), `n` (their length), and
+/// `f: "bson"` when the bytes are a BSON document.
+fn stored_fields(value: &[u8], bson: Bson, encoding: Encoding) -> Document {
+    let mut fields = doc! {
+        "v": bson,
+        "h": anykv_core::limits::sha256_hex(value),
+        "n": i64::try_from(value.len()).unwrap_or(i64::MAX),
+    };
+    if encoding == Encoding::Bson {
+        fields.insert(ENCODING, "bson");
+    }
+    fields
 }
 
 /// The aggregation expression of a document's value length: the binary's size, or `n` for a
@@ -213,7 +232,13 @@ pub(crate) fn entry_of(key: &str, mut document: Document) -> Result<Entry> {
 pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
     match document.remove("v") {
         Some(Bson::Binary(binary)) => Ok(binary.bytes),
-        Some(other) => json_values::to_json(key, &other),
+        Some(other) => {
+            let encoding = match document.get_str(ENCODING) {
+                Ok("bson") => Encoding::Bson,
+                _ => Encoding::Json,
+            };
+            queryable::bytes_of(key, &other, encoding)
+        }
         None => Err(Error::corrupt(key, "document has no value field v")),
     }
 }

@@ -41,7 +41,7 @@ pub struct MongoStorage {
     collection: Collection<Document>,
     /// The longest any entry lives ([`MongoOptions::store_ttl`]).
     store_ttl: document::StoreTtl,
-    /// How values are kept ([`MongoOptions::json_documents`]).
+    /// How values are kept ([`MongoOptions::queryable_values`]).
     values: document::ValueForm,
 }
 
@@ -51,7 +51,7 @@ impl MongoStorage {
         let (client, database) = options.client().await?;
         let store = Self::with_client(&client, &database, &options.namespace)
             .await?
-            .with_json_documents(options.json_documents);
+            .with_queryable_values(options.queryable_values);
         match options.store_ttl {
             Some(ttl) => store.with_store_ttl(ttl).await,
             None => Ok(store),
@@ -66,9 +66,9 @@ impl MongoStorage {
     }
 
     /// The same store keeping JSON values as queryable BSON, or not (see
-    /// [`MongoOptions::json_documents`]). Reads take either form whatever this says.
-    pub fn with_json_documents(mut self, json_documents: bool) -> Self {
-        self.values.json_documents = json_documents;
+    /// [`MongoOptions::queryable_values`]). Reads take either form whatever this says.
+    pub fn with_queryable_values(mut self, queryable_values: bool) -> Self {
+        self.values.queryable_values = queryable_values;
         self
     }
 

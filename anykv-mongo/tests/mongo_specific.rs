@@ -272,7 +272,7 @@ fn one_bad_document_hides_no_good_one() {
         MongoStorage::open_blocking(options(&server, &namespace)).unwrap_or_else(|e| panic!("{e}"));
     let good =
         anykv_test_support::write_good_entries(&store, 600).unwrap_or_else(|e| panic!("{e}"));
-    // No value at all (a `v` of another BSON type is a JSON value, see json_documents).
+    // No value at all (a `v` of another BSON type is a JSON value, see queryable_values).
     let planted = doc! { "_id": "planted by hand", "value": "not where a value goes" };
     store
         .block_on(async { store.inner().collection().insert_one(planted).await })

@@ -1,4 +1,4 @@
-//! `json_documents`: JSON values kept as BSON that other tools query, every read byte-exact.
+//! `queryable_values`: JSON values kept as BSON that other tools query, every read byte-exact.
 
 use std::time::Duration;
 
@@ -9,14 +9,14 @@ use serde_json::{json, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-async fn json_store(
+async fn queryable_store(
     server: &anykv_test_support::TestServer,
     namespace: &str,
 ) -> anykv_core::Result<MongoStorage> {
     let options = MongoOptions::new(server.url())
-        .database("kv_json_documents")
+        .database("kv_queryable_values")
         .namespace(namespace)
-        .json_documents(true);
+        .queryable_values(true);
     let store = MongoStorage::connect(options).await?;
     store.clear().await?;
     Ok(store)
@@ -36,7 +36,7 @@ async fn raw(store: &MongoStorage, key: &str) -> Result<Document, Box<dyn std::e
 fn json_values_are_queryable_documents() -> TestResult {
     let server = anykv_test_support::mongo()?;
     anykv_test_support::runtime().block_on(async {
-        let store = json_store(&server, "people").await?;
+        let store = queryable_store(&server, "people").await?;
         let people = AsyncTyped::<_, Value, _>::with_serializer(store.clone(), PlainJson);
         let ada = json!({"name": "Ada", "langs": ["en", "fr"], "born": 1815, "score": 9.5});
         let alan = json!({"name": "Alan", "langs": ["en"], "born": 1912, "score": 8.0});
@@ -105,7 +105,7 @@ fn json_values_are_queryable_documents() -> TestResult {
 fn conditional_writes_compare_bytes() -> TestResult {
     let server = anykv_test_support::mongo()?;
     anykv_test_support::runtime().block_on(async {
-        let store = json_store(&server, "conditions").await?;
+        let store = queryable_store(&server, "conditions").await?;
         store.set("n", b"1", None).await?;
         assert!(!store.compare_and_set("n", Some(b"1.0"), b"2", None).await?);
         assert!(!store.compare_and_delete("n", b"1.0").await?);
@@ -127,12 +127,14 @@ fn conditional_writes_compare_bytes() -> TestResult {
     })
 }
 
-/// `json_documents=true` in a URL turns it on; it is off by default.
+/// `queryable_values=true` in a URL turns it on; it is off by default.
 #[test]
-fn urls_turn_json_documents_on() -> anykv_core::Result<()> {
-    assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?json_documents=true")?.json_documents);
-    assert!(!MongoOptions::from_url("mongodb://127.0.0.1/app")?.json_documents);
-    assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?json_documents=maybe").is_err());
+fn urls_turn_queryable_values_on() -> anykv_core::Result<()> {
+    assert!(
+        MongoOptions::from_url("mongodb://127.0.0.1/app?queryable_values=true")?.queryable_values
+    );
+    assert!(!MongoOptions::from_url("mongodb://127.0.0.1/app")?.queryable_values);
+    assert!(MongoOptions::from_url("mongodb://127.0.0.1/app?queryable_values=maybe").is_err());
     Ok(())
 }
 
@@ -142,7 +144,7 @@ fn urls_turn_json_documents_on() -> anykv_core::Result<()> {
 fn documents_changed_by_other_tools_are_read_and_compared() -> TestResult {
     let server = anykv_test_support::mongo()?;
     anykv_test_support::runtime().block_on(async {
-        let store = json_store(&server, "edited").await?;
+        let store = queryable_store(&server, "edited").await?;
         store.set("doc", br#"{"n":1,"tags":["a"]}"#, None).await?;
         store
             .collection()
@@ -169,14 +171,14 @@ fn documents_changed_by_other_tools_are_read_and_compared() -> TestResult {
     })
 }
 
-/// A store without `json_documents` on the same collection reads the documents a store with it
+/// A store without `queryable_values` on the same collection reads the documents a store with it
 /// wrote, and compares them by their bytes too.
 #[test]
 fn stores_without_the_option_read_and_compare_documents() -> TestResult {
     let server = anykv_test_support::mongo()?;
     anykv_test_support::runtime().block_on(async {
-        let with = json_store(&server, "mixed").await?;
-        let without = with.clone().with_json_documents(false);
+        let with = queryable_store(&server, "mixed").await?;
+        let without = with.clone().with_queryable_values(false);
         with.set("doc", br#"{"n":1}"#, None).await?;
         without.set("bin", br#"{"n":1}"#, None).await?;
         assert!(matches!(
@@ -198,6 +200,58 @@ fn stores_without_the_option_read_and_compare_documents() -> TestResult {
                 .await?
         );
         assert!(with.compare_and_delete("bin", br#"{"n":1}"#).await?);
+        Ok(())
+    })
+}
+
+/// A person as the application types it, dates and 64-bit integers included.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Person {
+    name: String,
+    born: mongodb::bson::DateTime,
+    visits: i64,
+    tags: Vec<String>,
+}
+
+/// Values written through `PlainBson` are BSON documents with every BSON type kept, queried by
+/// other tools, read back byte for byte and compared by their bytes.
+#[test]
+fn bson_values_are_documents_too() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let store = queryable_store(&server, "bson").await?;
+        let people =
+            AsyncTyped::<_, Person, _>::with_serializer(store.clone(), anykv_mongo::PlainBson);
+        let ada = Person {
+            name: "Ada".into(),
+            born: mongodb::bson::DateTime::from_millis(-4_792_320_000_000),
+            visits: 1 << 40,
+            tags: vec!["math".into()],
+        };
+        people.set("ada", &ada, None).await?;
+        let stored = raw(&store, "ada").await?;
+        let value = stored.get_document("v")?;
+        assert!(
+            matches!(value.get("born"), Some(Bson::DateTime(_))),
+            "{stored:?}"
+        );
+        assert_eq!(value.get("visits"), Some(&Bson::Int64(1 << 40)));
+        let found = store
+            .collection()
+            .find_one(doc! { "v.born": { "$lt": mongodb::bson::DateTime::from_millis(0) } })
+            .await?
+            .ok_or("the query found nothing")?;
+        assert_eq!(found.get_str("_id")?, "ada");
+        assert_eq!(people.get("ada").await?, Some(ada.clone()));
+
+        let bytes = mongodb::bson::to_vec(&mongodb::bson::to_document(&ada)?)?;
+        assert_eq!(store.get("ada").await?, Some(bytes.clone()));
+        assert!(
+            store
+                .compare_and_set("ada", Some(&bytes), b"replaced", None)
+                .await?
+        );
+        assert!(!store.compare_and_delete("ada", &bytes).await?);
         Ok(())
     })
 }
