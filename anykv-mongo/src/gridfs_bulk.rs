@@ -53,12 +53,19 @@ impl GridFsStorage {
     pub(crate) async fn set_entries_batched(&self, entries: &[SetEntry<'_>]) -> Result<()> {
         Store::check_entries(self, entries)?;
         let now = Timestamp::now();
-        let (small, large): (Vec<&SetEntry<'_>>, Vec<&SetEntry<'_>>) = entries
-            .iter()
-            .partition(|entry| entry.value.len() <= BATCHED_VALUE_MAX);
+        // In the order given, so that of two entries of one key the later wins.
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
-        for entry in small {
+        for entry in entries {
+            if entry.value.len() > BATCHED_VALUE_MAX {
+                self.set_batch(&std::mem::take(&mut batch), now).await?;
+                batch_bytes = 0;
+                let expires_at = self.expiry(entry.ttl, now)?;
+                let file = self.upload(entry.key, entry.value).await?;
+                self.point(entry.key, file, entry.value.len(), expires_at)
+                    .await?;
+                continue;
+            }
             if batch.len() == BATCH_ENTRIES || batch_bytes + entry.value.len() > BATCH_BYTES {
                 self.set_batch(&std::mem::take(&mut batch), now).await?;
                 batch_bytes = 0;
@@ -66,14 +73,7 @@ impl GridFsStorage {
             batch_bytes += entry.value.len();
             batch.push(entry);
         }
-        self.set_batch(&batch, now).await?;
-        for entry in large {
-            let expires_at = self.expiry(entry.ttl, now)?;
-            let file = self.upload(entry.key, entry.value).await?;
-            self.point(entry.key, file, entry.value.len(), expires_at)
-                .await?;
-        }
-        Ok(())
+        self.set_batch(&batch, now).await
     }
 
     async fn set_batch(&self, batch: &[&SetEntry<'_>], now: Timestamp) -> Result<()> {

@@ -50,12 +50,15 @@ fn batches_of_files_are_gridfs_files() -> TestResult {
         // Three chunks of 255 KiB (batched), nine (through the driver), empty, one key twice.
         let three_chunks = pattern(600 * 1024);
         let nine_chunks = pattern(2 << 20);
-        let entries: [(&str, &[u8]); 5] = [
+        let entries: [(&str, &[u8]); 7] = [
             ("three", &three_chunks),
             ("nine", &nine_chunks),
             ("empty", b""),
             ("twice", b"first"),
             ("twice", b"second"),
+            // A large value, then a small one, of one key: the later wins.
+            ("large then small", &nine_chunks),
+            ("large then small", b"small"),
         ];
         store
             .set_many(&entries, Some(Duration::from_secs(3600)))
@@ -67,30 +70,46 @@ fn batches_of_files_are_gridfs_files() -> TestResult {
             assert!(len == 600 * 1024 || len == 2 << 20);
         }
         let got = store
-            .get_many(&["three", "nine", "empty", "twice", "absent"])
+            .get_many(&[
+                "three",
+                "nine",
+                "empty",
+                "twice",
+                "absent",
+                "large then small",
+            ])
             .await?;
         assert_eq!(got[0].as_deref(), Some(&three_chunks[..]));
         assert_eq!(got[1].as_deref(), Some(&nine_chunks[..]));
         assert_eq!(got[2].as_deref(), Some(&b""[..]));
         assert_eq!(got[3].as_deref(), Some(&b"second"[..]));
         assert_eq!(got[4], None);
+        assert_eq!(got[5].as_deref(), Some(&b"small"[..]));
         // Written by the driver, read by the batch.
         store.set("single", &three_chunks, None).await?;
         let got = store.get_many(&["single"]).await?;
         assert_eq!(got[0].as_deref(), Some(&three_chunks[..]));
         let items: Vec<(String, Vec<u8>)> = store.items().await?.try_collect().await?;
-        assert_eq!(items.len(), 5);
+        assert_eq!(items.len(), 6);
         assert!(items.contains(&("nine".to_owned(), nine_chunks.clone())));
 
         // One file per key, the replaced one ("twice"'s first) gone.
         let (files, chunks) = stored(&server, namespace).await?;
-        assert_eq!(files, 5, "files left behind");
-        assert_eq!(chunks, 3 + 9 + 1 + 3, "chunks left behind");
+        assert_eq!(files, 6, "files left behind");
+        assert_eq!(chunks, 3 + 9 + 1 + 3 + 1, "chunks left behind");
 
         let deleted = store
-            .delete_many(&["three", "nine", "empty", "twice", "single", "absent"])
+            .delete_many(&[
+                "three",
+                "nine",
+                "empty",
+                "twice",
+                "single",
+                "absent",
+                "large then small",
+            ])
             .await?;
-        assert_eq!(deleted, 5);
+        assert_eq!(deleted, 6);
         assert_eq!(stored(&server, namespace).await?, (0, 0));
         Ok(())
     })
