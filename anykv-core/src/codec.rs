@@ -10,7 +10,8 @@
 //!
 //! so bytes written by one serializer are never silently read by another. A serializer whose
 //! [`framed`](Serializer::framed) is false ([`PlainJson`]) writes its bytes alone, for stores
-//! other tools read (the files store's readable layout, MongoDB's documents).
+//! other tools read (the files store's readable layout, MongoDB's documents); its id is never
+//! written (3 is [`PlainJson`]'s, 4 `anykv_mongo::PlainBson`'s).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -108,10 +109,10 @@ impl Serializer for PlainJson {
 /// Serializes `value` with `serializer` and prefixes the header (unless the serializer is not
 /// [`framed`](Serializer::framed)).
 pub fn encode<C: Serializer, T: Serialize + ?Sized>(serializer: &C, value: &T) -> Result<Vec<u8>> {
-    if !serializer.framed() {
-        return serializer.serialize(value).map_err(Error::Serialize);
-    }
     let body = serializer.serialize(value).map_err(Error::Serialize)?;
+    if !serializer.framed() {
+        return Ok(body);
+    }
     let mut bytes = Vec::with_capacity(HEADER_LEN + body.len());
     bytes.extend_from_slice(&[MAGIC, FORMAT_VERSION, serializer.id()]);
     bytes.extend_from_slice(&body);

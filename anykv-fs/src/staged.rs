@@ -23,11 +23,18 @@ pub(crate) struct Staged {
     pub(crate) expires_at: Option<Timestamp>,
     /// Whether the modification time is to stand for the expiry (the hashed layout).
     pub(crate) hint_expiry: bool,
+    /// The value's length.
+    pub(crate) value_len: u64,
     /// The file's length.
     pub(crate) len: u64,
 }
 
 impl Staged {
+    /// Removes the file (a write that is not to land).
+    pub(crate) fn discard(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+
     /// Sets the expiry hint (when the layout keeps one), once the file has been renamed into
     /// place (before, a temporary file dated in the future would never look abandoned), and the
     /// access time to now, at the clock's full resolution (size caps evict by it). A file

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, FileTimes, Metadata};
-use std::io;
+use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -232,6 +232,7 @@ impl FsStorage {
                 file,
                 expires_at,
                 hint_expiry: self.files.hints_expiry(),
+                value_len,
                 len: self
                     .files
                     .file_len(key, usize::try_from(value_len).unwrap_or(usize::MAX)),
@@ -333,7 +334,6 @@ impl FsStorage {
     /// The open file of the live entry of `key` (marked used in a capped store), positioned at
     /// the start of its value, with the entry's header.
     pub(crate) fn open_value(&self, key: &str) -> Result<Option<(File, Header)>> {
-        use std::io::Seek;
         let path = self.path_for(key)?;
         let now = Timestamp::now();
         let Some((mut file, header, _)) = self.open_file(&path, Some(key), false, Access::Use)?

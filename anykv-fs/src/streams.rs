@@ -4,9 +4,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::time::Duration;
 
-use anykv_core::limits::{check_key, check_value_len};
+use anykv_core::limits::check_key;
 use anykv_core::time::expiry_from_ttl;
-use anykv_core::{Result, Timestamp, ValueReader};
+use anykv_core::{Error, KeyDisplay, Result, Timestamp, ValueReader};
 
 use crate::error::{io_error, BACKEND};
 use crate::store::FsStorage;
@@ -16,18 +16,6 @@ use crate::store::FsStorage;
 /// The file was opened before any later write replaced it, so the reader sees the whole value
 /// of one write however many writes follow (a replaced file lives on while it is open).
 pub type FsValueReader = ValueReader<io::Take<File>>;
-
-/// The error a copy that passed the value limit stops with.
-#[derive(Debug)]
-struct OverLimit;
-
-impl std::fmt::Display for OverLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("value over the limit")
-    }
-}
-
-impl std::error::Error for OverLimit {}
 
 impl FsStorage {
     /// Writes the value of `key` from `reader`, in buffers of 64 KiB: a value of any size
@@ -46,27 +34,25 @@ impl FsStorage {
         let path = self.path_for(key)?;
         let expires_at = expiry_from_ttl(ttl, Timestamp::now())?;
         let max = self.max_value_len();
-        let mut value_len = 0;
-        let staged = self.stage(key, expires_at, |file| {
-            let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-            value_len = self
-                .files()
-                .write_from(file, key, expires_at, &mut reader.take(limit))?;
-            if value_len >= limit {
-                return Err(io::Error::other(OverLimit));
-            }
-            Ok(value_len)
-        });
-        let staged = match staged {
-            Ok(staged) => staged,
-            Err(error) if error.get_ref().is_some_and(|e| e.is::<OverLimit>()) => {
-                let read = usize::try_from(value_len).unwrap_or(usize::MAX);
-                return Err(check_value_len(BACKEND, key, read, max)
-                    .err()
-                    .unwrap_or_else(|| io_error("set", self.dir())(error)));
-            }
-            Err(error) => return Err(io_error("set", self.dir())(error)),
-        };
+        // One byte past the limit is enough to know the value is over it.
+        let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+        let staged = self
+            .stage(key, expires_at, |file| {
+                self.files()
+                    .write_from(file, key, expires_at, &mut reader.take(limit))
+            })
+            .map_err(io_error("set", self.dir()))?;
+        let value_len = staged.value_len;
+        if value_len >= limit {
+            staged.discard();
+            let read = usize::try_from(value_len).unwrap_or(usize::MAX);
+            return Err(Error::ValueTooLarge {
+                backend: BACKEND,
+                key: KeyDisplay::new(key),
+                len: read,
+                max,
+            });
+        }
         self.install(staged, &path, "set")?;
         Ok(value_len)
     }

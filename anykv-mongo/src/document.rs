@@ -2,9 +2,10 @@
 //!
 //! `{ _id: <key as string>, v: <value as BSON binary>, e: <expiry as BSON Date, absent if none> }`
 //!
-//! With [`ValueForm::queryable_values`], `v` holds a JSON value as BSON (see `queryable`) and
-//! `h` the SHA-256 of its bytes, which compare-and-set matches on (MongoDB's equality takes
-//! `1` and `1.0` for the same value, the store's byte semantics do not), and `n` their length.
+//! With [`ValueForm::queryable_values`], `v` holds a JSON value or a BSON document as BSON
+//! (see `queryable`), `h` the SHA-256 of its bytes, which compare-and-set matches on
+//! (MongoDB's equality takes `1` and `1.0` for the same value, the store's byte semantics do
+//! not), `n` their length, and `f: "bson"` when the bytes are a BSON document.
 
 use anykv_core::pagination::Page;
 use anykv_core::{Entry, Error, KeyRange, Record, Result, Timestamp};
@@ -30,10 +31,10 @@ pub(crate) fn binary(value: &[u8]) -> Binary {
     }
 }
 
-/// How a store keeps its values: BSON binary, or queryable BSON for JSON values.
+/// How a store writes its values: BSON binary, or queryable BSON for JSON and BSON values.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ValueForm {
-    /// Whether JSON values are kept as BSON documents (see `queryable`).
+    /// Whether JSON and BSON values are kept as queryable BSON (see `queryable`).
     pub(crate) queryable_values: bool,
 }
 
@@ -60,28 +61,28 @@ impl ValueForm {
         }
         document
     }
+}
 
-    /// Matches the document of `key` whose value is exactly `expected`, in either form
-    /// whatever this store writes (a store without `queryable_values` may share the collection
-    /// with one that has it): as binary, or as BSON with `h` the bytes' hash (or without `h`,
-    /// when another tool changed `v` and removed it; then MongoDB's equality alone decides).
-    pub(crate) fn holding(self, key: &str, expected: &[u8]) -> Document {
-        let as_binary = doc! { "v": binary(expected) };
-        let Some((bson, encoding)) = queryable::queryable(expected, MAX_VALUE_LEN) else {
-            let mut filter = doc! { "_id": key };
-            filter.extend(as_binary);
-            return filter;
-        };
-        let mut as_bson = stored_fields(expected, bson, encoding);
-        if let Some(hash) = as_bson.remove("h") {
-            as_bson.insert("h", doc! { "$in": [hash, Bson::Null] });
-        }
-        as_bson.remove("n");
-        if encoding == Encoding::Json {
-            as_bson.insert(ENCODING, doc! { "$exists": false });
-        }
-        doc! { "_id": key, "$and": [ { "$or": [ as_binary, as_bson ] } ] }
+/// Matches the document of `key` whose value is exactly `expected`, in either form
+/// whatever the store writes (a store without `queryable_values` may share the collection
+/// with one that has it): as binary, or as BSON with `h` the bytes' hash (or without `h`,
+/// when another tool changed `v` and removed it; then MongoDB's equality alone decides).
+pub(crate) fn holding(key: &str, expected: &[u8]) -> Document {
+    let as_binary = doc! { "v": binary(expected) };
+    let Some((bson, encoding)) = queryable::queryable(expected, MAX_VALUE_LEN) else {
+        let mut filter = doc! { "_id": key };
+        filter.extend(as_binary);
+        return filter;
+    };
+    let mut as_bson = stored_fields(expected, bson, encoding);
+    if let Some(hash) = as_bson.remove("h") {
+        as_bson.insert("h", doc! { "$in": [hash, Bson::Null] });
     }
+    as_bson.remove("n");
+    if encoding == Encoding::Json {
+        as_bson.insert(ENCODING, doc! { "$exists": false });
+    }
+    doc! { "_id": key, "$and": [ { "$or": [ as_binary, as_bson ] } ] }
 }
 
 /// The field that marks a value kept as BSON whose bytes are a BSON document (absent: JSON).
@@ -228,7 +229,8 @@ pub(crate) fn entry_of(key: &str, mut document: Document) -> Result<Entry> {
     })
 }
 
-/// The value of a document: the bytes of a binary `v`, the JSON text of any other.
+/// The value of a document: the bytes of a binary `v`, else the JSON text (or, marked `f:
+/// "bson"`, the BSON bytes) of the value kept.
 pub(crate) fn value(key: &str, document: &mut Document) -> Result<Vec<u8>> {
     match document.remove("v") {
         Some(Bson::Binary(binary)) => Ok(binary.bytes),

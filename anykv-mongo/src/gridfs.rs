@@ -257,10 +257,10 @@ impl GridFsStorage {
         Ok(value)
     }
 
+    /// Deletes the file `id`, if any (already gone is fine: see [`BucketFiles::delete`]).
     async fn delete_file(&self, id: Option<ObjectId>) {
         if let Some(id) = id {
-            // Already gone (another writer or a purge deleted it) is fine.
-            let _ = self.bucket.delete(Bson::ObjectId(id)).await;
+            self.stored_files.delete(vec![id]).await;
         }
     }
 
@@ -381,7 +381,7 @@ impl GridFsStorage {
         // The values of the page in one read of their chunks; a file replaced meanwhile is
         // read again through its pointer below.
         let mut contents = if mode.values() {
-            self.page_values(&indexes).await?
+            self.values_of(&indexes).await?
         } else {
             Default::default()
         };

@@ -32,7 +32,7 @@ impl GridFsStorage {
             let pointers = self.pointers(chunk).await?;
             let now = Timestamp::now();
             let live: Vec<Document> = pointers.into_iter().filter(|p| live_at(p, now)).collect();
-            let mut contents = self.contents(&live).await?;
+            let mut contents = self.values_of(&live).await?;
             for pointer in live {
                 let key = document::key(&pointer)?;
                 let value = match file_id(&pointer).and_then(|id| contents.remove(&id)) {
@@ -129,17 +129,13 @@ impl GridFsStorage {
         Ok(deleted)
     }
 
-    /// The values of a page of scanned pointers, read together; a pointer whose file is not
-    /// among them (replaced meanwhile) is left to the caller to read again.
-    pub(crate) async fn page_values(
+    /// The contents of the files `pointers` name (those of up to 1 MiB), read in one query of
+    /// their chunks; a pointer whose file is not among them (replaced meanwhile, or larger) is
+    /// left to the caller to read through the pointer.
+    pub(crate) async fn values_of(
         &self,
         pointers: &[Document],
     ) -> Result<HashMap<ObjectId, Vec<u8>>> {
-        self.contents(pointers).await
-    }
-
-    /// The contents of the files `pointers` name, read in one query of their chunks.
-    async fn contents(&self, pointers: &[Document]) -> Result<HashMap<ObjectId, Vec<u8>>> {
         let files: Vec<(ObjectId, usize)> = pointers
             .iter()
             .filter_map(|pointer| Some((file_id(pointer)?, Self::length(pointer))))

@@ -15,6 +15,9 @@
 use anykv_core::{Error, Result};
 use mongodb::bson::{Bson, Document};
 
+/// How many times its JSON's size a value's BSON can take, at most (see `as_bson`).
+const BSON_GROWTH: usize = 16;
+
 /// What a queryable value's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Encoding {
@@ -81,8 +84,13 @@ fn as_bson(value: &[u8], max_len: usize) -> Option<Bson> {
     if written != value {
         return None;
     }
-    let size = mongodb::bson::to_vec(&Document::from_iter([("v".to_owned(), bson.clone())]));
-    size.ok().filter(|bytes| bytes.len() <= max_len)?;
+    // BSON takes well under 16 times the JSON's bytes (the worst, an array of one-digit
+    // numbers: 2 bytes of JSON, a type byte, an index and an integer in BSON), so only a large
+    // value is measured.
+    if value.len().saturating_mul(BSON_GROWTH) > max_len {
+        let size = mongodb::bson::to_vec(&Document::from_iter([("v".to_owned(), bson.clone())]));
+        size.ok().filter(|bytes| bytes.len() <= max_len)?;
+    }
     Some(bson)
 }
 

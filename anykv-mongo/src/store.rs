@@ -275,7 +275,7 @@ impl AsyncKvStorage for MongoStorage {
         check_entry(BACKEND, key, value, MAX_VALUE_LEN)?;
         let now = Timestamp::now();
         let entry = self.values.entry(key, value, self.expiry(ttl, now)?);
-        let filter = and_live(self.values.holding(key, expected), now);
+        let filter = and_live(document::holding(key, expected), now);
         let replaced = self
             .collection
             .replace_one(filter, entry)
@@ -286,7 +286,7 @@ impl AsyncKvStorage for MongoStorage {
 
     async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool> {
         check_key(key)?;
-        let filter = and_live(self.values.holding(key, expected), Timestamp::now());
+        let filter = and_live(document::holding(key, expected), Timestamp::now());
         let deleted = self
             .collection
             .delete_one(filter)
