@@ -1,18 +1,20 @@
-//! GridFS bulk operations write, read and delete their files in batches: the files are the
-//! GridFS specification's (the driver reads them, and they read the driver's), duplicates and
-//! large values are handled, and nothing is left behind.
+//! GridFS files beyond one `set` at a time: bulk operations write, read and delete their files
+//! in batches (the files are the GridFS specification's: the driver reads them, and they read
+//! the driver's), values stream in from async readers and out through them, and nothing is
+//! left behind by duplicates, large values, failed or over-long streams.
 
 use std::time::Duration;
 
-use anykv_core::{AsyncKvStorage, AsyncKvStorageExt};
+use anykv_core::{AsyncKvStorage, AsyncKvStorageExt, Error};
 use anykv_mongo::{GridFsStorage, MongoOptions};
 use anykv_test_support::{Pattern, PatternCheck, TestServer};
+use futures_util::io::{AllowStdIo, AsyncReadExt};
 use futures_util::TryStreamExt;
 use mongodb::bson::doc;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const DATABASE: &str = "kv_gridfs_bulk";
+const DATABASE: &str = "kv_gridfs_files";
 
 /// The documents of the bucket `namespace`'s `files` and `chunks` collections.
 async fn stored(
@@ -40,13 +42,7 @@ fn batches_of_files_are_gridfs_files() -> TestResult {
     let server = anykv_test_support::mongo()?;
     anykv_test_support::runtime().block_on(async {
         let namespace = "bulk";
-        let store = GridFsStorage::connect(
-            MongoOptions::new(server.url())
-                .database(DATABASE)
-                .namespace(namespace),
-        )
-        .await?;
-        store.clear().await?;
+        let store = store(&server, namespace, 32 << 20).await?;
         // Three chunks of 255 KiB (batched), nine (through the driver), empty, one key twice.
         let three_chunks = pattern(600 * 1024);
         let nine_chunks = pattern(2 << 20);
@@ -111,6 +107,89 @@ fn batches_of_files_are_gridfs_files() -> TestResult {
             .await?;
         assert_eq!(deleted, 6);
         assert_eq!(stored(&server, namespace).await?, (0, 0));
+        Ok(())
+    })
+}
+
+async fn store(
+    server: &TestServer,
+    namespace: &str,
+    max: usize,
+) -> anykv_core::Result<GridFsStorage> {
+    let options = MongoOptions::new(server.url())
+        .database(DATABASE)
+        .namespace(namespace);
+    let store = GridFsStorage::connect(options)
+        .await?
+        .with_max_value_len(max);
+    store.clear().await?;
+    Ok(store)
+}
+
+/// A 20 MiB value streams in from a reader and back out through one, with its length and TTL.
+#[test]
+fn large_values_stream_in_and_out() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let store = store(&server, "streamed", 32 << 20).await?;
+        let len = 20 << 20;
+        let ttl = Some(Duration::from_secs(3600));
+        let written = store
+            .set_from_reader("big", AllowStdIo::new(Pattern::new(len)), ttl)
+            .await?;
+        assert_eq!(written, len);
+        let mut reader = store.get_reader("big").await?.ok_or("no reader")?;
+        assert_eq!(reader.len(), len);
+        assert!(reader.expires_at().is_some());
+        let mut check = PatternCheck::default();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            check.check(&buffer[..n])?;
+        }
+        assert_eq!(check.checked(), len);
+        assert_eq!(store.get("big").await?.map(|v| v.len() as u64), Some(len));
+        assert!(store.get_reader("absent").await?.is_none());
+        Ok(())
+    })
+}
+
+/// A reader past the limit, or one that fails, leaves the entry as it was and no file behind.
+#[test]
+fn failed_streams_change_nothing() -> TestResult {
+    let server = anykv_test_support::mongo()?;
+    anykv_test_support::runtime().block_on(async {
+        let max = 1 << 20;
+        let store = store(&server, "failed", max).await?;
+        store.set("kept", b"old", None).await?;
+        let files_before = stored(&server, "failed").await?;
+        match store
+            .set_from_reader("kept", AllowStdIo::new(Pattern::new(3 << 20)), None)
+            .await
+        {
+            Err(Error::ValueTooLarge {
+                len, max: limit, ..
+            }) => {
+                assert_eq!((len, limit), (max + 1, max));
+            }
+            other => return Err(format!("an over-long stream gave {other:?}").into()),
+        }
+        let failing = Pattern::new(4 << 20).failing_at(600 * 1024);
+        let error = store
+            .set_from_reader("kept", AllowStdIo::new(failing), None)
+            .await
+            .err()
+            .ok_or("a failing reader was stored")?;
+        assert!(error.to_string().contains("source went away"), "{error}");
+        assert_eq!(store.get("kept").await?, Some(b"old".to_vec()));
+        assert_eq!(stored(&server, "failed").await?, files_before);
+        let exact = store
+            .set_from_reader("exact", AllowStdIo::new(Pattern::new(max as u64)), None)
+            .await?;
+        assert_eq!(exact, max as u64, "a value of exactly the limit is taken");
         Ok(())
     })
 }
